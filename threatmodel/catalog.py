@@ -1,0 +1,184 @@
+"""Pydantic models of the threat catalog: kinds, STRIDE, mitigations, threats and their rules.
+
+The catalog is knowledge, kept as YAML under ``catalog/``; these models give it a shape that
+loads with located errors. Cross-references (a threat naming a mitigation, an ATLAS id, a
+predicate) are checked in :mod:`threatmodel.catalog_load`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .atlas import AtlasIndex
+
+StrideLetter = Literal["S", "T", "R", "I", "D", "E"]
+STRIDE_LETTERS: tuple[str, ...] = ("S", "T", "R", "I", "D", "E")
+DfdType = Literal["external-entity", "process", "data-store", "data-flow"]
+Lifecycle = Literal[
+    "data-collection", "data-preparation", "training", "evaluation", "deployment", "operation",
+    "monitoring", "development",
+]
+ControlType = Literal["preventive", "detective", "corrective"]
+THREAT_ID = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$"
+MITIGATION_ID = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+
+class Kind(_Frozen):
+    id: str
+    dfd: Literal["external-entity", "process", "data-store"]
+    title: str
+    description: str = ""
+    traits: list[str] = Field(default_factory=list)
+    defaults: dict[str, Any] = Field(default_factory=dict)
+
+
+class StrideCategory(_Frozen):
+    letter: StrideLetter
+    name: str
+    property: str
+    question: str
+
+
+class StrideSection(_Frozen):
+    categories: list[StrideCategory]
+    per_element: dict[DfdType, list[StrideLetter]]
+
+
+class Reference(_Frozen):
+    title: str
+    url: str = ""
+
+
+class AtlasLink(_Frozen):
+    """An ATLAS technique or mitigation named by a threat or mitigation.
+
+    ``name`` is optional but, when given, must be the current ATLAS name (a former name is
+    recognised and reported with the current one). ``why`` justifies links the source omitted.
+    """
+
+    id: str
+    name: str = ""
+    why: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_plain_id(cls, value: Any) -> Any:
+        return {"id": value} if isinstance(value, str) else value
+
+
+class Mitigation(_Frozen):
+    id: str = Field(pattern=MITIGATION_ID)
+    title: str
+    what: str
+    verify: str
+    control: ControlType
+    lifecycle: list[Lifecycle] = Field(min_length=1)
+    atlas: list[AtlasLink] = Field(default_factory=list)
+    references: list[Reference] = Field(default_factory=list)
+
+
+class Rating(_Frozen):
+    """OWASP risk factors, each 1 (hard / low) to 5 (easy / severe) as the official pages use them."""
+
+    exploitability: int = Field(ge=1, le=5)
+    detectability: int = Field(ge=1, le=5)
+    technical_impact: int = Field(ge=1, le=5)
+    source: str
+    exploitability_ml_application: int | None = Field(default=None, ge=1, le=5)
+    exploitability_ml_operations: int | None = Field(default=None, ge=1, le=5)
+
+
+class Ratings(Rating):
+    """The ratings used, plus any other values the source also gives and why they are not."""
+
+    alternatives: list[dict[str, Any]] = Field(default_factory=list)
+    note: str = ""
+
+
+class Scenario(_Frozen):
+    title: str
+    description: str
+
+
+class Rule(_Frozen):
+    """Where a threat applies: an element type, optionally kinds and traits, and predicates.
+
+    Every listed condition must hold; a threat with several rules applies where any holds.
+    """
+
+    element: Literal["component", "flow"] = "component"
+    kinds: list[str] = Field(default_factory=list)
+    traits: list[str] = Field(default_factory=list)
+    when: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _flow_rules_have_no_kinds(self) -> "Rule":
+        if self.element == "flow" and (self.kinds or self.traits):
+            raise ValueError("a flow rule cannot name kinds or traits; use the predicates "
+                             "'from_trait' / 'to_trait'")
+        return self
+
+
+class Threat(_Frozen):
+    id: str = Field(pattern=THREAT_ID)
+    title: str
+    short_title: str = ""
+    aliases: list[str] = Field(default_factory=list)
+    source: Literal["owasp-ml-top10-2023", "stride-baseline", "user"]
+    summary: str
+    scenarios: list[Scenario] = Field(default_factory=list)
+    stride: list[StrideLetter] = Field(min_length=1)
+    lifecycle: list[Lifecycle] = Field(min_length=1)
+    ratings: Ratings
+    atlas: list[AtlasLink] = Field(default_factory=list)
+    mitigations: list[str] = Field(min_length=1)
+    references: list[Reference] = Field(default_factory=list)
+    applies_to: list[Rule] = Field(min_length=1)
+    not_applicable: str = Field(
+        default="",
+        description="what a system would need for this threat to apply; shown when it raised nothing",
+    )
+
+    @field_validator("stride")
+    @classmethod
+    def _unique_letters(cls, letters: list[str]) -> list[str]:
+        if len(set(letters)) != len(letters):
+            raise ValueError("STRIDE letters repeat")
+        return sorted(letters, key=STRIDE_LETTERS.index)
+
+    @property
+    def name(self) -> str:
+        return self.short_title or self.title
+
+
+class CatalogFile(_Frozen):
+    """The top level of one catalog YAML file; every section is optional."""
+
+    traits: dict[str, str] = Field(default_factory=dict)
+    kinds: list[Kind] = Field(default_factory=list)
+    stride: StrideSection | None = None
+    mitigations: list[Mitigation] = Field(default_factory=list)
+    threats: list[Threat] = Field(default_factory=list)
+
+
+class Catalog(_Frozen):
+    """The merged, cross-checked catalog that the analysis uses."""
+
+    atlas: AtlasIndex
+    traits: dict[str, str]
+    kinds: dict[str, Kind]
+    stride: StrideSection
+    mitigations: dict[str, Mitigation]
+    threats: dict[str, Threat]
+
+    def stride_name(self, letter: str) -> str:
+        return next(c.name for c in self.stride.categories if c.letter == letter)
+
+    def threats_for_mitigation(self, mitigation_id: str) -> list[Threat]:
+        return [t for t in self.threats.values() if mitigation_id in t.mitigations]

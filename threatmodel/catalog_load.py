@@ -1,0 +1,239 @@
+"""Load the built-in catalog and any user catalogs, merge them, and cross-check everything.
+
+Every problem is reported with the file, line and column where it was written, all at once:
+duplicate ids, mitigations or ATLAS ids that do not resolve, ATLAS names that are not the
+current ones, unknown kinds, traits or predicates in rules, bad predicate parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from pydantic import ValidationError
+
+from .atlas import AtlasIndex, AtlasMitigation, AtlasTechnique, load_index
+from .catalog import AtlasLink, Catalog, CatalogFile, Kind, Mitigation, StrideSection, Threat
+from .errors import Diagnostic, DiagnosticSink, InputError, Location, did_you_mean
+from .loader import YamlMap, load_mapping, locate
+from .predicates import REGISTRY
+from .resources import catalog_dir
+from .system import ATTRIBUTE_NAMES, COMPONENT_DEFAULTS, Component
+from .validation import diagnostics_from
+
+ATLAS_INDEX_FILE = "atlas.yaml"
+MIN_MITIGATIONS = 2
+
+
+@dataclass
+class _Source:
+    """One parsed catalog file, kept so that cross-checks can point into it."""
+
+    name: str
+    document: YamlMap
+    content: CatalogFile
+    builtin: bool
+
+    def at(self, *path: Any) -> Location:
+        return locate(self.document, tuple(path)) or Location(self.name, 1, 1)
+
+
+@dataclass
+class LoadedCatalog:
+    catalog: Catalog
+    warnings: list[Diagnostic] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+
+def builtin_catalog_files() -> list[Path]:
+    return sorted(p for p in catalog_dir().glob("*.yaml") if p.name != ATLAS_INDEX_FILE)
+
+
+def _display_name(path: Path, builtin: bool) -> str:
+    return f"catalog/{path.name}" if builtin else str(path)
+
+
+def _parse(path: Path, builtin: bool, sink: DiagnosticSink) -> _Source | None:
+    name = _display_name(path, builtin)
+    try:
+        document = load_mapping(path, name)
+    except InputError as exc:
+        sink.extend(exc.diagnostics)
+        return None
+    try:
+        content = CatalogFile.model_validate(document)
+    except ValidationError as exc:
+        sink.extend(diagnostics_from(exc, document, name, CatalogFile))
+        return None
+    return _Source(name, document, content, builtin)
+
+
+def load_catalog(extra: Iterable[Path] = (), atlas_path: Path | None = None) -> LoadedCatalog:
+    """Load, merge and cross-check the built-in catalog plus user catalogs ``extra``."""
+    sink = DiagnosticSink()
+    index_path = atlas_path or catalog_dir() / ATLAS_INDEX_FILE
+    try:
+        atlas = load_index(index_path, _display_name(index_path, atlas_path is None))
+    except InputError as exc:
+        raise InputError(exc.diagnostics) from None
+    sources = [_parse(p, True, sink) for p in builtin_catalog_files()]
+    sources += [_parse(Path(p), False, sink) for p in extra]
+    parsed = [s for s in sources if s is not None]
+    catalog = _merge(parsed, atlas, sink)
+    if catalog is not None:
+        _Checker(catalog, parsed, sink).run()
+    sink.raise_if_errors()
+    assert catalog is not None
+    return LoadedCatalog(catalog, sink.warnings, [s.name for s in parsed])
+
+
+def _merge(sources: list[_Source], atlas: AtlasIndex, sink: DiagnosticSink) -> Catalog | None:
+    traits: dict[str, str] = {}
+    kinds: dict[str, Kind] = {}
+    mitigations: dict[str, Mitigation] = {}
+    threats: dict[str, Threat] = {}
+    first_seen: dict[tuple[str, str], Location] = {}
+    stride: StrideSection | None = None
+
+    def claim(group: str, entity_id: str, location: Location) -> bool:
+        key = (group, entity_id)
+        if key in first_seen:
+            sink.error(location, f"duplicate {group} id '{entity_id}' (already defined at {first_seen[key]})")
+            return False
+        first_seen[key] = location
+        return True
+
+    for source in sources:
+        for name, text in source.content.traits.items():
+            if claim("trait", name, locate(source.document, ("traits", name), key=True) or source.at("traits")):
+                traits[name] = text
+        for i, kind in enumerate(source.content.kinds):
+            if claim("kind", kind.id, source.at("kinds", i, "id")):
+                kinds[kind.id] = kind
+        for i, mitigation in enumerate(source.content.mitigations):
+            if claim("mitigation", mitigation.id, source.at("mitigations", i, "id")):
+                mitigations[mitigation.id] = mitigation
+        for i, threat in enumerate(source.content.threats):
+            if claim("threat", threat.id, source.at("threats", i, "id")):
+                threats[threat.id] = threat
+        if source.content.stride is not None:
+            if stride is not None:
+                sink.error(source.at("stride"), "the STRIDE section is defined twice")
+            stride = source.content.stride
+    if stride is None:
+        sink.error(Location(sources[0].name if sources else "catalog", 1, 1), "no catalog file defines the STRIDE section")
+        return None
+    return Catalog(atlas=atlas, traits=traits, kinds=kinds, stride=stride,
+                   mitigations=mitigations, threats=threats)
+
+
+class _Checker:
+    """Cross-reference checks over the merged catalog, located in the files that wrote them."""
+
+    def __init__(self, catalog: Catalog, sources: list[_Source], sink: DiagnosticSink) -> None:
+        self.catalog = catalog
+        self.sources = sources
+        self.sink = sink
+
+    def run(self) -> None:
+        used_mitigations: set[str] = set()
+        for source in self.sources:
+            for i, kind in enumerate(source.content.kinds):
+                self.check_kind(source, i, kind)
+            for i, mitigation in enumerate(source.content.mitigations):
+                for j, link in enumerate(mitigation.atlas):
+                    self.check_atlas(source, ("mitigations", i, "atlas", j), link, AtlasMitigation)
+            for i, threat in enumerate(source.content.threats):
+                used_mitigations.update(threat.mitigations)
+                self.check_threat(source, i, threat)
+        for source in self.sources:
+            for i, mitigation in enumerate(source.content.mitigations):
+                if mitigation.id not in used_mitigations:
+                    self.sink.warning(source.at("mitigations", i, "id"),
+                                      f"mitigation '{mitigation.id}' is not used by any threat")
+
+    def check_kind(self, source: _Source, index: int, kind: Kind) -> None:
+        for j, trait in enumerate(kind.traits):
+            if trait not in self.catalog.traits:
+                self.sink.error(source.at("kinds", index, "traits", j),
+                                f"unknown trait '{trait}'{did_you_mean(trait, self.catalog.traits)}")
+        for name, value in kind.defaults.items():
+            where = source.at("kinds", index, "defaults", name)
+            if name not in ATTRIBUTE_NAMES:
+                self.sink.error(where, f"unknown attribute '{name}' in defaults{did_you_mean(name, ATTRIBUTE_NAMES)}")
+                continue
+            try:
+                Component.model_validate({"id": "x", "kind": kind.id, name: value})
+            except ValidationError:
+                self.sink.error(where, f"invalid default {value!r} for attribute '{name}' "
+                                       f"(expected values like {COMPONENT_DEFAULTS[name]!r})")
+
+    def check_threat(self, source: _Source, index: int, threat: Threat) -> None:
+        base = ("threats", index)
+        if len(threat.mitigations) < MIN_MITIGATIONS:
+            self.sink.error(source.at(*base, "mitigations"),
+                            f"threat '{threat.id}' needs at least {MIN_MITIGATIONS} mitigations")
+        for j, mitigation_id in enumerate(threat.mitigations):
+            if mitigation_id not in self.catalog.mitigations:
+                self.sink.error(source.at(*base, "mitigations", j), f"unknown mitigation '{mitigation_id}'"
+                                f"{did_you_mean(mitigation_id, self.catalog.mitigations)}")
+        for j, link in enumerate(threat.atlas):
+            self.check_atlas(source, (*base, "atlas", j), link, AtlasTechnique)
+        for j, rule in enumerate(threat.applies_to):
+            self.check_rule(source, (*base, "applies_to", j), threat, rule)
+
+    def check_rule(self, source: _Source, path: tuple[Any, ...], threat: Threat, rule: Any) -> None:
+        for j, kind in enumerate(rule.kinds):
+            if kind not in self.catalog.kinds:
+                self.sink.error(source.at(*path, "kinds", j), f"unknown kind '{kind}'{did_you_mean(kind, self.catalog.kinds)}")
+        for j, trait in enumerate(rule.traits):
+            if trait not in self.catalog.traits:
+                self.sink.error(source.at(*path, "traits", j), f"unknown trait '{trait}'{did_you_mean(trait, self.catalog.traits)}")
+        for name, parameter in rule.when.items():
+            predicate = REGISTRY.get(name)
+            if predicate is None:
+                where = locate(source.document, (*path, "when", name), key=True) or source.at(*path)
+                self.sink.error(where, f"unknown predicate '{name}'{did_you_mean(name, REGISTRY)}")
+                continue
+            where = source.at(*path, "when", name)
+            if predicate.element != rule.element:
+                self.sink.error(where, f"predicate '{name}' applies to {predicate.element}s, "
+                                       f"but this rule is for {rule.element}s")
+                continue
+            problem = predicate.check(parameter, frozenset(self.catalog.traits))
+            if problem:
+                self.sink.error(where, f"predicate '{name}': {problem}")
+        dfd_types = (["data-flow"] if rule.element == "flow" else
+                     sorted({k.dfd for k in self.catalog.kinds.values()
+                             if (not rule.kinds or k.id in rule.kinds) and set(rule.traits) <= set(k.traits)}))
+        allowed = {letter for dfd in dfd_types for letter in self.catalog.stride.per_element.get(dfd, [])}
+        if dfd_types and not allowed & set(threat.stride):
+            self.sink.warning(source.at(*path), f"threat '{threat.id}' ({''.join(threat.stride)}) targets "
+                              f"{', '.join(dfd_types)}, where STRIDE-per-element expects none of those letters")
+
+    def check_atlas(self, source: _Source, path: tuple[Any, ...], link: AtlasLink, expected: type) -> None:
+        atlas = self.catalog.atlas
+        where = source.at(*path)
+        entry = atlas.get(link.id)
+        what = "technique" if expected is AtlasTechnique else "mitigation"
+        if entry is None:
+            removed = atlas.removed_entry(link.id)
+            if removed is not None:
+                successors = atlas.find_by_name(removed.name)
+                hint = f"; '{removed.name}' is now {successors[0]} '{atlas.full_name(successors[0])}'" if successors else ""
+                self.sink.error(where, f"ATLAS {what} {link.id} was removed from ATLAS "
+                                       f"(it was '{removed.name}'){hint}")
+            else:
+                self.sink.error(where, f"unknown ATLAS {what} id '{link.id}' (ATLAS {atlas.atlas_version})")
+            return
+        if not isinstance(entry, expected):
+            self.sink.error(where, f"{link.id} is not an ATLAS {what}")
+            return
+        if link.name and link.name not in (entry.name, atlas.full_name(link.id)):
+            if link.name in entry.aliases:
+                self.sink.warning(where, f"{link.id} '{link.name}' is a former ATLAS name; "
+                                         f"it is now '{atlas.full_name(link.id)}'")
+            else:
+                self.sink.error(where, f"{link.id} is '{atlas.full_name(link.id)}' in ATLAS "
+                                       f"{atlas.atlas_version}, not '{link.name}'")

@@ -1,0 +1,270 @@
+"""The data-flow graph of a system and the facts the threat rules are built on.
+
+Nodes are components, edges are flows (a bidirectional flow becomes two edges that share the
+flow's key). Every fact here is computed from the graph alone: which flows cross which trust
+boundaries, where data enters from a less trusted zone, what each untrusted source can reach,
+which write paths lead into datasets and models, feedback loops, and shortest attack paths.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable, Iterable
+
+import networkx as nx
+
+from .catalog import Kind
+from .system import TRUST_ORDER, Component, Flow, System
+
+UNTRUSTED = TRUST_ORDER["internet"]
+HIGH_VALUE_TRAITS = frozenset({"holds_model_weights", "holds_training_data", "holds_secrets"})
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """A flow (in one direction) that crosses one or more trust boundaries."""
+
+    flow: str
+    source: str
+    target: str
+    boundaries: tuple[str, ...]
+    direction: str  # "inbound" (towards more trust), "outbound" or "lateral"
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    """Where data enters a component from a less trusted zone."""
+
+    component: str
+    flow: str
+    source: str
+
+
+class DataFlowGraph:
+    def __init__(self, system: System, kinds: dict[str, Kind]) -> None:
+        self.system = system
+        self.kinds = kinds
+        graph = nx.MultiDiGraph()
+        for component in system.components:
+            graph.add_node(component.id)
+        for flow in system.flows:
+            graph.add_edge(flow.source, flow.target, key=flow.key)
+            if flow.bidirectional:
+                graph.add_edge(flow.target, flow.source, key=flow.key)
+        self.graph = graph
+        self._trust = {c.id: TRUST_ORDER[system.trust_of(c)] for c in system.components}
+        self._traits = {c.id: frozenset(kinds[c.kind].traits) for c in system.components}
+        self._boundary_chain = {b.id: self._chain(b.id) for b in system.boundaries}
+
+    # ------------------------------------------------------------------ element facts
+
+    def component(self, component_id: str) -> Component:
+        return self.system.component(component_id)
+
+    def trust(self, component_id: str) -> int:
+        return self._trust[component_id]
+
+    def traits(self, component_id: str) -> frozenset[str]:
+        return self._traits[component_id]
+
+    def dfd(self, component_id: str) -> str:
+        return self.kinds[self.component(component_id).kind].dfd
+
+    def attribute(self, component_id: str, name: str) -> object:
+        return getattr(self.component(component_id), name)
+
+    def zone(self, component_id: str) -> str:
+        return self.system.zone_of(self.component(component_id))
+
+    def label(self, component_id: str) -> str:
+        return self.component(component_id).id
+
+    def _chain(self, boundary_id: str) -> tuple[str, ...]:
+        chain: list[str] = []
+        current: str | None = boundary_id
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = self.system.boundary(current).parent
+        return tuple(chain)
+
+    def boundaries_of(self, component_id: str) -> tuple[str, ...]:
+        """The component's boundary and every boundary it is nested in, innermost first."""
+        boundary = self.component(component_id).boundary
+        return self._boundary_chain[boundary] if boundary else ()
+
+    # ------------------------------------------------------------------ flows
+
+    def directed_flows(self) -> Iterable[tuple[str, str, str]]:
+        """Every (source, target, flow key), bidirectional flows in both directions."""
+        return self.graph.edges(keys=True)
+
+    def flows_into(self, component_id: str) -> list[tuple[str, str]]:
+        return sorted((source, key) for source, _, key in self.graph.in_edges(component_id, keys=True))
+
+    def flows_out_of(self, component_id: str) -> list[tuple[str, str]]:
+        return sorted((target, key) for _, target, key in self.graph.out_edges(component_id, keys=True))
+
+    def crossing(self, source: str, target: str, flow_key: str) -> Crossing | None:
+        outer = set(self.boundaries_of(source))
+        inner = set(self.boundaries_of(target))
+        crossed = tuple(sorted(outer ^ inner))
+        if not crossed:
+            return None
+        delta = self.trust(target) - self.trust(source)
+        direction = "inbound" if delta > 0 else "outbound" if delta < 0 else "lateral"
+        return Crossing(flow_key, source, target, crossed, direction)
+
+    @cached_property
+    def crossings(self) -> list[Crossing]:
+        found = (self.crossing(s, t, k) for s, t, k in self.directed_flows())
+        return sorted((c for c in found if c), key=lambda c: (c.flow, c.source, c.target))
+
+    @cached_property
+    def entry_points(self) -> list[EntryPoint]:
+        """Components that receive data from a less trusted zone, with the flow that brings it."""
+        points = {
+            EntryPoint(t, k, s)
+            for s, t, k in self.directed_flows()
+            if self.trust(s) < self.trust(t)
+        }
+        return sorted(points, key=lambda e: (e.component, e.flow, e.source))
+
+    @cached_property
+    def untrusted_sources(self) -> list[str]:
+        """Components in the least trusted zone from which data flows into the system."""
+        return sorted(n for n in self.graph.nodes if self.trust(n) == UNTRUSTED and self.graph.out_degree(n))
+
+    # ------------------------------------------------------------------ reachability
+
+    def reachable_from(self, source: str) -> set[str]:
+        """Components that data leaving ``source`` can reach, following flows."""
+        return set(nx.descendants(self.graph, source))
+
+    def data_reachable_from(self, source: str) -> set[str]:
+        """Data assets carried on any flow that data from ``source`` can travel along."""
+        nodes = self.reachable_from(source) | {source}
+        carried: set[str] = set()
+        for s, _t, key in self.graph.out_edges(nodes, keys=True):
+            carried.update(self.system.flow(key).data)
+        return carried
+
+    def path_from(self, target: str, is_source: Callable[[str], bool]) -> list[str] | None:
+        """Shortest flow path ending at ``target`` whose first node satisfies ``is_source``.
+
+        Breadth-first search backwards along flows, so the cost is bounded by the part of the
+        graph upstream of ``target``.
+        """
+        previous: dict[str, str | None] = {target: None}
+        queue = deque([target])
+        while queue:
+            node = queue.popleft()
+            for upstream in sorted(self.graph.predecessors(node)):
+                if upstream in previous:
+                    continue
+                previous[upstream] = node
+                if is_source(upstream):
+                    path = [upstream]
+                    step = previous[upstream]
+                    while step is not None:
+                        path.append(step)
+                        step = previous[step]
+                    return path
+                queue.append(upstream)
+        return None
+
+    def lower_trust_path_to(self, target: str) -> list[str] | None:
+        """A write path into ``target`` that starts in a less trusted zone."""
+        level = self.trust(target)
+        return self.path_from(target, lambda n: self.trust(n) < level)
+
+    def attack_path_to(self, target: str) -> list[str] | None:
+        """The shortest path from an untrusted source to ``target``."""
+        if self.trust(target) == UNTRUSTED:
+            return None
+        return self.path_from(target, lambda n: self.trust(n) == UNTRUSTED)
+
+    def upstream_with_trait(self, target: str, trait: str) -> list[str] | None:
+        """Shortest path from a component with ``trait`` to ``target``."""
+        return self.path_from(target, lambda n: trait in self.traits(n))
+
+    def downstream_with_trait(self, source: str, traits: Iterable[str]) -> list[str] | None:
+        wanted = set(traits)
+        previous: dict[str, str | None] = {source: None}
+        queue = deque([source])
+        while queue:
+            node = queue.popleft()
+            for downstream in sorted(self.graph.successors(node)):
+                if downstream in previous:
+                    continue
+                previous[downstream] = node
+                if wanted & self.traits(downstream):
+                    path = [downstream]
+                    step = previous[downstream]
+                    while step is not None:
+                        path.append(step)
+                        step = previous[step]
+                    return list(reversed(path))
+                queue.append(downstream)
+        return None
+
+    @cached_property
+    def write_paths(self) -> dict[str, list[str]]:
+        """For each dataset and model store: a write path into it from a less trusted zone."""
+        result = {}
+        for node in sorted(self.graph.nodes):
+            if self.traits(node) & {"holds_training_data", "holds_model_weights"}:
+                path = self.lower_trust_path_to(node)
+                if path:
+                    result[node] = path
+        return result
+
+    def feedback_path(self, target: str) -> list[str] | None:
+        """A path by which inference output or user input flows back into training data."""
+        if "holds_training_data" not in self.traits(target):
+            return None
+        return self.upstream_with_trait(target, "serves_predictions")
+
+    @cached_property
+    def feedback_loops(self) -> dict[str, list[str]]:
+        loops = {}
+        for node in sorted(self.graph.nodes):
+            path = self.feedback_path(node)
+            if path:
+                loops[node] = path
+        return loops
+
+    @cached_property
+    def high_value_assets(self) -> list[str]:
+        return sorted(n for n in self.graph.nodes if self.traits(n) & HIGH_VALUE_TRAITS)
+
+    @cached_property
+    def attack_paths(self) -> dict[str, list[str]]:
+        """The shortest path from an untrusted source to each high-value asset."""
+        result = {}
+        for node in self.high_value_assets:
+            path = self.attack_path_to(node)
+            if path:
+                result[node] = path
+        return result
+
+    def training_data_upstream(self, component_id: str) -> list[str]:
+        """Datasets whose data flows (transitively) into this component."""
+        ancestors = nx.ancestors(self.graph, component_id)
+        return sorted(n for n in ancestors if "holds_training_data" in self.traits(n))
+
+    def data_stored_or_carried(self, component_id: str) -> set[str]:
+        """Data assets a component stores, plus those on flows into or out of it."""
+        assets = set(self.component(component_id).data)
+        for _s, _t, key in self.graph.in_edges(component_id, keys=True):
+            assets.update(self.system.flow(key).data)
+        for _s, _t, key in self.graph.out_edges(component_id, keys=True):
+            assets.update(self.system.flow(key).data)
+        return assets
+
+    def describe_path(self, path: list[str]) -> str:
+        return " → ".join(path)
+
+    def flow(self, key: str) -> Flow:
+        return self.system.flow(key)

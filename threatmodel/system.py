@@ -1,0 +1,200 @@
+"""Pydantic models of a described ML system: boundaries, components, flows, data assets.
+
+These models check shape and types only. Cross-references (a flow naming a component that does
+not exist, an unknown kind) are checked by :mod:`threatmodel.system_load`, which knows where
+each entity was written.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+
+TrustLevel = Literal["internet", "partner", "internal", "restricted"]
+TRUST_ORDER: dict[str, int] = {"internet": 0, "partner": 1, "internal": 2, "restricted": 3}
+OUTSIDE_TRUST = "internet"  # components outside every boundary sit in the least trusted zone
+
+Rating = Literal["low", "medium", "high"]
+RATING_ORDER: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
+
+ModelFormat = Literal[
+    "keras-h5", "keras", "tensorflow-savedmodel", "pickle", "pytorch", "joblib", "safetensors",
+    "onnx", "gguf", "tflite", "coreml", "other",
+]
+PICKLE_BASED_FORMATS = frozenset({"pickle", "pytorch", "joblib"})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True,
+                              populate_by_name=True)
+
+
+class SystemInfo(_Strict):
+    name: str
+    description: str = ""
+    owner: str = ""
+    version: str = ""
+    tags: list[str] = Field(default_factory=list)
+
+
+class Boundary(_Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = ""
+    trust: TrustLevel = "internal"
+    parent: str | None = None
+    description: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+# Attributes that threats depend on. ``None`` means "not said": the kind's default applies,
+# then the global default in COMPONENT_DEFAULTS.
+ATTRIBUTE_NAMES = (
+    "authenticated", "rate_limiting", "returns_scores", "retrains_on_feedback", "signed",
+    "integrity_check", "audit_logging", "origin", "exposure",
+)
+COMPONENT_DEFAULTS: dict[str, Any] = {
+    "authenticated": False,
+    "rate_limiting": False,
+    "returns_scores": False,
+    "retrains_on_feedback": False,
+    "signed": False,
+    "integrity_check": False,
+    "audit_logging": False,
+    "origin": "in-house",
+    "exposure": "internal",
+}
+
+
+class Component(_Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    kind: str
+    name: str = ""
+    boundary: str | None = None
+    description: str = ""
+    technology: str = ""
+    # what threats depend on
+    authenticated: bool | None = None
+    rate_limiting: bool | None = None
+    returns_scores: bool | None = None
+    retrains_on_feedback: bool | None = None
+    signed: bool | None = None
+    integrity_check: bool | None = None
+    audit_logging: bool | None = None
+    origin: Literal["in-house", "third-party"] | None = None
+    exposure: Literal["public", "internal"] | None = None
+    # artifacts on disk
+    paths: list[str] = Field(default_factory=list)
+    format: ModelFormat | None = None
+    purpose: Literal["training", "validation", "test", "feedback"] | None = None
+    data: list[str] = Field(default_factory=list, description="data assets stored or processed here")
+    tags: list[str] = Field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+class Flow(_Strict):
+    id: str | None = Field(default=None, pattern=ID_PATTERN)
+    source: str = Field(alias="from")
+    target: str = Field(alias="to")
+    name: str = ""
+    data: list[str] = Field(default_factory=list)
+    protocol: str = ""
+    encrypted: bool = False
+    authenticated: bool = False
+    bidirectional: bool = False
+    description: str = ""
+
+    @property
+    def key(self) -> str:
+        """The flow's id; an unnamed flow is known as ``source-to-target``."""
+        return self.id or f"{self.source}-to-{self.target}"
+
+    @property
+    def label(self) -> str:
+        return self.name or self.protocol or self.key
+
+
+class DataAsset(_Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = ""
+    description: str = ""
+    confidentiality: Rating = "medium"
+    integrity: Rating = "medium"
+    availability: Rating = "medium"
+    pii: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+class Exclusion(_Strict):
+    """A threat the team has decided does not apply to one element, and why."""
+
+    threat: str
+    element: str
+    reason: str
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("an exclusion needs a reason")
+        return value
+
+
+class SystemDocument(_Strict):
+    """The top level of a system file (and, without ``system``, of an included file)."""
+
+    schema_: str | None = Field(default=None, alias="$schema")
+    system: SystemInfo | None = None
+    include: list[str] = Field(default_factory=list)
+    boundaries: list[Boundary] = Field(default_factory=list)
+    components: list[Component] = Field(default_factory=list)
+    flows: list[Flow] = Field(default_factory=list)
+    data: list[DataAsset] = Field(default_factory=list)
+    exclusions: list[Exclusion] = Field(default_factory=list)
+
+
+class System(_Strict):
+    """A whole validated system: the main file merged with its includes, defaults applied."""
+
+    info: SystemInfo
+    boundaries: list[Boundary]
+    components: list[Component]
+    flows: list[Flow]
+    data: list[DataAsset]
+    exclusions: list[Exclusion]
+
+    def model_post_init(self, _context: Any) -> None:
+        object.__setattr__(self, "_components", {c.id: c for c in self.components})
+        object.__setattr__(self, "_boundaries", {b.id: b for b in self.boundaries})
+        object.__setattr__(self, "_data", {d.id: d for d in self.data})
+        object.__setattr__(self, "_flows", {f.key: f for f in self.flows})
+
+    def component(self, component_id: str) -> Component:
+        return self._components[component_id]  # type: ignore[attr-defined,no-any-return]
+
+    def boundary(self, boundary_id: str) -> Boundary:
+        return self._boundaries[boundary_id]  # type: ignore[attr-defined,no-any-return]
+
+    def data_asset(self, data_id: str) -> DataAsset:
+        return self._data[data_id]  # type: ignore[attr-defined,no-any-return]
+
+    def flow(self, flow_key: str) -> Flow:
+        return self._flows[flow_key]  # type: ignore[attr-defined,no-any-return]
+
+    def trust_of(self, component: Component) -> str:
+        return self.boundary(component.boundary).trust if component.boundary else OUTSIDE_TRUST
+
+    def zone_of(self, component: Component) -> str:
+        """A readable name for where a component lives."""
+        return self.boundary(component.boundary).label if component.boundary else "outside every boundary"
