@@ -180,10 +180,17 @@ class DataFlowGraph:
         return self.path_from(target, lambda n: self.trust(n) < level)
 
     def attack_path_to(self, target: str) -> list[str] | None:
-        """The shortest path from an untrusted source to ``target``."""
+        """The shortest path from an untrusted source to ``target``.
+
+        Paths that start at an actor (a person or external service) are preferred over paths
+        that start at an untrusted data store such as a library index: they are the ones an
+        attacker drives.
+        """
         if self.trust(target) == UNTRUSTED:
             return None
-        return self.path_from(target, lambda n: self.trust(n) == UNTRUSTED)
+        from_actor = self.path_from(
+            target, lambda n: self.trust(n) == UNTRUSTED and self.dfd(n) == "external-entity")
+        return from_actor or self.path_from(target, lambda n: self.trust(n) == UNTRUSTED)
 
     def upstream_with_trait(self, target: str, trait: str) -> list[str] | None:
         """Shortest path from a component with ``trait`` to ``target``."""

@@ -1,0 +1,209 @@
+"""The built-in catalog's facts, and every error path of loading a user catalog."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import pytest
+
+from threatmodel.catalog_load import load_catalog
+from threatmodel.errors import InputError
+
+from .conftest import shared_file
+
+OFFICIAL = {  # id: (title, exploitability, detectability, technical impact) from the risk-factor tables
+    "ML01": ("ML01:2023 Input Manipulation Attack", 5, 3, 5),
+    "ML02": ("ML02:2023 Data Poisoning Attack", 3, 2, 4),
+    "ML03": ("ML03:2023 Model Inversion Attack", 4, 2, 4),
+    "ML04": ("ML04:2023 Membership Inference Attack", 4, 3, 4),
+    "ML05": ("ML05:2023 Model Theft", 4, 3, 4),
+    "ML06": ("ML06:2023 ML Supply Chain Attacks", 4, 5, 5),
+    "ML07": ("ML07:2023 Transfer Learning Attack", 5, 1, 5),
+    "ML08": ("ML08:2023 Model Skewing", 5, 2, 5),
+    "ML09": ("ML09:2023 Output Integrity Attack", 5, 3, 3),
+    "ML10": ("ML10:2023 Model Poisoning", 5, 3, 3),
+}
+
+
+def test_builtin_catalog_loads_without_warnings():
+    loaded = load_catalog()
+    assert loaded.warnings == []
+    assert set(OFFICIAL) <= set(loaded.catalog.threats)
+    for required in ("ARTIFACT-REPUDIATION", "CREDENTIAL-THEFT", "INFERENCE-DOS", "TRANSIT-TAMPERING",
+                     "DEV-HOST-COMPROMISE"):
+        assert required in loaded.catalog.threats
+
+
+@pytest.mark.parametrize("threat_id", sorted(OFFICIAL))
+def test_owasp_titles_and_ratings(catalog, threat_id):
+    title, exploitability, detectability, impact = OFFICIAL[threat_id]
+    threat = catalog.threats[threat_id]
+    assert threat.title == title
+    assert (threat.ratings.exploitability, threat.ratings.detectability, threat.ratings.technical_impact) == (
+        exploitability, detectability, impact)
+    assert threat.stride and len(threat.mitigations) >= 2 and threat.atlas
+
+
+def test_ratings_agree_with_the_official_summary_table(catalog):
+    text = shared_file("owasp-ml-top10.md").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        match = re.match(r"\| (ML\d\d) \| .*? \| ([\d*]+)/(\d)/([\d*]+) \| \*{0,2}(\d) \(.*?\| .*? \| (\d) \(.*?\| \*{0,2}(\d) \(", line)
+        if not match:
+            continue
+        threat = catalog.threats[match.group(1)]
+        table = tuple(int(match.group(i)) for i in (5, 6, 7))
+        assert (threat.ratings.exploitability, threat.ratings.detectability, threat.ratings.technical_impact) == table
+
+
+def test_ml06_records_both_of_its_contradictory_ratings(catalog):
+    ratings = catalog.threats["ML06"].ratings
+    assert ratings.alternatives == [{"source": "OWASP ML06:2023 page front matter", "exploitability": 6,
+                                     "detectability": 5, "technical_impact": 4}]
+    assert "uses the table" in ratings.note
+
+
+def test_former_titles_are_aliases(catalog):
+    assert "Adversarial Attack" in catalog.threats["ML01"].aliases
+    assert "Model Stealing" in catalog.threats["ML05"].aliases
+    assert "AI Supply Chain Attacks" in catalog.threats["ML06"].aliases
+    assert "Neural Net Reprogramming" in catalog.threats["ML10"].aliases
+
+
+def test_every_brief_atlas_link_is_in_the_catalog_with_its_current_id(catalog):
+    path = shared_file("owasp-ml-top10-atlas.tsv")
+    with path.open(encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream, delimiter="\t"))
+    assert rows
+    for row in rows:
+        links = {link.id for link in catalog.threats[row["ml_id"]].atlas}
+        assert row["resolved_id"] in links, row
+
+
+def test_every_atlas_link_names_the_current_atlas_name(catalog):
+    for item in [*catalog.threats.values(), *catalog.mitigations.values()]:
+        for link in item.atlas:
+            assert catalog.atlas.get(link.id) is not None, (item.id, link.id)
+            assert link.name in (catalog.atlas.get(link.id).name, catalog.atlas.full_name(link.id)), (item.id, link)
+
+
+def test_ml02_has_justified_atlas_links(catalog):
+    links = catalog.threats["ML02"].atlas
+    assert "AML.T0020" in [link.id for link in links]
+    assert all(link.why for link in links)
+
+
+def test_mitigations_map_to_atlas_mitigations(catalog):
+    for mitigation in catalog.mitigations.values():
+        for link in mitigation.atlas:
+            assert link.id.startswith("AML.M")
+        assert mitigation.what and mitigation.verify and mitigation.lifecycle
+
+
+# --------------------------------------------------------------- user catalog errors
+
+THREAT = """
+threats:
+  - id: {id}
+    title: A user threat
+    source: user
+    summary: Something bad.
+    stride: [T]
+    lifecycle: [training]
+    ratings: {{exploitability: 3, detectability: 3, technical_impact: 3, source: us}}
+    atlas: {atlas}
+    mitigations: {mitigations}
+    applies_to:
+      - {rule}
+"""
+
+
+def user_threat(write, *, id="X-ONE", atlas="[]", mitigations="[storage-access-control, model-validation]",
+                rule="traits: [holds_training_data]"):
+    return write(THREAT.format(id=id, atlas=atlas, mitigations=mitigations, rule=rule), "extra.yaml")
+
+
+def errors_of(*paths):
+    with pytest.raises(InputError) as info:
+        load_catalog(list(paths))
+    return [str(d).split("extra.yaml:", 1)[-1] for d in info.value.diagnostics]
+
+
+def test_a_valid_user_catalog_merges(write):
+    loaded = load_catalog([user_threat(write)])
+    assert "X-ONE" in loaded.catalog.threats
+
+
+@pytest.mark.parametrize("kwargs, expected", [
+    ({"id": "ML02"}, "2:9: error: duplicate threat id 'ML02' (already defined at catalog/threats-owasp-ml.yaml:"),
+    ({"mitigations": "[storage-acess-control, model-validation]"},
+     "10:19: error: unknown mitigation 'storage-acess-control', did you mean 'storage-access-control'?"),
+    ({"mitigations": "[model-validation]"}, "10:18: error: threat 'X-ONE' needs at least 2 mitigations"),
+    ({"atlas": "[AML.T9999]"}, "9:13: error: unknown ATLAS technique id 'AML.T9999' (ATLAS 5.6.0)"),
+    ({"atlas": "[{id: AML.T0020, name: Erode ML Model Integrity}]"},
+     "9:13: error: AML.T0020 is 'Poison Training Data' in ATLAS 5.6.0, not 'Erode ML Model Integrity'"),
+    ({"atlas": "[AML.T0045]"}, "9:13: error: ATLAS technique AML.T0045 was removed from ATLAS (it was 'ML "
+     "Intellectual Property Theft'); 'ML Intellectual Property Theft' is now AML.T0048.004 'External Harms: AI "
+     "Intellectual Property Theft'"),
+    ({"atlas": "[AML.M0004]"}, "9:13: error: AML.M0004 is not an ATLAS technique"),
+    ({"rule": "kinds: [datset]"}, "12:17: error: unknown kind 'datset', did you mean 'dataset'?"),
+    ({"rule": "traits: [holds_weights]"}, "12:18: error: unknown trait 'holds_weights', did you mean 'holds_model_weights'?"),
+    ({"rule": "when: {reachable_frm: untrusted}"}, "12:16: error: unknown predicate 'reachable_frm', did you mean 'reachable_from'?"),
+    ({"rule": "when: {reachable_from: everywhere}"},
+     "12:32: error: predicate 'reachable_from': expected one of 'untrusted', 'lower_trust', found 'everywhere'"),
+    ({"rule": "when: {exposure: true}"}, "12:26: error: predicate 'exposure': expected one of 'public', 'internal', found True"),
+    ({"rule": "when: {attribute: {rate_limit: true}}"},
+     "12:27: error: predicate 'attribute': unknown attribute 'rate_limit', did you mean 'rate_limiting'?"),
+    ({"rule": "when: {crosses_boundary: true}"},
+     "12:34: error: predicate 'crosses_boundary' applies to flows, but this rule is for components"),
+    ({"rule": "{element: flow, kinds: [dataset]}"},
+     "12:9: error: threats[0].applies_to[0]: a flow rule cannot name kinds or traits; use the predicates 'from_trait' / 'to_trait'"),
+])
+def test_user_catalog_errors_are_located(write, kwargs, expected):
+    found = errors_of(user_threat(write, **kwargs))
+    assert any(e.startswith(expected) for e in found), found
+
+
+def test_schema_errors_in_a_user_catalog(write):
+    path = write("""
+        threats:
+          - id: bad id
+            title: T
+            source: somewhere
+            summary: S
+            stride: [X]
+            lifecycle: [training]
+            ratings: {exploitability: 9, detectability: 1, technical_impact: 1, source: s}
+            mitigations: [a, b]
+            applies_to: [{}]
+            colour: red
+        """, "extra.yaml")
+    found = errors_of(path)
+    assert "2:9: error: threats[0].id: String should match pattern '^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$'" in found
+    assert "4:13: error: threats[0].source: invalid value 'somewhere'; expected 'owasp-ml-top10-2023', 'stride-baseline' or 'user'" in found
+    assert "6:14: error: threats[0].stride[0]: invalid value 'X'; expected 'S', 'T', 'R', 'I', 'D' or 'E'" in found
+    assert "8:31: error: threats[0].ratings.exploitability: Input should be less than or equal to 5" in found
+    assert "11:5: error: unknown key 'colour' (allowed: aliases, applies_to, atlas, id, lifecycle, mitigations, not_applicable, " \
+           "ratings, references, scenarios, short_title, source, stride, summary, title)" in found
+
+
+def test_former_atlas_name_is_a_warning_with_the_current_name(write):
+    loaded = load_catalog([user_threat(write, atlas="[{id: AML.T0015, name: Evade ML Model}]")])
+    assert [str(w).split("extra.yaml:")[-1] for w in loaded.warnings] == [
+        "9:13: warning: AML.T0015 'Evade ML Model' is a former ATLAS name; it is now 'Evade AI Model'"]
+
+
+def test_all_errors_of_all_files_are_reported_at_once(write):
+    first = user_threat(write, mitigations="[nope-one, nope-two]")
+    second = write("threats: [1]\nmitigations: {}\n", "second.yaml")
+    with pytest.raises(InputError) as info:
+        load_catalog([first, second])
+    text = str(info.value)
+    assert "unknown mitigation 'nope-one'" in text and "unknown mitigation 'nope-two'" in text
+    assert "second.yaml:1:11: error: threats[0]: expected a mapping, found a number" in text
+    assert "second.yaml:2:14: error: mitigations: expected a list, found a mapping" in text
+
+
+def test_broken_yaml_in_a_user_catalog(write):
+    path = write("threats:\n  - id: [\n", "extra.yaml")
+    assert errors_of(path) == ["3:1: error: YAML syntax: did not find expected node content (while parsing a flow node)"]

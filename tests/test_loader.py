@@ -1,0 +1,113 @@
+"""The located YAML loader: positions, and every class of bad or hostile input."""
+
+from __future__ import annotations
+
+import pytest
+
+from threatmodel import loader
+from threatmodel.errors import InputError
+from threatmodel.loader import load_mapping, locate, parse_yaml
+
+
+def messages(text: str) -> list[str]:
+    with pytest.raises(InputError) as info:
+        parse_yaml(text, "m.yaml")
+    return [str(d) for d in info.value.diagnostics]
+
+
+def test_keeps_line_and_column_of_every_node():
+    doc = parse_yaml("a:\n  b: [1, 2]\n  c: {d: x}\n", "m.yaml")
+    assert str(locate(doc, ("a", "b", 1))) == "m.yaml:2:10"
+    assert str(locate(doc, ("a", "c", "d"))) == "m.yaml:3:10"
+    assert str(locate(doc, ("a", "c"), key=True)) == "m.yaml:3:3"
+    # a path that goes past the data is located at the nearest ancestor
+    assert str(locate(doc, ("a", "b", 7))) == "m.yaml:2:6"
+
+
+def test_plain_scalars_resolve_like_yaml_but_dates_stay_text():
+    doc = parse_yaml("i: 3\nf: 1.5\nb: true\nn: null\nd: 2024-01-02\ns: '3'\n", "m.yaml")
+    assert doc == {"i": 3, "f": 1.5, "b": True, "n": None, "d": "2024-01-02", "s": "3"}
+
+
+def test_anchors_aliases_and_merge_keys():
+    doc = parse_yaml("base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\n", "m.yaml")
+    assert doc["use"] == {"x": 1, "y": 3}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("a: 1\na: 2\n", "m.yaml:2:1: error: duplicate key 'a' (first defined at line 1)"),
+    ("a: !!python/object/apply:os.system [ls]\n", "m.yaml:1:4: error: unsupported YAML tag '!!python/object/apply:os.system' (only plain data is allowed)"),
+    ("a: !custom x\n", "m.yaml:1:4: error: unsupported YAML tag '!custom' (only plain data is allowed)"),
+    ("a: [1, 2\nb: 3\n", "m.yaml:2:2: error: YAML syntax: did not find expected ',' or ']' (while parsing a flow sequence)"),
+    ("", "m.yaml:1:1: error: file is empty"),
+    ("# only a comment\n", "m.yaml:1:1: error: file is empty"),
+    ("a: 1\n---\nb: 2\n", "m.yaml:1:1: error: expected one YAML document, found 2"),
+    ("a: *missing\n", "m.yaml:1:4: error: unknown alias '*missing'"),
+    ("? [1, 2]\n: x\n", "m.yaml:1:3: error: a mapping key must be a plain value, not a list or mapping"),
+])
+def test_bad_yaml_is_a_located_error(text, expected):
+    assert expected in messages(text)
+
+
+def test_deep_nesting_is_refused():
+    # the top-level mapping is level 1, so the 64th bracket (column 3 + 64) is one too many
+    found = messages("a: " + "[" * 100_000 + "]" * 100_000)
+    assert found == [f"m.yaml:1:{3 + loader.MAX_DEPTH}: error: nesting deeper than {loader.MAX_DEPTH} levels"]
+
+
+def test_alias_bomb_is_refused():
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    for level in range(1, 12):
+        lines.append(f"a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * 10) + "]")
+    found = messages("\n".join(lines) + "\n")
+    assert len(found) == 1 and "expands to more than 5,000,000 nodes (alias bomb?)" in found[0]
+
+
+def test_huge_string_is_refused():
+    found = messages("a: " + "x" * (loader.MAX_SCALAR_CHARS + 1) + "\n")
+    assert found == [f"m.yaml:1:4: error: string of {loader.MAX_SCALAR_CHARS + 1:,} characters is longer "
+                     f"than the limit of {loader.MAX_SCALAR_CHARS:,}"]
+
+
+def test_huge_file_is_refused_before_reading(tmp_path, monkeypatch):
+    monkeypatch.setattr(loader, "MAX_FILE_BYTES", 100)
+    path = tmp_path / "big.yaml"
+    path.write_text("a: " + "x" * 200 + "\n")
+    with pytest.raises(InputError) as info:
+        load_mapping(path)
+    assert str(info.value.diagnostics[0]) == f"{path}: error: file is 204 bytes, larger than the limit of 100"
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"\x89PNG\r\n\x1a\n\x00\x00", "not a text file (contains NUL bytes)"),
+    (b"a: \xff\xfe caf\xe9\n", "not a UTF-8 text file (invalid byte at offset 3)"),
+])
+def test_files_that_are_not_text(tmp_path, content, expected):
+    path = tmp_path / "bin.yaml"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as info:
+        load_mapping(path)
+    assert str(info.value.diagnostics[0]) == f"{path}: error: {expected}"
+
+
+def test_top_level_must_be_a_mapping(tmp_path):
+    path = tmp_path / "list.yaml"
+    path.write_text("- a\n- b\n")
+    with pytest.raises(InputError) as info:
+        load_mapping(path)
+    assert str(info.value.diagnostics[0]) == f"{path}:1:1: error: expected a mapping at the top of the file, found a list"
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(InputError) as info:
+        load_mapping(tmp_path / "nope.yaml")
+    assert str(info.value.diagnostics[0]).endswith("nope.yaml: error: no such file")
+    with pytest.raises(InputError) as info:
+        load_mapping(tmp_path)
+    assert str(info.value.diagnostics[0]).endswith(": error: is a directory, not a file")
+
+
+def test_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "bom.yaml"
+    path.write_bytes("\ufeffa: 1\n".encode("utf-8"))
+    assert load_mapping(path) == {"a": 1}

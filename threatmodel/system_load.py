@@ -1,0 +1,221 @@
+"""Load a system description: follow includes, validate, check references, apply defaults.
+
+Every problem in every file is collected and reported at once with its location. The result is
+a :class:`System` in which every component attribute has a value (said in the YAML, else the
+kind's default, else the global default) and a map from each entity id to where it was written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .catalog import Kind
+from .errors import Diagnostic, DiagnosticSink, InputError, Location, did_you_mean
+from .loader import YamlMap, load_mapping, locate
+from .system import ATTRIBUTE_NAMES, COMPONENT_DEFAULTS, Component, System, SystemDocument
+from .validation import diagnostics_from
+
+SECTIONS = ("boundaries", "components", "flows", "data", "exclusions")
+MAX_INCLUDE_DEPTH = 16
+
+
+@dataclass
+class _Part:
+    """One file of the model: its located YAML and its validated content."""
+
+    name: str
+    document: YamlMap
+    content: SystemDocument
+
+    def at(self, *path: Any) -> Location:
+        return locate(self.document, tuple(path)) or Location(self.name, 1, 1)
+
+
+@dataclass
+class LoadedSystem:
+    system: System
+    warnings: list[Diagnostic] = field(default_factory=list)
+    locations: dict[str, Location] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+
+
+def load_system(path: Path, kinds: dict[str, Kind], display_name: str | None = None) -> LoadedSystem:
+    sink = DiagnosticSink()
+    parts: list[_Part] = []
+    _load_part(path.resolve(), display_name or str(path), path.resolve().parent, parts, [], sink, set())
+    if not parts:
+        sink.raise_if_errors()
+    main = parts[0]
+    if main.content.system is None and not any(d.location.file == main.name for d in sink.diagnostics):
+        sink.error(main.at(), "missing required field 'system' (the system's name and description)")
+    for part in parts[1:]:
+        if part.content.system is not None:
+            sink.error(part.at("system"), "only the main model file may define 'system'")
+    sink.raise_if_errors()
+    system, locations = _merge(parts, kinds, sink)
+    sink.raise_if_errors()
+    _warn(system, parts, kinds, sink)
+    return LoadedSystem(system, sink.warnings, locations, [p.name for p in parts])
+
+
+def _load_part(path: Path, name: str, root: Path, parts: list[_Part], chain: list[Path],
+               sink: DiagnosticSink, visited: set[Path]) -> None:
+    visited.add(path)
+    try:
+        document = load_mapping(path, name)
+    except InputError as exc:
+        sink.extend(exc.diagnostics)
+        return
+    try:
+        content = SystemDocument.model_validate(document)
+    except ValidationError as exc:
+        sink.extend(diagnostics_from(exc, document, name, SystemDocument))
+        return
+    part = _Part(name, document, content)
+    parts.append(part)
+    for index, include in enumerate(content.include):
+        where = part.at("include", index)
+        target = _resolve_include(include, path, root, where, sink)
+        if target is None:
+            continue
+        if target in chain + [path]:
+            sink.error(where, f"include cycle: '{include}' is already being loaded "
+                              f"({' -> '.join(p.name for p in chain + [path, target])})")
+            continue
+        if len(chain) >= MAX_INCLUDE_DEPTH:
+            sink.error(where, f"includes nested deeper than {MAX_INCLUDE_DEPTH} levels")
+            continue
+        if target in visited:
+            sink.error(where, f"'{include}' is included more than once")
+            continue
+        display = str(Path(name).parent / include)
+        _load_part(target, display, root, parts, chain + [path], sink, visited)
+
+
+def _resolve_include(include: str, current: Path, root: Path, where: Location,
+                     sink: DiagnosticSink) -> Path | None:
+    if Path(include).is_absolute() or include.startswith("~"):
+        sink.error(where, f"include '{include}' must be a relative path")
+        return None
+    target = (current.parent / include).resolve()
+    if not target.is_relative_to(root):
+        sink.error(where, f"include '{include}' points outside the model's folder")
+        return None
+    if not target.is_file():
+        sink.error(where, f"included file '{include}' does not exist")
+        return None
+    return target
+
+
+def _merge(parts: list[_Part], kinds: dict[str, Kind], sink: DiagnosticSink) -> tuple[System, dict[str, Location]]:
+    """Join the parts, check every id and reference, and fill in attribute defaults."""
+    where: dict[str, Location] = {}
+    entities: dict[str, list[tuple[_Part, int, Any]]] = {section: [] for section in SECTIONS}
+    for part in parts:
+        for section in SECTIONS:
+            for index, entity in enumerate(getattr(part.content, section)):
+                entities[section].append((part, index, entity))
+
+    def claim(entity_id: str, location: Location, what: str) -> None:
+        if entity_id in where:
+            sink.error(location, f"duplicate id '{entity_id}' ({what}; already used at {where[entity_id]})")
+        else:
+            where[entity_id] = location
+
+    for section, what, key in (("boundaries", "boundary", "id"), ("components", "component", "id"),
+                               ("data", "data asset", "id")):
+        for part, index, entity in entities[section]:
+            claim(entity.id, part.at(section, index, key), what)
+    for part, index, flow in entities["flows"]:
+        location = part.at("flows", index, "id") if flow.id else part.at("flows", index)
+        if flow.key in where and not flow.id:
+            sink.error(location, f"a second flow from '{flow.source}' to '{flow.target}': give each an 'id'")
+        else:
+            claim(flow.key, location, "flow")
+
+    boundaries = {b.id: b for _, _, b in entities["boundaries"]}
+    components = {c.id: c for _, _, c in entities["components"]}
+    data_ids = {d.id for _, _, d in entities["data"]}
+
+    def ref(value: str | None, known: Any, location: Location, what: str) -> None:
+        if value is not None and value not in known:
+            sink.error(location, f"unknown {what} '{value}'{did_you_mean(value, known)}")
+
+    for part, index, boundary in entities["boundaries"]:
+        ref(boundary.parent, boundaries, part.at("boundaries", index, "parent"), "boundary")
+        seen, current = {boundary.id}, boundary.parent
+        while current in boundaries:
+            if current in seen:
+                sink.error(part.at("boundaries", index, "parent"), f"boundary '{boundary.id}' is nested in itself")
+                break
+            seen.add(current)
+            current = boundaries[current].parent
+    for part, index, component in entities["components"]:
+        ref(component.kind, kinds, part.at("components", index, "kind"), "kind")
+        ref(component.boundary, boundaries, part.at("components", index, "boundary"), "boundary")
+        for j, data_id in enumerate(component.data):
+            ref(data_id, data_ids, part.at("components", index, "data", j), "data asset")
+    for part, index, flow in entities["flows"]:
+        ref(flow.source, components, part.at("flows", index, "from"), "component")
+        ref(flow.target, components, part.at("flows", index, "to"), "component")
+        if flow.source == flow.target:
+            sink.error(part.at("flows", index, "to"), f"flow from '{flow.source}' to itself")
+        for j, data_id in enumerate(flow.data):
+            ref(data_id, data_ids, part.at("flows", index, "data", j), "data asset")
+    flow_keys = {f.key for _, _, f in entities["flows"]}
+    for part, index, exclusion in entities["exclusions"]:
+        ref(exclusion.element, set(components) | flow_keys, part.at("exclusions", index, "element"), "component or flow")
+
+    resolved = [
+        _with_defaults(component, kinds[component.kind]) if component.kind in kinds else component
+        for _, _, component in entities["components"]
+    ]
+    info = parts[0].content.system
+    assert info is not None or sink.has_errors
+    system = System.model_construct(
+        info=info, boundaries=list(boundaries.values()), components=resolved,
+        flows=[f for _, _, f in entities["flows"]], data=[d for _, _, d in entities["data"]],
+        exclusions=[e for _, _, e in entities["exclusions"]],
+    ) if sink.has_errors else System(
+        info=info, boundaries=list(boundaries.values()), components=resolved,
+        flows=[f for _, _, f in entities["flows"]], data=[d for _, _, d in entities["data"]],
+        exclusions=[e for _, _, e in entities["exclusions"]],
+    )
+    return system, where
+
+
+def _with_defaults(component: Component, kind: Kind) -> Component:
+    update = {}
+    for name in ATTRIBUTE_NAMES:
+        if getattr(component, name) is None:
+            update[name] = kind.defaults.get(name, COMPONENT_DEFAULTS[name])
+    return component.model_copy(update=update)
+
+
+def _warn(system: System, parts: list[_Part], kinds: dict[str, Kind], sink: DiagnosticSink) -> None:
+    touched = {f.source for f in system.flows} | {f.target for f in system.flows}
+    carried = {d for f in system.flows for d in f.data} | {d for c in system.components for d in c.data}
+    used_boundaries = {c.boundary for c in system.components} | {b.parent for b in system.boundaries}
+    for part in parts:
+        for index, component in enumerate(part.content.components):
+            if component.id not in touched:
+                sink.warning(part.at("components", index, "id"),
+                             f"component '{component.id}' is not connected to any flow")
+            traits = set(kinds[component.kind].traits)
+            if component.format and "holds_model_weights" not in traits:
+                sink.warning(part.at("components", index, "format"),
+                             f"'format' is meant for model artifacts; '{component.id}' is a {component.kind}")
+            if component.exposure == "public" and "serves_predictions" not in traits and kinds[component.kind].dfd != "process":
+                sink.warning(part.at("components", index, "exposure"),
+                             f"'exposure' is meant for services; '{component.id}' is a {component.kind}")
+        for index, asset in enumerate(part.content.data):
+            if asset.id not in carried:
+                sink.warning(part.at("data", index, "id"), f"data asset '{asset.id}' is not carried by any flow "
+                                                           "or stored in any component")
+        for index, boundary in enumerate(part.content.boundaries):
+            if boundary.id not in used_boundaries:
+                sink.warning(part.at("boundaries", index, "id"), f"boundary '{boundary.id}' contains no component")

@@ -1,0 +1,162 @@
+"""Plain data views of the catalog, the ATLAS index and the data-flow graph.
+
+Every output format (JSON, Markdown, text, Mermaid, DOT) is rendered from these dictionaries,
+so the formats cannot disagree. Key order is fixed and lists are sorted: the same input gives
+byte-identical output.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .atlas import AtlasIndex, AtlasMitigation, AtlasTactic, AtlasTechnique
+from .catalog import Catalog, Mitigation, Threat
+from .graph import DataFlowGraph
+
+
+def atlas_technique_view(atlas: AtlasIndex, technique_id: str) -> dict[str, Any]:
+    return {
+        "id": technique_id,
+        "name": atlas.full_name(technique_id),
+        "tactics": [{"id": t.id, "name": t.name} for t in atlas.tactics_of(technique_id)],
+    }
+
+
+def threat_summary(catalog: Catalog, threat: Threat) -> dict[str, Any]:
+    return {
+        "id": threat.id,
+        "title": threat.title,
+        "short_title": threat.name,
+        "source": threat.source,
+        "stride": threat.stride,
+        "ratings": {
+            "exploitability": threat.ratings.exploitability,
+            "detectability": threat.ratings.detectability,
+            "technical_impact": threat.ratings.technical_impact,
+        },
+        "atlas": [link.id for link in threat.atlas],
+        "mitigations": list(threat.mitigations),
+    }
+
+
+def threat_detail(catalog: Catalog, threat: Threat) -> dict[str, Any]:
+    atlas = catalog.atlas
+    return {
+        "type": "threat",
+        "id": threat.id,
+        "title": threat.title,
+        "short_title": threat.name,
+        "aliases": list(threat.aliases),
+        "source": threat.source,
+        "summary": threat.summary,
+        "scenarios": [s.model_dump() for s in threat.scenarios],
+        "stride": [{"letter": s, "name": catalog.stride_name(s)} for s in threat.stride],
+        "lifecycle": list(threat.lifecycle),
+        "ratings": threat.ratings.model_dump(exclude_none=True),
+        "atlas": [dict(atlas_technique_view(atlas, link.id), why=link.why) for link in threat.atlas],
+        "mitigations": [{"id": m, "title": catalog.mitigations[m].title} for m in threat.mitigations],
+        "references": [r.model_dump() for r in threat.references],
+        "applies_to": [rule.model_dump(exclude_defaults=True) | {"element": rule.element}
+                       for rule in threat.applies_to],
+        "not_applicable": threat.not_applicable,
+    }
+
+
+def mitigation_summary(mitigation: Mitigation) -> dict[str, Any]:
+    return {
+        "id": mitigation.id,
+        "title": mitigation.title,
+        "control": mitigation.control,
+        "atlas": [link.id for link in mitigation.atlas],
+    }
+
+
+def mitigation_detail(catalog: Catalog, mitigation: Mitigation) -> dict[str, Any]:
+    return {
+        "type": "mitigation",
+        "id": mitigation.id,
+        "title": mitigation.title,
+        "what": mitigation.what,
+        "verify": mitigation.verify,
+        "control": mitigation.control,
+        "lifecycle": list(mitigation.lifecycle),
+        "atlas": [{"id": link.id, "name": catalog.atlas.full_name(link.id)} for link in mitigation.atlas],
+        "references": [r.model_dump() for r in mitigation.references],
+        "threats": [{"id": t.id, "title": t.title} for t in catalog.threats_for_mitigation(mitigation.id)],
+    }
+
+
+def catalog_listing(catalog: Catalog, threats: list[Threat]) -> dict[str, Any]:
+    return {
+        "atlas_version": catalog.atlas.atlas_version,
+        "threats": [threat_summary(catalog, t) for t in threats],
+        "mitigations": [mitigation_summary(m) for m in sorted(catalog.mitigations.values(), key=lambda m: m.id)],
+    }
+
+
+def atlas_entry_view(catalog: Catalog, entry: AtlasTactic | AtlasTechnique | AtlasMitigation) -> dict[str, Any]:
+    atlas = catalog.atlas
+    view: dict[str, Any] = {"atlas_version": atlas.atlas_version, "id": entry.id,
+                            "name": atlas.full_name(entry.id), "aliases": list(entry.aliases)}
+    if isinstance(entry, AtlasTechnique):
+        view["type"] = "technique"
+        view["parent"] = entry.parent
+        view["tactics"] = [{"id": t.id, "name": t.name} for t in atlas.tactics_of(entry.id)]
+        view["subtechniques"] = [{"id": t.id, "name": t.name} for t in atlas.techniques if t.parent == entry.id]
+        view["atlas_mitigations"] = [{"id": m.id, "name": m.name} for m in atlas.mitigations
+                                     if entry.id in m.techniques]
+        view["threats"] = [{"id": t.id, "title": t.title} for t in catalog.threats.values()
+                           if any(link.id == entry.id for link in t.atlas)]
+    elif isinstance(entry, AtlasMitigation):
+        view["type"] = "mitigation"
+        view["techniques"] = [{"id": t, "name": atlas.full_name(t)} for t in entry.techniques]
+        view["mitigations"] = [{"id": m.id, "title": m.title} for m in catalog.mitigations.values()
+                               if any(link.id == entry.id for link in m.atlas)]
+    else:
+        view["type"] = "tactic"
+        view["techniques"] = [{"id": t.id, "name": t.name} for t in atlas.techniques if entry.id in t.tactics]
+    return view
+
+
+def graph_view(graph: DataFlowGraph) -> dict[str, Any]:
+    """Nodes grouped by boundary, flows, and the computed graph facts."""
+    system = graph.system
+    nodes = [
+        {
+            "id": c.id, "name": c.label, "kind": c.kind, "dfd": graph.dfd(c.id),
+            "boundary": c.boundary, "trust": system.trust_of(c),
+        }
+        for c in sorted(system.components, key=lambda c: c.id)
+    ]
+    boundaries = [
+        {"id": b.id, "name": b.label, "trust": b.trust, "parent": b.parent,
+         "components": [c.id for c in sorted(system.components, key=lambda c: c.id) if c.boundary == b.id]}
+        for b in sorted(system.boundaries, key=lambda b: b.id)
+    ]
+    flows = [
+        {"id": f.key, "from": f.source, "to": f.target, "name": f.label, "protocol": f.protocol,
+         "data": list(f.data), "encrypted": f.encrypted, "authenticated": f.authenticated,
+         "bidirectional": f.bidirectional}
+        for f in sorted(system.flows, key=lambda f: f.key)
+    ]
+    return {
+        "system": system.info.name,
+        "boundaries": boundaries,
+        "top_boundaries": [b for b in boundaries if b["parent"] is None],
+        "outside": [n["id"] for n in nodes if n["boundary"] is None],
+        "nodes": nodes,
+        "flows": flows,
+        "facts": {
+            "crossings": [{"flow": c.flow, "from": c.source, "to": c.target,
+                           "boundaries": list(c.boundaries), "direction": c.direction}
+                          for c in graph.crossings],
+            "entry_points": [{"component": e.component, "flow": e.flow, "from": e.source}
+                             for e in graph.entry_points],
+            "untrusted_sources": graph.untrusted_sources,
+            "reachable": {s: sorted(graph.reachable_from(s)) for s in graph.untrusted_sources},
+            "reachable_data": {s: sorted(graph.data_reachable_from(s)) for s in graph.untrusted_sources},
+            "write_paths": graph.write_paths,
+            "feedback_loops": graph.feedback_loops,
+            "attack_paths": graph.attack_paths,
+        },
+    }
