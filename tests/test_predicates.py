@@ -1,0 +1,115 @@
+"""Each predicate on a small system: where it must hold, and a near miss where it must not."""
+
+from __future__ import annotations
+
+import pytest
+
+from threatmodel.graph import DataFlowGraph
+from threatmodel.predicates import REGISTRY
+from threatmodel.system_load import load_system
+
+SYSTEM = """
+system: {name: predicates}
+boundaries:
+  - {id: dmz, trust: partner}
+  - {id: core, trust: internal}
+data:
+  - {id: faces, pii: true}
+  - {id: public-data, confidentiality: low}
+  - {id: secret-data, confidentiality: high}
+components:
+  - {id: user, kind: person}
+  - {id: hub, kind: model-hub}
+  - {id: lib, kind: library}
+  - {id: gateway, kind: api-gateway, boundary: dmz}
+  - {id: public-api, kind: inference-service, boundary: core, exposure: public, returns_scores: true}
+  - {id: internal-api, kind: inference-service, boundary: core}
+  - {id: faces-db, kind: dataset, boundary: core, data: [faces]}
+  - {id: open-db, kind: dataset, boundary: core, data: [public-data]}
+  - {id: feedback-db, kind: dataset, boundary: core}
+  - {id: trainer, kind: training-job, boundary: core}
+  - {id: tuner, kind: training-job, boundary: core}
+  - {id: base, kind: pretrained-model, boundary: core}
+  - {id: model, kind: model-artifact, boundary: core}
+  - {id: other-model, kind: model-artifact, boundary: core}
+flows:
+  - {id: upload, from: user, to: gateway, encrypted: true, bidirectional: true, data: [faces]}
+  - {id: route, from: gateway, to: public-api, encrypted: false, bidirectional: true}
+  - {id: results, from: public-api, to: feedback-db}
+  - {id: faces-train, from: faces-db, to: trainer, data: [faces]}
+  - {id: open-train, from: open-db, to: tuner, data: [public-data]}
+  - {id: fetch, from: hub, to: base, encrypted: true, authenticated: true}
+  - {id: base-tune, from: base, to: tuner}
+  - {id: pip, from: lib, to: trainer, encrypted: true}
+  - {id: save, from: trainer, to: model, data: [secret-data]}
+  - {id: load, from: model, to: public-api}
+  - {id: tuned, from: tuner, to: other-model}
+  - {id: serve-internal, from: other-model, to: internal-api}
+"""
+
+
+@pytest.fixture(scope="module")
+def graph(catalog, tmp_path_factory):
+    path = tmp_path_factory.mktemp("p") / "m.yaml"
+    path.write_text(SYSTEM)
+    return DataFlowGraph(load_system(path, catalog.kinds).system, catalog.kinds)
+
+
+CASES = [
+    # (predicate, element, parameter, holds, words in the reason)
+    ("exposure", "public-api", "public", True, "declared public"),
+    ("exposure", "internal-api", "public", False, "declared internal"),
+    ("reachable_from", "public-api", "untrusted", True, "from user"),
+    ("reachable_from", "internal-api", "untrusted", True, "from hub"),
+    ("reachable_from", "gateway", "lower_trust", True, "receives data from user"),
+    ("reachable_from", "open-db", "lower_trust", False, "no flow path leads into open-db"),
+    ("attribute", "public-api", {"returns_scores": True}, True, "returns_scores: true"),
+    ("attribute", "internal-api", {"returns_scores": True}, False, "returns_scores: false"),
+    ("attribute", "lib", {"origin": "third-party"}, True, "origin: third-party"),
+    ("feeds", "lib", "runs_training", True, "flows into trainer"),
+    ("feeds", "open-db", ["serves_predictions"], True, "internal-api"),
+    ("feeds", "feedback-db", "runs_training", False, "nothing from feedback-db"),
+    ("fed_by", "tuner", "third_party_model", True, "receives data from base"),
+    ("fed_by", "trainer", "third_party_model", False, "no component"),
+    ("feedback_loop", "feedback-db", True, True, "public-api → feedback-db"),
+    ("feedback_loop", "open-db", True, False, "no flow feeds"),
+    ("trained_on_sensitive_data", "public-api", True, True, "faces (personal data)"),
+    ("trained_on_sensitive_data", "internal-api", True, False, "no training data"),
+    ("handles_sensitive_data", "model", True, True, "secret-data (confidentiality high)"),
+    ("handles_sensitive_data", "tuner", True, False, "no personal"),
+    ("crosses_boundary", "route", True, True, "crosses boundary core, dmz"),
+    ("crosses_boundary", "route", "inbound", True, "(inbound)"),
+    ("crosses_boundary", "save", True, False, "does not cross"),
+    ("crosses_boundary", "save", False, True, "stays inside one trust zone"),
+    ("flow_attribute", "route", {"encrypted": False}, True, "not encrypted"),
+    ("flow_attribute", "upload", {"encrypted": False}, False, "is encrypted"),
+    ("from_trait", "route", "serves_predictions", True, "output of public-api"),
+    ("from_trait", "upload", "serves_predictions", False, "does not leave"),
+    ("to_trait", "pip", "runs_training", True, "to trainer"),
+    ("to_trait", "fetch", "runs_training", False, "does not enter"),
+    ("carries_sensitive_data", "upload", True, True, "carries faces"),
+    ("carries_sensitive_data", "fetch", True, False, "no personal"),
+]
+
+
+@pytest.mark.parametrize("name, element, parameter, holds, words", CASES,
+                         ids=[f"{c[0]}-{c[1]}-{c[3]}" for c in CASES])
+def test_predicate(graph, name, element, parameter, holds, words):
+    verdict = REGISTRY[name].evaluate(graph, element, parameter)
+    assert verdict.holds is holds
+    assert words in verdict.reason
+
+
+def test_every_predicate_has_cases_that_hold_and_that_do_not():
+    covered = {(c[0], c[3]) for c in CASES}
+    for name in REGISTRY:
+        assert (name, True) in covered and (name, False) in covered, name
+
+
+@pytest.mark.parametrize("name, parameter", [
+    ("exposure", "everywhere"), ("reachable_from", True), ("attribute", {"colour": "red"}),
+    ("attribute", {"rate_limiting": "yes"}), ("feeds", "flies"), ("feedback_loop", "yes"),
+    ("crosses_boundary", "sideways"), ("flow_attribute", {"fast": True}), ("from_trait", []),
+])
+def test_bad_parameters_are_rejected(catalog, name, parameter):
+    assert REGISTRY[name].check(parameter, frozenset(catalog.traits)) is not None
