@@ -1,0 +1,171 @@
+"""The command line: outputs, exit codes, located errors, atomic files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import jsonschema
+import yaml
+
+from .conftest import EXAMPLES
+
+HUSKY = EXAMPLES / "huskyai.yaml"
+
+
+def test_version(cli):
+    result = cli("--version")
+    assert result.exit_code == 0 and result.stdout.startswith("threatmodel 0.")
+
+
+def test_catalog_list_formats(cli):
+    table = cli("catalog", "list")
+    assert table.exit_code == 0 and "ML10" in table.stdout and "15 threats" in table.stdout
+    data = json.loads(cli("catalog", "list", "--format", "json").stdout)
+    assert [t["id"] for t in data["threats"]][:2] == ["ML01", "ML02"]
+    assert set(data["threats"][0]) == {"id", "title", "short_title", "source", "stride", "ratings", "atlas", "mitigations"}
+    assert cli("catalog", "list", "--format", "md").stdout.startswith("| Id | Title |")
+
+
+def test_catalog_list_filters(cli):
+    by_stride = json.loads(cli("catalog", "list", "--stride", "R", "--format", "json").stdout)
+    assert [t["id"] for t in by_stride["threats"]] == ["ARTIFACT-REPUDIATION"]
+    by_atlas = json.loads(cli("catalog", "list", "--atlas", "AML.T0020", "--format", "json").stdout)
+    assert [t["id"] for t in by_atlas["threats"]] == ["ML02", "ML08"]
+    by_parent = json.loads(cli("catalog", "list", "--atlas", "AML.T0024", "--format", "json").stdout)
+    assert [t["id"] for t in by_parent["threats"]] == ["ML03", "ML04", "ML05"]
+    assert cli("catalog", "list", "--atlas", "AML.T9999").exit_code == 2
+    assert cli("catalog", "list", "--stride", "X").exit_code == 2
+
+
+def test_catalog_show_threat_with_atlas_names_and_tactics(cli):
+    data = json.loads(cli("catalog", "show", "ML10", "--format", "json").stdout)
+    assert data["atlas"][0] == {"id": "AML.T0018", "name": "Manipulate AI Model",
+                                "tactics": [{"id": "AML.TA0006", "name": "Persistence"},
+                                            {"id": "AML.TA0001", "name": "AI Attack Staging"}], "why": ""}
+    text = cli("catalog", "show", "ml02").stdout
+    assert "AML.T0020 Poison Training Data" in text and "training-data-validation" in text
+    assert "## ML01: ML01:2023 Input Manipulation Attack" in cli("catalog", "show", "ML01", "--format", "md").stdout
+
+
+def test_catalog_show_mitigation_and_unknown_id(cli):
+    data = json.loads(cli("catalog", "show", "file-audit-logging", "--format", "json").stdout)
+    assert data["type"] == "mitigation" and "auditd" in data["what"]
+    assert {t["id"] for t in data["threats"]} >= {"ARTIFACT-REPUDIATION", "ML10"}
+    missing = cli("catalog", "show", "ML11")
+    assert missing.exit_code == 2 and "no threat or mitigation 'ML11'" in missing.stderr
+
+
+def test_catalog_validate(cli, write):
+    assert cli("catalog", "validate").exit_code == 0
+    bad = write("threats:\n  - id: ML01\n", "extra.yaml")
+    result = cli("catalog", "validate", bad)
+    assert result.exit_code == 2
+    assert f"{bad}:2:5: error: missing required field 'title'" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_atlas_show(cli):
+    text = cli("atlas", "show", "AML.T0024.002").stdout
+    assert text.startswith("AML.T0024.002 Exfiltration via AI Inference API: Extract AI Model")
+    assert "Former names: Extract ML Model" in text
+    old = cli("atlas", "show", "Backdoor ML Model")
+    assert old.stdout.startswith("AML.T0018 Manipulate AI Model")
+    removed = cli("atlas", "show", "AML.T0045")
+    assert removed.exit_code == 2 and "is now AML.T0048.004" in removed.stderr
+
+
+def test_atlas_import_round_trip(cli, tmp_path):
+    from threatmodel.resources import catalog_dir
+
+    # a minimal official-shaped file, imported over a copy of the current index
+    source = tmp_path / "ATLAS.yaml"
+    source.write_text("version: 9.0.0\nmatrices:\n- id: ATLAS\n  tactics: [{id: AML.TA0001, name: Staging}]\n"
+                      "  techniques: [{id: AML.T0015, name: Evade Any Model, tactics: [AML.TA0001]}]\n"
+                      "  mitigations: []\n")
+    target = tmp_path / "atlas.yaml"
+    target.write_text((catalog_dir() / "atlas.yaml").read_text())
+    result = cli("atlas", "import", source, "--output", target)
+    assert result.exit_code == 0
+    index = yaml.safe_load(target.read_text())
+    assert index["atlas_version"] == "9.0.0"
+    assert index["techniques"][0] == {"id": "AML.T0015", "name": "Evade Any Model", "tactics": ["AML.TA0001"],
+                                      "aliases": ["Evade ML Model", "Evade AI Model"]}
+    assert any(r["id"] == "AML.T0018" for r in index["removed"])
+
+
+def test_validate_examples_and_errors(cli, write):
+    ok = cli("validate", HUSKY)
+    assert ok.exit_code == 0 and "19 components, 24 flows" in ok.stdout
+    bad = write("system: {name: x}\ncomponents:\n  - {id: a, kind: datset}\n  - {id: a, kind: person}\n")
+    result = cli("validate", bad)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"{bad}:3:19: error: unknown kind 'datset', did you mean 'dataset'?",
+        f"{bad}:4:10: error: duplicate id 'a' (component; already used at {bad}:3:10)",
+        "2 errors",
+    ]
+
+
+def test_validate_warnings_exit_zero(cli, write):
+    path = write("system: {name: x}\ncomponents:\n  - {id: a, kind: person}\n")
+    result = cli("validate", path)
+    assert result.exit_code == 0 and "warning: component 'a' is not connected to any flow" in result.stderr
+
+
+def test_graph_exports(cli, tmp_path):
+    mermaid = cli("graph", HUSKY).stdout
+    assert mermaid.startswith("flowchart LR") and 'subgraph n_b_production["Production (restricted)"]' in mermaid
+    dot = cli("graph", HUSKY, "--format", "dot").stdout
+    assert dot.startswith('digraph "Husky AI" {') and '"user" -> "api-gateway" [label="HTTPS upload and result", dir=both];' in dot
+    out = tmp_path / "g.json"
+    assert cli("graph", HUSKY, "--format", "json", "-o", out).exit_code == 0
+    data = json.loads(out.read_text())
+    assert data["facts"]["attack_paths"]["production-model"] == ["infra-admin", "bastion", "production-model"]
+    assert cli("graph", HUSKY, "--format", "json").stdout == cli("graph", HUSKY, "--format", "json").stdout
+
+
+def test_labels_are_escaped_in_mermaid_and_dot(cli, write):
+    path = write('system: {name: "x\\" -> y"}\ncomponents:\n  - {id: a, kind: person, name: \'<script>"]|\'}\n'
+                 '  - {id: b, kind: process}\nflows:\n  - {from: a, to: b, name: "a\\nb"}\n')
+    mermaid = cli("graph", path).stdout
+    assert 'n_a["#lt;script#gt;#quot;#93;#124;"]' in mermaid
+    dot = cli("graph", path, "--format", "dot").stdout
+    assert 'digraph "x\\" -> y" {' in dot and '"a" [label="<script>\\"]|", shape=box];' in dot
+    assert '[label="a\\nb"]' in dot
+
+
+def test_failed_run_leaves_no_partial_file(cli, write, tmp_path):
+    out = tmp_path / "g.mmd"
+    bad = write("system: {name: x}\ncomponents: [{id: a}]\n")
+    assert cli("graph", bad, "-o", out).exit_code == 2
+    assert not out.exists() and list(tmp_path.glob(".g.mmd*")) == []
+
+
+def test_schema_validates_every_example(cli):
+    schema = json.loads(cli("schema").stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    for example in EXAMPLES.glob("*.yaml"):
+        jsonschema.validate(yaml.safe_load(example.read_text()), schema)
+
+
+def test_committed_schema_is_current(cli):
+    assert (EXAMPLES.parent / "system.schema.json").read_text() == cli("schema").stdout
+
+
+def test_init_writes_a_valid_starter(cli, tmp_path):
+    result = cli("init", tmp_path / "new")
+    assert result.exit_code == 0
+    model = tmp_path / "new" / "threatmodel.yaml"
+    assert model.read_text().startswith("# yaml-language-server: $schema=threatmodel.schema.json")
+    assert cli("validate", model).exit_code == 0
+    again = cli("init", tmp_path / "new")
+    assert again.exit_code == 2 and "already exists" in again.stderr
+
+
+def test_console_entry_point_runs_without_traceback(write):
+    bad = write("system: {name: x}\ncomponents: [{id: a, kind: nope}]\n")
+    done = subprocess.run([sys.executable, "-m", "threatmodel.cli", "validate", str(bad)],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and "Traceback" not in done.stderr and "unknown kind 'nope'" in done.stderr
