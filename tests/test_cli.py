@@ -169,3 +169,16 @@ def test_console_entry_point_runs_without_traceback(write):
     done = subprocess.run([sys.executable, "-m", "threatmodel.cli", "validate", str(bad)],
                           capture_output=True, text=True)
     assert done.returncode == 2 and "Traceback" not in done.stderr and "unknown kind 'nope'" in done.stderr
+
+
+def test_docs_list_every_kind_trait_and_predicate(catalog):
+    from threatmodel.predicates import REGISTRY
+
+    format_doc = (EXAMPLES.parent / "format.md").read_text()
+    catalog_doc = (EXAMPLES.parent / "catalog.md").read_text()
+    for kind in catalog.kinds:
+        assert f"`{kind}`" in format_doc, kind
+    for trait in catalog.traits:
+        assert f"`{trait}`" in format_doc, trait
+    for name in REGISTRY:
+        assert f"`{name}`" in catalog_doc, name
