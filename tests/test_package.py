@@ -38,7 +38,7 @@ def test_installed_wheel_works_from_the_filesystem_root(wheel, tmp_path):
     # goes into the fresh environment, so the catalog must come from inside the wheel
     venv.EnvBuilder(with_pip=True, system_site_packages=True).create(env_dir)
     python = env_dir / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)], check=True)
     executable = env_dir / "bin" / "threatmodel"
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     done = subprocess.run([str(executable), "catalog", "list"], cwd="/", capture_output=True, text=True, env=environment)
