@@ -150,29 +150,33 @@ class DataFlowGraph:
             carried.update(self.system.flow(key).data)
         return carried
 
+    def _search(self, start: str, neighbours: Callable[[str], Iterable[str]],
+                is_goal: Callable[[str], bool]) -> list[str] | None:
+        """Breadth-first search from ``start``; the path to the nearest goal, start first."""
+        previous: dict[str, str | None] = {start: None}
+        queue = deque([start])
+        while queue:
+            node = queue.popleft()
+            for neighbour in sorted(neighbours(node)):
+                if neighbour in previous:
+                    continue
+                previous[neighbour] = node
+                if is_goal(neighbour):
+                    path = [neighbour]
+                    while previous[path[-1]] is not None:
+                        path.append(previous[path[-1]])  # type: ignore[arg-type]
+                    return list(reversed(path))
+                queue.append(neighbour)
+        return None
+
     def path_from(self, target: str, is_source: Callable[[str], bool]) -> list[str] | None:
         """Shortest flow path ending at ``target`` whose first node satisfies ``is_source``.
 
-        Breadth-first search backwards along flows, so the cost is bounded by the part of the
-        graph upstream of ``target``.
+        The search runs backwards along flows, so its cost is bounded by the part of the graph
+        upstream of ``target``.
         """
-        previous: dict[str, str | None] = {target: None}
-        queue = deque([target])
-        while queue:
-            node = queue.popleft()
-            for upstream in sorted(self.graph.predecessors(node)):
-                if upstream in previous:
-                    continue
-                previous[upstream] = node
-                if is_source(upstream):
-                    path = [upstream]
-                    step = previous[upstream]
-                    while step is not None:
-                        path.append(step)
-                        step = previous[step]
-                    return path
-                queue.append(upstream)
-        return None
+        path = self._search(target, self.graph.predecessors, is_source)
+        return list(reversed(path)) if path else None
 
     def lower_trust_path_to(self, target: str) -> list[str] | None:
         """A write path into ``target`` that starts in a less trusted zone."""
@@ -197,24 +201,9 @@ class DataFlowGraph:
         return self.path_from(target, lambda n: trait in self.traits(n))
 
     def downstream_with_trait(self, source: str, traits: Iterable[str]) -> list[str] | None:
+        """Shortest flow path from ``source`` to a component with any of ``traits``."""
         wanted = set(traits)
-        previous: dict[str, str | None] = {source: None}
-        queue = deque([source])
-        while queue:
-            node = queue.popleft()
-            for downstream in sorted(self.graph.successors(node)):
-                if downstream in previous:
-                    continue
-                previous[downstream] = node
-                if wanted & self.traits(downstream):
-                    path = [downstream]
-                    step = previous[downstream]
-                    while step is not None:
-                        path.append(step)
-                        step = previous[step]
-                    return list(reversed(path))
-                queue.append(downstream)
-        return None
+        return self._search(source, self.graph.successors, lambda n: bool(wanted & self.traits(n)))
 
     @cached_property
     def write_paths(self) -> dict[str, list[str]]:
