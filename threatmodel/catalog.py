@@ -81,6 +81,10 @@ class Mitigation(_Frozen):
     lifecycle: list[Lifecycle] = Field(min_length=1)
     atlas: list[AtlasLink] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
+    declared_by: list[str] = Field(
+        default_factory=list,
+        description="component or flow attributes that, when true, declare this mitigation in place",
+    )
 
 
 class Rating(_Frozen):

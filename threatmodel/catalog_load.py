@@ -23,6 +23,7 @@ from .system import ATTRIBUTE_NAMES, COMPONENT_DEFAULTS, Component
 from .validation import diagnostics_from
 
 ATLAS_INDEX_FILE = "atlas.yaml"
+DECLARABLE_ATTRIBUTES = ("authenticated", "rate_limiting", "signed", "integrity_check", "audit_logging", "encrypted")
 MIN_MITIGATIONS = 2
 
 
@@ -144,6 +145,11 @@ class _Checker:
             for i, mitigation in enumerate(source.content.mitigations):
                 for j, link in enumerate(mitigation.atlas):
                     self.check_atlas(source, ("mitigations", i, "atlas", j), link, AtlasMitigation)
+                for j, attribute in enumerate(mitigation.declared_by):
+                    if attribute not in DECLARABLE_ATTRIBUTES:
+                        self.sink.error(source.at("mitigations", i, "declared_by", j),
+                                        f"'{attribute}' is not a yes/no attribute of components or flows"
+                                        f"{did_you_mean(attribute, DECLARABLE_ATTRIBUTES)}")
             for i, threat in enumerate(source.content.threats):
                 used_mitigations.update(threat.mitigations)
                 self.check_threat(source, i, threat)

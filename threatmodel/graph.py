@@ -57,6 +57,7 @@ class DataFlowGraph:
         self._trust = {c.id: TRUST_ORDER[system.trust_of(c)] for c in system.components}
         self._traits = {c.id: frozenset(kinds[c.kind].traits) for c in system.components}
         self._boundary_chain = {b.id: self._chain(b.id) for b in system.boundaries}
+        self._paths: dict[tuple[str, str], list[str] | None] = {}
 
     # ------------------------------------------------------------------ element facts
 
@@ -180,8 +181,11 @@ class DataFlowGraph:
 
     def lower_trust_path_to(self, target: str) -> list[str] | None:
         """A write path into ``target`` that starts in a less trusted zone."""
-        level = self.trust(target)
-        return self.path_from(target, lambda n: self.trust(n) < level)
+        key = ("lower", target)
+        if key not in self._paths:
+            level = self.trust(target)
+            self._paths[key] = self.path_from(target, lambda n: self.trust(n) < level)
+        return self._paths[key]
 
     def attack_path_to(self, target: str) -> list[str] | None:
         """The shortest path from an untrusted source to ``target``.
@@ -192,9 +196,12 @@ class DataFlowGraph:
         """
         if self.trust(target) == UNTRUSTED:
             return None
-        from_actor = self.path_from(
-            target, lambda n: self.trust(n) == UNTRUSTED and self.dfd(n) == "external-entity")
-        return from_actor or self.path_from(target, lambda n: self.trust(n) == UNTRUSTED)
+        key = ("untrusted", target)
+        if key not in self._paths:
+            from_actor = self.path_from(
+                target, lambda n: self.trust(n) == UNTRUSTED and self.dfd(n) == "external-entity")
+            self._paths[key] = from_actor or self.path_from(target, lambda n: self.trust(n) == UNTRUSTED)
+        return self._paths[key]
 
     def upstream_with_trait(self, target: str, trait: str) -> list[str] | None:
         """Shortest path from a component with ``trait`` to ``target``."""

@@ -132,7 +132,7 @@ def feeds(graph: DataFlowGraph, element: str, traits: Any) -> Verdict:
     path = graph.downstream_with_trait(element, _as_list(traits))
     names = " or ".join(_as_list(traits))
     if not path:
-        return Verdict(False, f"nothing from {element} flows into a component that {names.replace('_', ' ')}")
+        return Verdict(False, f"nothing from {element} flows into a component with the trait {names}")
     return Verdict(True, f"{element} flows into {path[-1]} ({graph.component(path[-1]).kind})"
                          + (f" via {_path(graph, path)}" if len(path) > 2 else ""))
 
@@ -145,7 +145,7 @@ def fed_by(graph: DataFlowGraph, element: str, traits: Any) -> Verdict:
         if path:
             return Verdict(True, f"{element} receives data from {path[0]} ({graph.component(path[0]).kind})"
                                  + (f" via {_path(graph, path)}" if len(path) > 2 else ""))
-    return Verdict(False, f"no component that {' or '.join(_as_list(traits))} feeds {element}")
+    return Verdict(False, f"no component with the trait {' or '.join(_as_list(traits))} feeds {element}")
 
 
 @_register("feedback_loop", "component", "true or false", _one_of(True, False))
@@ -226,7 +226,7 @@ def from_trait(graph: DataFlowGraph, element: str, traits: Any) -> Verdict:
     for source, target in _directions(graph, element):
         if graph.traits(source) & set(_as_list(traits)):
             return Verdict(True, f"{element} carries output of {source} ({graph.component(source).kind}) to {target}")
-    return Verdict(False, f"{element} does not leave a component that {' or '.join(_as_list(traits))}")
+    return Verdict(False, f"{element} does not leave a component with the trait {' or '.join(_as_list(traits))}")
 
 
 @_register("to_trait", "flow", "a trait or a list of traits", _traits_param)
@@ -235,7 +235,7 @@ def to_trait(graph: DataFlowGraph, element: str, traits: Any) -> Verdict:
     for source, target in _directions(graph, element):
         if graph.traits(target) & set(_as_list(traits)):
             return Verdict(True, f"{element} delivers data from {source} to {target} ({graph.component(target).kind})")
-    return Verdict(False, f"{element} does not enter a component that {' or '.join(_as_list(traits))}")
+    return Verdict(False, f"{element} does not enter a component with the trait {' or '.join(_as_list(traits))}")
 
 
 @_register("carries_sensitive_data", "flow", "true or false", _one_of(True, False))

@@ -41,6 +41,7 @@ class LoadedSystem:
     warnings: list[Diagnostic] = field(default_factory=list)
     locations: dict[str, Location] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    exclusion_locations: list[Location] = field(default_factory=list)
 
 
 def load_system(path: Path, kinds: dict[str, Kind], display_name: str | None = None) -> LoadedSystem:
@@ -59,7 +60,9 @@ def load_system(path: Path, kinds: dict[str, Kind], display_name: str | None = N
     system, locations = _merge(parts, kinds, sink)
     sink.raise_if_errors()
     _warn(system, parts, kinds, sink)
-    return LoadedSystem(system, sink.warnings, locations, [p.name for p in parts])
+    exclusion_locations = [part.at("exclusions", index, "threat")
+                           for part in parts for index in range(len(part.content.exclusions))]
+    return LoadedSystem(system, sink.warnings, locations, [p.name for p in parts], exclusion_locations)
 
 
 def _load_part(path: Path, name: str, root: Path, parts: list[_Part], chain: list[Path],
