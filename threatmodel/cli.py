@@ -50,6 +50,12 @@ class ShowFormat(str, Enum):
     md = "md"
 
 
+class ReportFormat(str, Enum):
+    md = "md"
+    html = "html"
+    json = "json"
+
+
 class GraphFormat(str, Enum):
     mermaid = "mermaid"
     dot = "dot"
@@ -279,6 +285,54 @@ def graph(
     else:
         text = render("dfd.mmd.j2" if output_format is GraphFormat.mermaid else "dfd.dot.j2", data)
     _emit(text, output)
+
+
+@app.command()
+def report(
+    system: Path = typer.Argument(..., help="The system model (YAML)."),
+    output_format: ReportFormat = typer.Option(ReportFormat.md, "--format", "-f"),
+    output: Optional[Path] = OutputOption,
+    template: Optional[Path] = typer.Option(None, "--template", help="A folder of templates that override the built-in ones."),
+    catalog: Optional[List[Path]] = CatalogOption,
+) -> None:
+    """Analyse a system and write its threat report (Markdown, HTML or JSON)."""
+    from .analysis import analyse
+    from .graph import DataFlowGraph
+    from .render import render, to_json
+    from .report_data import json_report, report_data
+
+    if template is not None and not template.is_dir():
+        typer.echo(f"{template}: error: --template must be a folder of templates", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    catalog_loaded, loaded = _system(system, catalog)
+    graph_model = DataFlowGraph(loaded.system, catalog_loaded.catalog.kinds)
+    assessment = _guarded(lambda: analyse(catalog_loaded.catalog, graph_model, loaded.exclusion_locations))
+    _report_diagnostics(assessment.warnings)
+    svg, note = None, ""
+    if output_format is ReportFormat.html:
+        from .render.diagram import svg_from_dot
+        from .views import graph_view
+
+        svg, note = svg_from_dot(render("dfd.dot.j2", graph_view(graph_model), template))
+    data = report_data(assessment, diagram_svg=svg, diagram_note=note)
+    if output_format is ReportFormat.json:
+        text = to_json(json_report(data))
+    else:
+        name = "report.html.j2" if output_format is ReportFormat.html else "report.md.j2"
+        text = _guarded(lambda: _render_report(render, name, data, template))
+    _emit(text, output)
+
+
+def _render_report(render: Callable[..., str], name: str, data: Any, template: Optional[Path]) -> str:
+    import jinja2
+
+    from .errors import Diagnostic, InputError, Location
+
+    try:
+        return render(name, data, template)
+    except jinja2.TemplateError as exc:
+        where = Location(getattr(exc, "filename", None) or str(template or name), getattr(exc, "lineno", 0) or 0, 1 if getattr(exc, "lineno", 0) else 0)
+        raise InputError([Diagnostic(where, f"template error: {exc.message or exc}")]) from None
 
 
 @app.command()

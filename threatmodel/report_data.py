@@ -1,0 +1,126 @@
+"""An assessment as plain data: the one structure every report format is rendered from.
+
+Markdown, HTML and JSON all take this dictionary; none of them computes anything. Keys are in a
+fixed order and every list is sorted, so the same model gives byte-identical reports.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import __version__
+from .analysis import Assessment, Finding
+from .catalog import STRIDE_LETTERS
+from .scoring import SEVERITY_ORDER
+from .views import atlas_technique_view, graph_view
+
+REPORT_SCHEMA_VERSION = 1
+SEVERITIES = ("critical", "high", "medium", "low")
+
+
+def finding_data(assessment: Assessment, finding: Finding) -> dict[str, Any]:
+    catalog = assessment.catalog
+    threat = finding.threat
+    return {
+        "id": finding.id,
+        "threat": threat.id,
+        "title": threat.name,
+        "threat_title": threat.title,
+        "stride": list(threat.stride),
+        "element": finding.element,
+        "element_type": finding.element_type,
+        "element_kind": (assessment.graph.component(finding.element).kind
+                         if finding.element_type == "component" else "flow"),
+        "severity": finding.score.severity,
+        "score": finding.score.value,
+        "likelihood": finding.score.likelihood,
+        "impact": finding.score.impact,
+        "score_explanation": finding.score.explanation,
+        "evidence": list(finding.evidence),
+        "attack_path": list(finding.attack_path),
+        "atlas": [atlas_technique_view(catalog.atlas, link.id) for link in threat.atlas],
+        "mitigations": [
+            {"id": m, "title": catalog.mitigations[m].title, "control": catalog.mitigations[m].control,
+             "in_place": m in finding.controls_in_place}
+            for m in threat.mitigations
+        ],
+    }
+
+
+def _summary(findings: list[dict[str, Any]]) -> dict[str, Any]:
+    by_threat: dict[str, int] = {}
+    for finding in findings:
+        by_threat[finding["threat"]] = by_threat.get(finding["threat"], 0) + 1
+    return {
+        "findings": len(findings),
+        "by_severity": {s: sum(1 for f in findings if f["severity"] == s) for s in SEVERITIES},
+        "by_stride": {letter: sum(1 for f in findings if letter in f["stride"]) for letter in STRIDE_LETTERS},
+        "by_threat": dict(sorted(by_threat.items())),
+    }
+
+
+def _checklist(assessment: Assessment, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mitigations to put in place, grouped by the component (or flow) they protect."""
+    catalog = assessment.catalog
+    groups: dict[str, dict[str, dict[str, Any]]] = {}
+    for finding in findings:
+        items = groups.setdefault(finding["element"], {})
+        for mitigation in finding["mitigations"]:
+            item = items.setdefault(mitigation["id"], {
+                "id": mitigation["id"], "title": mitigation["title"],
+                "verify": catalog.mitigations[mitigation["id"]].verify,
+                "in_place": mitigation["in_place"], "findings": [],
+            })
+            item["findings"].append(finding["id"])
+    return [
+        {"element": element, "items": [dict(item, findings=sorted(item["findings"]))
+                                       for _, item in sorted(items.items())]}
+        for element, items in sorted(groups.items())
+    ]
+
+
+def report_data(assessment: Assessment, *, diagram_svg: str | None = None,
+                diagram_note: str = "") -> dict[str, Any]:
+    system = assessment.graph.system
+    findings = [finding_data(assessment, f) for f in assessment.findings]
+    graph = graph_view(assessment.graph)
+    return {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "tool": {"name": "threatmodel", "version": __version__},
+        "atlas_version": assessment.catalog.atlas.atlas_version,
+        "system": {"name": system.info.name, "description": system.info.description,
+                   "owner": system.info.owner, "version": system.info.version},
+        "summary": _summary(findings),
+        "zones": graph["boundaries"],
+        "outside": graph["outside"],
+        "graph": graph,
+        "diagram_svg": diagram_svg,
+        "diagram_note": diagram_note,
+        "findings": findings,
+        "not_applicable": [
+            {"threat": n.threat.id, "title": n.threat.name, "stride": list(n.threat.stride),
+             "summary": n.threat.not_applicable, "reasons": list(n.reasons)}
+            for n in assessment.not_applicable
+        ],
+        "excluded": [
+            {"id": e.finding.id, "threat": e.finding.threat.id, "title": e.finding.threat.name,
+             "element": e.finding.element, "severity": e.finding.score.severity, "reason": e.reason}
+            for e in sorted(assessment.excluded, key=lambda e: e.finding.id)
+        ],
+        "checklist": _checklist(assessment, findings),
+        "severities": list(SEVERITIES),
+        "stride_letters": list(STRIDE_LETTERS),
+        "stride_names": {c.letter: c.name for c in assessment.catalog.stride.categories},
+    }
+
+
+JSON_KEYS = ("schema_version", "tool", "atlas_version", "system", "summary", "findings",
+             "not_applicable", "excluded", "checklist")
+
+
+def json_report(data: dict[str, Any]) -> dict[str, Any]:
+    """The documented JSON form: no diagram markup, no presentation helpers."""
+    return {key: data[key] for key in JSON_KEYS}
+
+
+__all__ = ["report_data", "json_report", "finding_data", "SEVERITY_ORDER"]
