@@ -159,7 +159,7 @@ def analyse(catalog: Catalog, graph: DataFlowGraph,
 
     findings.sort(key=lambda f: (-f.score.value, -SEVERITY_ORDER[f.score.severity], f.id))
     warnings = [
-        Diagnostic(location, f"exclusion of {e.threat} for '{e.element}' matches no finding")
+        Diagnostic(location, f"exclusion of {e.threat} for '{e.element}' matches no finding", "warning")
         for e, location in zip(system.exclusions, exclusion_locations or [Location("model")] * len(system.exclusions))
         if (e.threat, e.element) not in used_exclusions
     ]

@@ -1,0 +1,135 @@
+"""Reports: the golden Husky AI report, JSON shape and determinism, escaping, fallbacks.
+
+Regenerate the golden files after an intended change with
+
+    UPDATE_GOLDEN=1 python -m pytest tests/test_report.py
+
+and review the diff before committing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from .conftest import EXAMPLES
+
+GOLDEN = Path(__file__).parent / "golden"
+HUSKY = EXAMPLES / "huskyai.yaml"
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"missing golden file {path}; run UPDATE_GOLDEN=1 python -m pytest {__file__}"
+    assert text == path.read_text(encoding="utf-8"), f"{name} differs from the golden file"
+
+
+def test_husky_markdown_report_matches_golden(cli):
+    result = cli("report", HUSKY)
+    assert result.exit_code == 0
+    check_golden("huskyai.md", result.stdout)
+
+
+def test_markdown_report_sections(cli):
+    text = cli("report", HUSKY, "--format", "md").stdout
+    for heading in ("## Summary", "## System and trust zones", "## Data-flow diagram", "## Findings",
+                    "## Not applicable", "## Mitigation checklist"):
+        assert heading in text
+    assert "```mermaid\nflowchart LR" in text
+    assert "- [x] `query-rate-limiting` Limit how many queries a client can make (INFERENCE-DOS@web-server, " \
+           "ML01@web-server, ML05@web-server)" in text
+
+
+def test_json_report_shape_and_determinism(cli, tmp_path):
+    first = tmp_path / "a.json"
+    second = tmp_path / "b.json"
+    assert cli("report", HUSKY, "-f", "json", "-o", first).exit_code == 0
+    assert cli("report", HUSKY, "-f", "json", "-o", second).exit_code == 0
+    assert first.read_bytes() == second.read_bytes()
+    data = json.loads(first.read_text())
+    assert list(data) == ["schema_version", "tool", "atlas_version", "system", "summary", "findings",
+                          "not_applicable", "excluded", "checklist"]
+    finding = next(f for f in data["findings"] if f["id"] == "ML10@production-model")
+    for key in ("id", "threat", "title", "stride", "element", "severity", "score", "atlas", "mitigations", "evidence"):
+        assert key in finding
+    assert finding["atlas"][0] == {"id": "AML.T0018", "name": "Manipulate AI Model",
+                                   "tactics": [{"id": "AML.TA0006", "name": "Persistence"},
+                                               {"id": "AML.TA0001", "name": "AI Attack Staging"}]}
+    assert data["summary"]["findings"] == len(data["findings"]) == 17
+    scores = [f["score"] for f in data["findings"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+HOSTILE = """
+system: {name: "<script>alert(1)</script>", description: "a | b\\nc <b>bold</b>"}
+components:
+  - {id: evil, kind: inference-service, exposure: public, name: "<script>alert('x')</script> | pipe"}
+  - {id: user, kind: person}
+flows:
+  - {from: user, to: evil, name: 'quote " and ] and |'}
+"""
+
+
+def test_markdown_escapes_cells_and_html(cli, write):
+    text = cli("report", write(HOSTILE)).stdout
+    assert "<script>" not in text
+    assert "# Threat model: &lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert 'n_user -->|"quote #quot; and #93; and #124;"| n_evil' in text
+
+
+def test_html_is_autoescaped_and_self_contained(cli, write, tmp_path):
+    out = tmp_path / "r.html"
+    assert cli("report", write(HOSTILE), "-f", "html", "-o", out).exit_code == 0
+    html = out.read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert html.count("<script>") == 1  # the report's own filter script, nothing else
+    assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
+    assert "<link" not in html
+
+
+def test_html_without_graphviz_says_so_and_renders_the_rest(cli, tmp_path, monkeypatch):
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    out = tmp_path / "r.html"
+    assert cli("report", HUSKY, "-f", "html", "-o", out).exit_code == 0
+    html = out.read_text()
+    assert "Graphviz (the `dot` program) is not installed" in html
+    assert "ML10@production-model" in html and "<svg" not in html
+
+
+def test_html_has_inline_svg_when_graphviz_exists(cli, tmp_path):
+    import shutil
+
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz is not installed here (.ci/run installs it)")
+    out = tmp_path / "r.html"
+    assert cli("report", HUSKY, "-f", "html", "-o", out).exit_code == 0
+    assert "<svg" in out.read_text() and "Graphviz (the `dot` program) is not installed" not in out.read_text()
+
+
+def test_template_override(cli, tmp_path):
+    folder = tmp_path / "tpl"
+    folder.mkdir()
+    (folder / "report.md.j2").write_text("{{ system.name }}: {{ summary.findings }} findings\n")
+    assert cli("report", HUSKY, "--template", folder).stdout == "Husky AI: 17 findings\n"
+
+
+def test_broken_template_is_a_located_error_and_leaves_no_file(cli, tmp_path):
+    folder = tmp_path / "tpl"
+    folder.mkdir()
+    (folder / "report.md.j2").write_text("line one\n{{ system.name | nosuchfilter }}\n")
+    out = tmp_path / "r.md"
+    result = cli("report", HUSKY, "--template", folder, "-o", out)
+    assert result.exit_code == 2
+    assert "error: template error: No filter named 'nosuchfilter'." in result.stderr
+    assert not out.exists() and list(tmp_path.glob(".r.md*")) == []
+
+
+def test_invalid_model_gives_no_report(cli, write, tmp_path):
+    out = tmp_path / "r.md"
+    result = cli("report", write("system: {name: x}\ncomponents: [{id: a, kind: nope}]\n"), "-o", out)
+    assert result.exit_code == 2 and not out.exists()
