@@ -8,7 +8,6 @@ did not apply.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +67,7 @@ class _Matcher:
         self.flow_keys = sorted(f.key for f in graph.system.flows)
 
     def verdict(self, name: str, element: str, parameter: Any) -> Verdict:
-        key = (name, element, json.dumps(parameter, sort_keys=True))
+        key = (name, element, repr(parameter))
         if key not in self.cache:
             self.cache[key] = REGISTRY[name].evaluate(self.graph, element, parameter)
         return self.cache[key]

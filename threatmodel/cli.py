@@ -281,7 +281,8 @@ def graph(
     catalog_loaded, loaded = _system(system, catalog)
     data = graph_view(DataFlowGraph(loaded.system, catalog_loaded.catalog.kinds))
     if output_format is GraphFormat.json:
-        text = to_json({key: value for key, value in data.items() if key != "top_boundaries"})
+        hidden = ("top_boundaries", "boundary_index", "outside_nodes", "boundary_nodes")
+        text = to_json({key: value for key, value in data.items() if key not in hidden})
     else:
         text = render("dfd.mmd.j2" if output_format is GraphFormat.mermaid else "dfd.dot.j2", data)
     _emit(text, output)
@@ -298,7 +299,7 @@ def report(
     """Analyse a system and write its threat report (Markdown, HTML or JSON)."""
     from .analysis import analyse
     from .graph import DataFlowGraph
-    from .render import render, to_json
+    from .render import render, to_json_lines
     from .report_data import json_report, report_data
 
     if template is not None and not template.is_dir():
@@ -310,13 +311,17 @@ def report(
     _report_diagnostics(assessment.warnings)
     svg, note = None, ""
     if output_format is ReportFormat.html:
-        from .render.diagram import svg_from_dot
+        from .render.diagram import MAX_DIAGRAM_NODES, svg_from_dot, too_large_note
         from .views import graph_view
 
-        svg, note = svg_from_dot(render("dfd.dot.j2", graph_view(graph_model), template))
+        nodes = graph_model.graph.number_of_nodes()
+        if nodes > MAX_DIAGRAM_NODES:
+            note = too_large_note(nodes)
+        else:
+            svg, note = svg_from_dot(render("dfd.dot.j2", graph_view(graph_model), template))
     data = report_data(assessment, diagram_svg=svg, diagram_note=note)
     if output_format is ReportFormat.json:
-        text = to_json(json_report(data))
+        text = to_json_lines(json_report(data))
     else:
         name = "report.html.j2" if output_format is ReportFormat.html else "report.md.j2"
         text = _guarded(lambda: _render_report(render, name, data, template))

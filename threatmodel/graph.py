@@ -58,6 +58,8 @@ class DataFlowGraph:
         self._traits = {c.id: frozenset(kinds[c.kind].traits) for c in system.components}
         self._boundary_chain = {b.id: self._chain(b.id) for b in system.boundaries}
         self._paths: dict[tuple[str, str], list[str] | None] = {}
+        self._closures: dict[tuple[object, ...], frozenset[str]] = {}
+        self._assets: dict[str, frozenset[str]] = {}
 
     # ------------------------------------------------------------------ element facts
 
@@ -170,12 +172,35 @@ class DataFlowGraph:
                 queue.append(neighbour)
         return None
 
-    def path_from(self, target: str, is_source: Callable[[str], bool]) -> list[str] | None:
+    def _closure(self, key: tuple[object, ...], seeds: Callable[[str], bool], forward: bool) -> frozenset[str]:
+        """Nodes reachable (by one or more flows) from any node satisfying ``seeds``.
+
+        One multi-source search per question, cached: it lets a path search that cannot
+        succeed return at once instead of walking the whole graph, which keeps the analysis
+        linear in the size of the model.
+        """
+        if key not in self._closures:
+            step = self.graph.successors if forward else self.graph.predecessors
+            start = [n for n in self.graph.nodes if seeds(n)]
+            seen: set[str] = set()
+            queue = deque(start)
+            while queue:
+                for neighbour in step(queue.popleft()):
+                    if neighbour not in seen:
+                        seen.add(neighbour)
+                        queue.append(neighbour)
+            self._closures[key] = frozenset(seen)
+        return self._closures[key]
+
+    def path_from(self, target: str, is_source: Callable[[str], bool],
+                  key: tuple[object, ...] | None = None) -> list[str] | None:
         """Shortest flow path ending at ``target`` whose first node satisfies ``is_source``.
 
-        The search runs backwards along flows, so its cost is bounded by the part of the graph
-        upstream of ``target``.
+        The search runs backwards along flows. With a ``key`` naming the kind of source, a
+        target that no such source reaches is answered without searching.
         """
+        if key is not None and target not in self._closure(key, is_source, forward=True):
+            return None
         path = self._search(target, self.graph.predecessors, is_source)
         return list(reversed(path)) if path else None
 
@@ -184,7 +209,7 @@ class DataFlowGraph:
         key = ("lower", target)
         if key not in self._paths:
             level = self.trust(target)
-            self._paths[key] = self.path_from(target, lambda n: self.trust(n) < level)
+            self._paths[key] = self.path_from(target, lambda n: self.trust(n) < level, ("trust-below", level))
         return self._paths[key]
 
     def attack_path_to(self, target: str) -> list[str] | None:
@@ -199,18 +224,25 @@ class DataFlowGraph:
         key = ("untrusted", target)
         if key not in self._paths:
             from_actor = self.path_from(
-                target, lambda n: self.trust(n) == UNTRUSTED and self.dfd(n) == "external-entity")
-            self._paths[key] = from_actor or self.path_from(target, lambda n: self.trust(n) == UNTRUSTED)
+                target, lambda n: self.trust(n) == UNTRUSTED and self.dfd(n) == "external-entity", ("untrusted-actor",))
+            self._paths[key] = from_actor or self.path_from(
+                target, lambda n: self.trust(n) == UNTRUSTED, ("untrusted",))
         return self._paths[key]
 
     def upstream_with_trait(self, target: str, trait: str) -> list[str] | None:
         """Shortest path from a component with ``trait`` to ``target``."""
-        return self.path_from(target, lambda n: trait in self.traits(n))
+        return self.path_from(target, lambda n: trait in self.traits(n), ("trait", trait))
 
     def downstream_with_trait(self, source: str, traits: Iterable[str]) -> list[str] | None:
         """Shortest flow path from ``source`` to a component with any of ``traits``."""
-        wanted = set(traits)
-        return self._search(source, self.graph.successors, lambda n: bool(wanted & self.traits(n)))
+        wanted = frozenset(traits)
+
+        def is_goal(node: str) -> bool:
+            return bool(wanted & self.traits(node))
+
+        if source not in self._closure(("feeds", wanted), is_goal, forward=False):
+            return None
+        return self._search(source, self.graph.successors, is_goal)
 
     @cached_property
     def write_paths(self) -> dict[str, list[str]]:
@@ -252,19 +284,28 @@ class DataFlowGraph:
                 result[node] = path
         return result
 
-    def training_data_upstream(self, component_id: str) -> list[str]:
-        """Datasets whose data flows (transitively) into this component."""
-        ancestors = nx.ancestors(self.graph, component_id)
-        return sorted(n for n in ancestors if "holds_training_data" in self.traits(n))
+    def is_sensitive(self, component_id: str) -> bool:
+        """Whether the component stores or moves personal or highly confidential data."""
+        return any(self.system.data_asset(a).pii or self.system.data_asset(a).confidentiality == "high"
+                   for a in self.data_stored_or_carried(component_id))
 
-    def data_stored_or_carried(self, component_id: str) -> set[str]:
+    def sensitive_training_path(self, component_id: str) -> list[str] | None:
+        """A path from training data holding personal or confidential data to the component."""
+        return self.path_from(
+            component_id,
+            lambda n: "holds_training_data" in self.traits(n) and self.is_sensitive(n),
+            ("sensitive-training-data",))
+
+    def data_stored_or_carried(self, component_id: str) -> frozenset[str]:
         """Data assets a component stores, plus those on flows into or out of it."""
-        assets = set(self.component(component_id).data)
-        for _s, _t, key in self.graph.in_edges(component_id, keys=True):
-            assets.update(self.system.flow(key).data)
-        for _s, _t, key in self.graph.out_edges(component_id, keys=True):
-            assets.update(self.system.flow(key).data)
-        return assets
+        if component_id not in self._assets:
+            assets = set(self.component(component_id).data)
+            for _s, _t, key in self.graph.in_edges(component_id, keys=True):
+                assets.update(self.system.flow(key).data)
+            for _s, _t, key in self.graph.out_edges(component_id, keys=True):
+                assets.update(self.system.flow(key).data)
+            self._assets[component_id] = frozenset(assets)
+        return self._assets[component_id]
 
     def describe_path(self, path: list[str]) -> str:
         return " → ".join(path)

@@ -160,15 +160,18 @@ def feedback_loop(graph: DataFlowGraph, element: str, wanted: bool) -> Verdict:
 @_register("trained_on_sensitive_data", "component", "true or false", _one_of(True, False))
 def trained_on_sensitive_data(graph: DataFlowGraph, element: str, wanted: bool) -> Verdict:
     """The training data upstream of the component holds personal or highly confidential data."""
-    for dataset in graph.training_data_upstream(element):
-        for asset_id in sorted(graph.data_stored_or_carried(dataset)):
-            asset = graph.system.data_asset(asset_id)
-            if asset.pii or asset.confidentiality == "high":
-                what = "personal data" if asset.pii else "highly confidential data"
-                return Verdict(wanted, f"{element} serves a model trained on {dataset}, which holds "
-                                       f"{asset_id} ({what})")
-    return Verdict(not wanted, f"no training data upstream of {element} is marked as personal "
-                               "or highly confidential")
+    path = graph.sensitive_training_path(element)
+    if path is None:
+        return Verdict(not wanted, f"no training data upstream of {element} is marked as personal "
+                                   "or highly confidential")
+    dataset = path[0]
+    for asset_id in sorted(graph.data_stored_or_carried(dataset)):
+        asset = graph.system.data_asset(asset_id)
+        if asset.pii or asset.confidentiality == "high":
+            what = "personal data" if asset.pii else "highly confidential data"
+            return Verdict(wanted, f"{element} serves a model trained on {dataset}, which holds "
+                                   f"{asset_id} ({what})")
+    raise AssertionError("a sensitive dataset holds sensitive data")  # pragma: no cover
 
 
 @_register("handles_sensitive_data", "component", "true or false", _one_of(True, False))

@@ -18,9 +18,24 @@ REPORT_SCHEMA_VERSION = 1
 SEVERITIES = ("critical", "high", "medium", "low")
 
 
-def finding_data(assessment: Assessment, finding: Finding) -> dict[str, Any]:
+class _ThreatViews:
+    """ATLAS and mitigation details per threat, built once and shared by its findings."""
+
+    def __init__(self, assessment: Assessment) -> None:
+        self.catalog = assessment.catalog
+        self.atlas: dict[str, list[dict[str, Any]]] = {}
+
+    def atlas_for(self, threat_id: str) -> list[dict[str, Any]]:
+        if threat_id not in self.atlas:
+            threat = self.catalog.threats[threat_id]
+            self.atlas[threat_id] = [atlas_technique_view(self.catalog.atlas, link.id) for link in threat.atlas]
+        return self.atlas[threat_id]
+
+
+def finding_data(assessment: Assessment, finding: Finding, views: _ThreatViews | None = None) -> dict[str, Any]:
     catalog = assessment.catalog
     threat = finding.threat
+    views = views or _ThreatViews(assessment)
     return {
         "id": finding.id,
         "threat": threat.id,
@@ -38,7 +53,7 @@ def finding_data(assessment: Assessment, finding: Finding) -> dict[str, Any]:
         "score_explanation": finding.score.explanation,
         "evidence": list(finding.evidence),
         "attack_path": list(finding.attack_path),
-        "atlas": [atlas_technique_view(catalog.atlas, link.id) for link in threat.atlas],
+        "atlas": views.atlas_for(threat.id),
         "mitigations": [
             {"id": m, "title": catalog.mitigations[m].title, "control": catalog.mitigations[m].control,
              "in_place": m in finding.controls_in_place}
@@ -82,7 +97,8 @@ def _checklist(assessment: Assessment, findings: list[dict[str, Any]]) -> list[d
 def report_data(assessment: Assessment, *, diagram_svg: str | None = None,
                 diagram_note: str = "") -> dict[str, Any]:
     system = assessment.graph.system
-    findings = [finding_data(assessment, f) for f in assessment.findings]
+    views = _ThreatViews(assessment)
+    findings = [finding_data(assessment, f, views) for f in assessment.findings]
     graph = graph_view(assessment.graph)
     return {
         "schema_version": REPORT_SCHEMA_VERSION,

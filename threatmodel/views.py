@@ -128,9 +128,15 @@ def graph_view(graph: DataFlowGraph) -> dict[str, Any]:
         }
         for c in sorted(system.components, key=lambda c: c.id)
     ]
+    members: dict[str | None, list[dict[str, Any]]] = {}
+    for node in nodes:
+        members.setdefault(node["boundary"], []).append(node)
+    children: dict[str | None, list[str]] = {}
+    for b in sorted(system.boundaries, key=lambda b: b.id):
+        children.setdefault(b.parent, []).append(b.id)
     boundaries = [
         {"id": b.id, "name": b.label, "trust": b.trust, "parent": b.parent,
-         "components": [c.id for c in sorted(system.components, key=lambda c: c.id) if c.boundary == b.id]}
+         "components": [n["id"] for n in members.get(b.id, [])], "children": children.get(b.id, [])}
         for b in sorted(system.boundaries, key=lambda b: b.id)
     ]
     flows = [
@@ -143,7 +149,10 @@ def graph_view(graph: DataFlowGraph) -> dict[str, Any]:
         "system": system.info.name,
         "boundaries": boundaries,
         "top_boundaries": [b for b in boundaries if b["parent"] is None],
-        "outside": [n["id"] for n in nodes if n["boundary"] is None],
+        "boundary_index": {b["id"]: b for b in boundaries},
+        "outside": [n["id"] for n in members.get(None, [])],
+        "outside_nodes": members.get(None, []),
+        "boundary_nodes": {b.id: members.get(b.id, []) for b in system.boundaries},
         "nodes": nodes,
         "flows": flows,
         "facts": {

@@ -6,9 +6,16 @@ import re
 import shutil
 import subprocess
 
-DOT_TIMEOUT_SECONDS = 60
+DOT_TIMEOUT_SECONDS = 30
+MAX_DIAGRAM_NODES = 250  # beyond this a drawing is unreadable and Graphviz layout takes minutes
 MISSING_NOTE = ("Graphviz (the `dot` program) is not installed, so the diagram is not drawn here; "
                 "install Graphviz and run the report again, or see the Markdown report's Mermaid diagram.")
+
+
+def too_large_note(nodes: int) -> str:
+    return (f"The data-flow diagram has {nodes:,} components, more than the {MAX_DIAGRAM_NODES} that can be "
+            "drawn legibly here; export it with `threatmodel graph SYSTEM --format dot` (or `mermaid`) "
+            "and view it with a tool that can zoom.")
 
 
 def svg_from_dot(dot_source: str) -> tuple[str | None, str]:

@@ -1,10 +1,11 @@
-"""Time loading, validating and graph-building for a synthetic ML platform.
+"""Time every phase of a report for a synthetic ML platform.
 
-    python benchmarks/load_graph.py --components 3000
+    python benchmarks/pipeline.py --components 3000
 
 Writes a model of N components (teams of 10: data collection, two datasets, notebook, training
-job, model artifact, registry, inference service, library, secret) with about 2 flows per
-component, then times each phase in this process and prints wall time and peak memory.
+job, model artifact, registry, inference service, library, secret) with 2 flows per component,
+then times each phase in this process (catalog, load + validate, graph, graph facts, analysis,
+report data, Markdown, HTML without the Graphviz step, JSON) and prints wall time and peak memory.
 """
 
 from __future__ import annotations
@@ -66,10 +67,28 @@ def main() -> None:
     facts = (len(graph.crossings), len(graph.entry_points), len(graph.write_paths), len(graph.attack_paths),
              len(graph.feedback_loops))
     t_facts = time.perf_counter()
+    from threatmodel.analysis import analyse
+    from threatmodel.render import render, to_json
+    from threatmodel.report_data import json_report, report_data
+    assessment = analyse(catalog, graph, loaded.exclusion_locations)
+    t_analysis = time.perf_counter()
+    data = report_data(assessment)
+    t_data = time.perf_counter()
+    markdown = render("report.md.j2", data)
+    t_md = time.perf_counter()
+    html = render("report.html.j2", data)
+    t_html = time.perf_counter()
+    json_text = to_json(json_report(data))
+    t_json = time.perf_counter()
     system = loaded.system
-    print(f"components={len(system.components)} flows={len(system.flows)} file={path.stat().st_size:,} bytes")
-    print(f"imports+catalog {t_catalog - start:.2f}s  load+validate {t_load - t_catalog:.2f}s  "
-          f"graph {t_graph - t_load:.2f}s  facts {t_facts - t_graph:.2f}s  total {t_facts - start:.2f}s")
+    print(f"components={len(system.components)} flows={len(system.flows)} file={path.stat().st_size:,} bytes "
+          f"findings={len(assessment.findings)}")
+    phases = [("imports+catalog", t_catalog - start), ("load+validate", t_load - t_catalog),
+              ("graph", t_graph - t_load), ("facts", t_facts - t_graph), ("analysis", t_analysis - t_facts),
+              ("report data", t_data - t_analysis), ("markdown", t_md - t_data), ("html", t_html - t_md),
+              ("json", t_json - t_html)]
+    print("  ".join(f"{name} {seconds:.2f}s" for name, seconds in phases) + f"  total {t_json - start:.2f}s")
+    print(f"output sizes: md {len(markdown):,}  html {len(html):,}  json {len(json_text):,} characters")
     print(f"facts (crossings, entry points, write paths, attack paths, feedback loops) = {facts}")
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 

@@ -1,0 +1,84 @@
+"""The HTML report in a real headless Chromium: loads without console errors, filtering works.
+
+Uses Debian's `chromium` (installed by .ci/run) driven by Playwright; skipped with a message
+where either is missing.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from .conftest import EXAMPLES
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser"):
+        path = shutil.which(name)
+        if path:
+            return path
+    pytest.skip("no Chromium on this machine (.ci/run installs Debian's chromium)")
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install '.[test]')")
+    executable = _chromium()
+    from typer.testing import CliRunner
+
+    from threatmodel.cli import app
+
+    out = tmp_path_factory.mktemp("html") / "huskyai.html"
+    result = CliRunner().invoke(app, ["report", str(EXAMPLES / "huskyai.yaml"), "-f", "html", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    problems: list[str] = []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page()
+        page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.goto(out.as_uri())
+        page.wait_for_load_state("load")
+        yield page, problems
+        browser.close()
+
+
+def visible_ids(page) -> list[str]:
+    return page.eval_on_selector_all("#findings-table tbody tr:not([hidden])", "rows => rows.map(r => r.dataset.id)")
+
+
+def test_loads_without_console_errors(page):
+    browser_page, problems = page
+    assert problems == []
+    assert browser_page.title() == "Threat model: Husky AI"
+    assert len(visible_ids(browser_page)) == 17
+
+
+def test_filtering_by_severity_stride_and_threat(page):
+    browser_page, problems = page
+    browser_page.select_option("#filter-severity", "critical")
+    assert visible_ids(browser_page) == ["ML01@web-server", "ML06@ml-libraries-experimentation",
+                                         "ML06@ml-libraries-production"]
+    assert browser_page.text_content("#shown-count") == "3 shown"
+    browser_page.select_option("#filter-severity", "")
+    browser_page.select_option("#filter-stride", "R")
+    assert all(i.startswith("ARTIFACT-REPUDIATION@") for i in visible_ids(browser_page))
+    assert len(visible_ids(browser_page)) == 3
+    browser_page.select_option("#filter-stride", "")
+    browser_page.select_option("#filter-threat", "ML05")
+    assert sorted(visible_ids(browser_page)) == ["ML05@model-file", "ML05@production-model", "ML05@web-server"]
+    assert browser_page.is_hidden('article.finding[data-id="ML01@web-server"]')
+    browser_page.select_option("#filter-threat", "")
+    assert len(visible_ids(browser_page)) == 17
+    assert problems == []
+
+
+def test_sorting_by_element(page):
+    browser_page, _ = page
+    browser_page.click('th[data-key="element"]')
+    elements = browser_page.eval_on_selector_all("#findings-table tbody tr", "rows => rows.map(r => r.dataset.element)")
+    assert elements == sorted(elements)
