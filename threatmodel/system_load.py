@@ -144,12 +144,13 @@ def _merge(parts: list[_Part], kinds: dict[str, Kind], sink: DiagnosticSink) -> 
     components = {c.id: c for _, _, c in entities["components"]}
     data_ids = {d.id for _, _, d in entities["data"]}
 
-    def ref(value: str | None, known: Any, location: Location, what: str) -> None:
+    def ref(value: str | None, known: Any, part: _Part, path: tuple[Any, ...], what: str) -> None:
+        # the location is looked up only for an error: most references are fine
         if value is not None and value not in known:
-            sink.error(location, f"unknown {what} '{value}'{did_you_mean(value, known)}")
+            sink.error(part.at(*path), f"unknown {what} '{value}'{did_you_mean(value, known)}")
 
     for part, index, boundary in entities["boundaries"]:
-        ref(boundary.parent, boundaries, part.at("boundaries", index, "parent"), "boundary")
+        ref(boundary.parent, boundaries, part, ("boundaries", index, "parent"), "boundary")
         seen, current = {boundary.id}, boundary.parent
         while current in boundaries:
             if current in seen:
@@ -158,20 +159,20 @@ def _merge(parts: list[_Part], kinds: dict[str, Kind], sink: DiagnosticSink) -> 
             seen.add(current)
             current = boundaries[current].parent
     for part, index, component in entities["components"]:
-        ref(component.kind, kinds, part.at("components", index, "kind"), "kind")
-        ref(component.boundary, boundaries, part.at("components", index, "boundary"), "boundary")
+        ref(component.kind, kinds, part, ("components", index, "kind"), "kind")
+        ref(component.boundary, boundaries, part, ("components", index, "boundary"), "boundary")
         for j, data_id in enumerate(component.data):
-            ref(data_id, data_ids, part.at("components", index, "data", j), "data asset")
+            ref(data_id, data_ids, part, ("components", index, "data", j), "data asset")
     for part, index, flow in entities["flows"]:
-        ref(flow.source, components, part.at("flows", index, "from"), "component")
-        ref(flow.target, components, part.at("flows", index, "to"), "component")
+        ref(flow.source, components, part, ("flows", index, "from"), "component")
+        ref(flow.target, components, part, ("flows", index, "to"), "component")
         if flow.source == flow.target:
             sink.error(part.at("flows", index, "to"), f"flow from '{flow.source}' to itself")
         for j, data_id in enumerate(flow.data):
-            ref(data_id, data_ids, part.at("flows", index, "data", j), "data asset")
+            ref(data_id, data_ids, part, ("flows", index, "data", j), "data asset")
     flow_keys = {f.key for _, _, f in entities["flows"]}
     for part, index, exclusion in entities["exclusions"]:
-        ref(exclusion.element, set(components) | flow_keys, part.at("exclusions", index, "element"), "component or flow")
+        ref(exclusion.element, set(components) | flow_keys, part, ("exclusions", index, "element"), "component or flow")
 
     resolved = [
         _with_defaults(component, kinds[component.kind]) if component.kind in kinds else component
