@@ -17,6 +17,11 @@ EXAMPLES = REPO / "docs" / "examples"
 SHARED = REPO.parent / "shared" / "reference"
 
 
+def example_models() -> list[Path]:
+    """The example system models (not their review files)."""
+    return sorted(p for p in EXAMPLES.glob("*.yaml") if not p.name.endswith(".status.yaml"))
+
+
 @pytest.fixture(scope="session")
 def catalog():
     return load_catalog().catalog

@@ -9,7 +9,7 @@ import sys
 import jsonschema
 import yaml
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, example_models
 
 HUSKY = EXAMPLES / "huskyai.yaml"
 
@@ -146,7 +146,7 @@ def test_failed_run_leaves_no_partial_file(cli, write, tmp_path):
 def test_schema_validates_every_example(cli):
     schema = json.loads(cli("schema").stdout)
     jsonschema.Draft202012Validator.check_schema(schema)
-    for example in EXAMPLES.glob("*.yaml"):
+    for example in example_models():
         jsonschema.validate(yaml.safe_load(example.read_text()), schema)
 
 

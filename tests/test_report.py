@@ -52,7 +52,7 @@ def test_json_report_shape_and_determinism(cli, tmp_path):
     assert cli("report", HUSKY, "-f", "json", "-o", second).exit_code == 0
     assert first.read_bytes() == second.read_bytes()
     data = json.loads(first.read_text())
-    assert list(data) == ["schema_version", "tool", "atlas_version", "system", "summary", "findings",
+    assert list(data) == ["schema_version", "tool", "atlas_version", "review_file", "system", "summary", "findings",
                           "not_applicable", "excluded", "checklist"]
     finding = next(f for f in data["findings"] if f["id"] == "ML10@production-model")
     for key in ("id", "threat", "title", "stride", "element", "severity", "score", "atlas", "mitigations", "evidence"):

@@ -54,6 +54,7 @@ class ReportFormat(str, Enum):
     md = "md"
     html = "html"
     json = "json"
+    sarif = "sarif"
 
 
 class GraphFormat(str, Enum):
@@ -288,40 +289,55 @@ def graph(
     _emit(text, output)
 
 
+StatusOption = typer.Option(None, "--status", "-s", help="Review file (default: <model>.status.yaml or "
+                            "threatmodel.status.yaml beside the model, when present).")
+
+
+def _run(system: Path, catalog: Optional[List[Path]], status: Optional[Path], use_default: bool = True) -> Any:
+    """Load, analyse and review a model, printing warnings; invalid input exits with status 2."""
+    from .pipeline import run
+
+    result = _guarded(lambda: run(system, catalog or [], status, use_default))
+    _report_diagnostics(result.warnings)
+    return result
+
+
 @app.command()
 def report(
     system: Path = typer.Argument(..., help="The system model (YAML)."),
     output_format: ReportFormat = typer.Option(ReportFormat.md, "--format", "-f"),
     output: Optional[Path] = OutputOption,
     template: Optional[Path] = typer.Option(None, "--template", help="A folder of templates that override the built-in ones."),
+    status: Optional[Path] = StatusOption,
     catalog: Optional[List[Path]] = CatalogOption,
 ) -> None:
-    """Analyse a system and write its threat report (Markdown, HTML or JSON)."""
-    from .analysis import analyse
-    from .graph import DataFlowGraph
-    from .render import render, to_json_lines
+    """Analyse a system and write its threat report (Markdown, HTML, JSON or SARIF)."""
+    from .render import render, to_json, to_json_lines
     from .report_data import json_report, report_data
 
     if template is not None and not template.is_dir():
         typer.echo(f"{template}: error: --template must be a folder of templates", err=True)
         raise typer.Exit(EXIT_INVALID)
-    catalog_loaded, loaded = _system(system, catalog)
-    graph_model = DataFlowGraph(loaded.system, catalog_loaded.catalog.kinds)
-    assessment = _guarded(lambda: analyse(catalog_loaded.catalog, graph_model, loaded.exclusion_locations))
-    _report_diagnostics(assessment.warnings)
+    result = _run(system, catalog, status)
     svg, note = None, ""
     if output_format is ReportFormat.html:
         from .render.diagram import MAX_DIAGRAM_NODES, svg_from_dot, too_large_note
         from .views import graph_view
 
-        nodes = graph_model.graph.number_of_nodes()
+        nodes = result.graph.graph.number_of_nodes()
         if nodes > MAX_DIAGRAM_NODES:
             note = too_large_note(nodes)
         else:
-            svg, note = svg_from_dot(render("dfd.dot.j2", graph_view(graph_model), template))
-    data = report_data(assessment, diagram_svg=svg, diagram_note=note)
+            svg, note = svg_from_dot(render("dfd.dot.j2", graph_view(result.graph), template))
+    review_path = result.review_file.path if result.review_file else ""
+    data = report_data(result.assessment, diagram_svg=svg, diagram_note=note, review=result.review,
+                       review_path=review_path)
     if output_format is ReportFormat.json:
         text = to_json_lines(json_report(data))
+    elif output_format is ReportFormat.sarif:
+        from .render.sarif import model_uri, sarif_report
+
+        text = to_json(sarif_report(data, result.catalog.catalog, model_uri(str(system)), result.system.locations))
     else:
         name = "report.html.j2" if output_format is ReportFormat.html else "report.md.j2"
         text = _guarded(lambda: _render_report(render, name, data, template))
@@ -384,3 +400,7 @@ def main() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# The review-workflow commands live in their own module; importing it registers them on `app`.
+from . import cli_review  # noqa: E402,F401

@@ -10,12 +10,14 @@ from typing import Any
 
 from . import __version__
 from .analysis import Assessment, Finding
+from .review import OPEN_STATUSES, ReviewedFinding, ReviewResult
 from .catalog import STRIDE_LETTERS
 from .scoring import SEVERITY_ORDER
 from .views import atlas_technique_view, graph_view
 
 REPORT_SCHEMA_VERSION = 1
 SEVERITIES = ("critical", "high", "medium", "low")
+STATUSES = ("open", "in-progress", "mitigated", "accepted", "false-positive", "not-applicable")
 
 
 class _ThreatViews:
@@ -32,10 +34,23 @@ class _ThreatViews:
         return self.atlas[threat_id]
 
 
-def finding_data(assessment: Assessment, finding: Finding, views: _ThreatViews | None = None) -> dict[str, Any]:
+def _mitigation_state(mitigation_id: str, finding: Finding, reviewed: ReviewedFinding | None) -> str:
+    if mitigation_id in finding.controls_in_place:
+        return "declared"
+    if reviewed is not None and mitigation_id in reviewed.implemented:
+        return "implemented"
+    if reviewed is not None and mitigation_id in reviewed.planned:
+        return "planned"
+    return ""
+
+
+def finding_data(assessment: Assessment, finding: Finding, views: _ThreatViews | None = None,
+                 reviewed: ReviewedFinding | None = None) -> dict[str, Any]:
     catalog = assessment.catalog
     threat = finding.threat
     views = views or _ThreatViews(assessment)
+    decision = reviewed.decision if reviewed else None
+    states = {m: _mitigation_state(m, finding, reviewed) for m in threat.mitigations}
     return {
         "id": finding.id,
         "threat": threat.id,
@@ -51,12 +66,19 @@ def finding_data(assessment: Assessment, finding: Finding, views: _ThreatViews |
         "likelihood": finding.score.likelihood,
         "impact": finding.score.impact,
         "score_explanation": finding.score.explanation,
+        "status": reviewed.status if reviewed else "open",
+        "review": ({"key": reviewed.decided_by, "justification": decision.justification, "owner": decision.owner,
+                    "ticket": decision.ticket, "date": decision.date, "reviewer": decision.reviewer}
+                   if reviewed and decision else None),
+        "residual_score": reviewed.residual_score if reviewed else finding.score.value,
+        "residual_severity": reviewed.residual_severity if reviewed else finding.score.severity,
+        "residual_explanation": reviewed.residual_explanation if reviewed else "",
         "evidence": list(finding.evidence),
         "attack_path": list(finding.attack_path),
         "atlas": views.atlas_for(threat.id),
         "mitigations": [
             {"id": m, "title": catalog.mitigations[m].title, "control": catalog.mitigations[m].control,
-             "in_place": m in finding.controls_in_place}
+             "in_place": states[m] in ("declared", "implemented"), "state": states[m]}
             for m in threat.mitigations
         ],
     }
@@ -66,8 +88,14 @@ def _summary(findings: list[dict[str, Any]]) -> dict[str, Any]:
     by_threat: dict[str, int] = {}
     for finding in findings:
         by_threat[finding["threat"]] = by_threat.get(finding["threat"], 0) + 1
+    is_open = [f["status"] in OPEN_STATUSES for f in findings]
     return {
         "findings": len(findings),
+        "open": sum(is_open),
+        "coverage": {s: {"total": sum(1 for f in findings if f["severity"] == s),
+                         "resolved": sum(1 for f, o in zip(findings, is_open) if f["severity"] == s and not o)}
+                     for s in SEVERITIES},
+        "by_status": {status: sum(1 for f in findings if f["status"] == status) for status in STATUSES},
         "by_severity": {s: sum(1 for f in findings if f["severity"] == s) for s in SEVERITIES},
         "by_stride": {letter: sum(1 for f in findings if letter in f["stride"]) for letter in STRIDE_LETTERS},
         "by_threat": dict(sorted(by_threat.items())),
@@ -84,7 +112,7 @@ def _checklist(assessment: Assessment, findings: list[dict[str, Any]]) -> list[d
             item = items.setdefault(mitigation["id"], {
                 "id": mitigation["id"], "title": mitigation["title"],
                 "verify": catalog.mitigations[mitigation["id"]].verify,
-                "in_place": mitigation["in_place"], "findings": [],
+                "in_place": mitigation["in_place"], "state": mitigation["state"], "findings": [],
             })
             item["findings"].append(finding["id"])
     return [
@@ -94,14 +122,16 @@ def _checklist(assessment: Assessment, findings: list[dict[str, Any]]) -> list[d
     ]
 
 
-def report_data(assessment: Assessment, *, diagram_svg: str | None = None,
-                diagram_note: str = "") -> dict[str, Any]:
+def report_data(assessment: Assessment, *, diagram_svg: str | None = None, diagram_note: str = "",
+                review: ReviewResult | None = None, review_path: str = "") -> dict[str, Any]:
     system = assessment.graph.system
     views = _ThreatViews(assessment)
-    findings = [finding_data(assessment, f, views) for f in assessment.findings]
+    reviewed = {r.finding.id: r for r in review.findings} if review else {}
+    findings = [finding_data(assessment, f, views, reviewed.get(f.id)) for f in assessment.findings]
     graph = graph_view(assessment.graph)
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
+        "review_file": review_path or None,
         "tool": {"name": "threatmodel", "version": __version__},
         "atlas_version": assessment.catalog.atlas.atlas_version,
         "system": {"name": system.info.name, "description": system.info.description,
@@ -130,7 +160,7 @@ def report_data(assessment: Assessment, *, diagram_svg: str | None = None,
     }
 
 
-JSON_KEYS = ("schema_version", "tool", "atlas_version", "system", "summary", "findings",
+JSON_KEYS = ("schema_version", "tool", "atlas_version", "review_file", "system", "summary", "findings",
              "not_applicable", "excluded", "checklist")
 
 

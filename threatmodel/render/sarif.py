@@ -1,0 +1,89 @@
+"""SARIF 2.1.0 for code-scanning tools (GitHub code scanning and others).
+
+One rule per catalog threat (with its help text, STRIDE letters and ATLAS ids as tags), one
+result per open finding, located at the line where the component or flow is written in the
+model. Results carry the stable finding id as a partial fingerprint so that alerts keep their
+identity from one run to the next.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import Any
+
+from ..catalog import Catalog
+from ..errors import Location
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
+
+
+def _rule(catalog: Catalog, threat_id: str) -> dict[str, Any]:
+    threat = catalog.threats[threat_id]
+    atlas = [f"{link.id} {catalog.atlas.full_name(link.id)}" for link in threat.atlas]
+    mitigations = [f"- {m}: {catalog.mitigations[m].title}" for m in threat.mitigations]
+    help_text = "\n".join([threat.summary, "", "Mitigations:", *mitigations, "", "MITRE ATLAS: " + "; ".join(atlas)])
+    help_markdown = "\n".join([
+        threat.summary, "", "**Mitigations**", "",
+        *[f"- `{m}` {catalog.mitigations[m].title}" for m in threat.mitigations], "",
+        "**MITRE ATLAS**: " + "; ".join(atlas),
+    ])
+    rule: dict[str, Any] = {
+        "id": threat.id,
+        "name": "".join(word.capitalize() for word in threat.name.replace("-", " ").split() if word.isalnum()),
+        "shortDescription": {"text": threat.title},
+        "fullDescription": {"text": threat.summary},
+        "help": {"text": help_text, "markdown": help_markdown},
+        "properties": {
+            "tags": ["security", "threat-model", *[f"STRIDE-{s}" for s in threat.stride],
+                     *[link.id for link in threat.atlas]],
+            # GitHub reads a 0.1-10 severity from the rule: exploitability × technical impact
+            "security-severity": f"{threat.ratings.exploitability * threat.ratings.technical_impact / 2.5:.1f}",
+            "precision": "medium",
+        },
+    }
+    if threat.references and threat.references[0].url:
+        rule["helpUri"] = threat.references[0].url
+    return rule
+
+
+def sarif_report(data: dict[str, Any], catalog: Catalog, model_uri: str,
+                 locations: dict[str, Location]) -> dict[str, Any]:
+    """``data`` is the report data (with review statuses, when a review file exists)."""
+    rule_ids = sorted(catalog.threats)
+    index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
+    results = []
+    for finding in data["findings"]:
+        if finding.get("status", "open") not in ("open", "in-progress"):
+            continue
+        where = locations.get(finding["element"])
+        region = {"startLine": where.line, "startColumn": where.column} if where and where.line else {"startLine": 1}
+        severity = finding.get("residual_severity", finding["severity"])
+        results.append({
+            "ruleId": finding["threat"],
+            "ruleIndex": index[finding["threat"]],
+            "level": LEVELS[severity],
+            "message": {"text": f"{finding['title']} on {finding['element']} ({severity}, score "
+                                f"{finding.get('residual_score', finding['score'])}): " + "; ".join(finding["evidence"])},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": model_uri}, "region": region}}],
+            "partialFingerprints": {"threatmodelFindingId/v1": finding["id"]},
+            "properties": {"finding": finding["id"], "severity": severity, "stride": finding["stride"],
+                           "status": finding.get("status", "open")},
+        })
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "threatmodel",
+                "version": data["tool"]["version"],
+                "rules": [_rule(catalog, rule_id) for rule_id in rule_ids],
+            }},
+            "results": results,
+        }],
+    }
+
+
+def model_uri(path: str) -> str:
+    """A relative, forward-slash URI for the model file, as code scanning expects."""
+    return str(PurePosixPath(*path.replace("\\", "/").split("/"))).removeprefix("./")

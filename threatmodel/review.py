@@ -1,0 +1,208 @@
+"""The team's review of a threat model: finding statuses, mitigation states, residual risk.
+
+A review file (``<model>.status.yaml`` or ``threatmodel.status.yaml`` beside the model, or any
+path given with ``--status``) records decisions keyed by stable finding id, with wildcards
+(``ML01@*``, ``*@model-file``), and the state of mitigations, optionally scoped to components
+(``file-audit-logging@production-model``). Applying it to an assessment gives each finding a
+status and a residual score, the overall coverage, and the entries that no longer match.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from .analysis import Assessment, Finding
+from .errors import Diagnostic, DiagnosticSink, Location, did_you_mean
+from .loader import YamlMap, load_mapping, locate
+from .scoring import MAX_CONTROL_CREDIT, severity_of
+from .validation import diagnostics_from
+
+FindingStatusValue = Literal["open", "in-progress", "mitigated", "accepted", "false-positive", "not-applicable"]
+MitigationStateValue = Literal["implemented", "partial", "planned", "not-applicable"]
+OPEN_STATUSES = frozenset({"open", "in-progress"})
+NEEDS_JUSTIFICATION = frozenset({"accepted", "false-positive"})
+REVIEW_CREDIT_LIMIT = 3  # declared and reviewed controls together lower likelihood by at most this
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+
+class FindingStatus(_Strict):
+    status: FindingStatusValue
+    justification: str = ""
+    owner: str = ""
+    ticket: str = ""
+    date: str = ""
+    reviewer: str = ""
+
+    @model_validator(mode="after")
+    def _justified(self) -> "FindingStatus":
+        if self.status in NEEDS_JUSTIFICATION and not self.justification.strip():
+            raise ValueError(f"status '{self.status}' needs a justification")
+        return self
+
+
+class MitigationState(_Strict):
+    state: MitigationStateValue
+    evidence: str = ""
+    owner: str = ""
+    ticket: str = ""
+    date: str = ""
+
+
+class ReviewFile(_Strict):
+    findings: dict[str, FindingStatus] = {}
+    mitigations: dict[str, MitigationState] = {}
+
+
+@dataclass
+class LoadedReview:
+    path: str
+    review: ReviewFile
+    document: YamlMap | None
+
+    def finding_location(self, key: str) -> Location:
+        return _key_location(self.document, "findings", key, self.path)
+
+    def mitigation_location(self, key: str) -> Location:
+        return _key_location(self.document, "mitigations", key, self.path)
+
+
+def _key_location(document: YamlMap | None, section: str, key: str, path: str) -> Location:
+    if document is None:
+        return Location(path)
+    return locate(document, (section, key), key=True) or Location(path, 1, 1)
+
+
+def default_status_path(model: Path) -> Path | None:
+    """``<model>.status.yaml`` beside the model, else ``threatmodel.status.yaml`` there."""
+    for candidate in (model.with_name(f"{model.stem}.status.yaml"), model.with_name("threatmodel.status.yaml")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_review(path: Path, display_name: str | None = None) -> LoadedReview:
+    from .errors import InputError
+
+    name = display_name or str(path)
+    document = load_mapping(path, name)
+    try:
+        review = ReviewFile.model_validate(document)
+    except ValidationError as exc:
+        raise InputError(sorted(set(diagnostics_from(exc, document, name, ReviewFile)))) from None
+    return LoadedReview(name, review, document)
+
+
+@dataclass(frozen=True)
+class ReviewedFinding:
+    finding: Finding
+    status: str
+    decision: FindingStatus | None
+    decided_by: str  # the review key that set the status ("" when open by default)
+    implemented: tuple[str, ...]  # mitigations the review records as implemented here
+    planned: tuple[str, ...]  # partial or planned
+    residual_likelihood: int
+    residual_score: int
+    residual_severity: str
+    residual_explanation: str
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+@dataclass
+class ReviewResult:
+    findings: list[ReviewedFinding]
+    coverage: dict[str, dict[str, int]]  # severity -> {total, resolved}
+    orphans: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def open_findings(self) -> list[ReviewedFinding]:
+        return [f for f in self.findings if f.is_open]
+
+
+def _specificity(pattern: str) -> tuple[int, int]:
+    """Exact ids beat wildcards; among wildcards, fewer '*' and longer patterns win."""
+    return (-pattern.count("*") - pattern.count("?"), len(pattern))
+
+
+def _matching(keys: dict[str, object], identifier: str) -> list[str]:
+    return sorted((k for k in keys if k == identifier or fnmatch.fnmatchcase(identifier, k)),
+                  key=_specificity, reverse=True)
+
+
+def apply_review(assessment: Assessment, loaded: LoadedReview | None) -> ReviewResult:
+    review = loaded.review if loaded else ReviewFile()
+    sink = DiagnosticSink()
+    catalog = assessment.catalog
+    for key in review.mitigations:
+        mitigation_id = key.split("@", 1)[0]
+        if mitigation_id not in catalog.mitigations:
+            assert loaded is not None
+            sink.error(loaded.mitigation_location(key), f"unknown mitigation '{mitigation_id}'"
+                                                        f"{did_you_mean(mitigation_id, catalog.mitigations)}")
+    used_findings: set[str] = set()
+    used_mitigations: set[str] = set()
+    reviewed = []
+    for finding in assessment.findings:
+        keys = _matching(review.findings, finding.id)
+        decision = review.findings[keys[0]] if keys else None
+        used_findings.update(keys[:1])
+        implemented, planned = [], []
+        for mitigation_id in finding.threat.mitigations:
+            scoped = _matching(review.mitigations, f"{mitigation_id}@{finding.element}")
+            plain = [mitigation_id] if mitigation_id in review.mitigations else []
+            chosen = (scoped or plain)[:1]
+            if not chosen:
+                continue
+            used_mitigations.add(chosen[0])
+            state = review.mitigations[chosen[0]].state
+            if state == "implemented":
+                implemented.append(mitigation_id)
+            elif state in ("partial", "planned"):
+                planned.append(mitigation_id)
+        reviewed.append(_residual(finding, decision, keys[0] if keys else "", implemented, planned))
+    if loaded is not None:
+        for key in review.findings:
+            if key not in used_findings and not any(fnmatch.fnmatchcase(f.id, key) for f in assessment.findings):
+                sink.warning(loaded.finding_location(key), f"review entry '{key}' matches no finding (orphan)")
+        for key in review.mitigations:
+            if key not in used_mitigations and key.split("@", 1)[0] in catalog.mitigations:
+                sink.warning(loaded.mitigation_location(key),
+                             f"mitigation entry '{key}' applies to no finding (orphan)")
+    coverage: dict[str, dict[str, int]] = {}
+    for item in reviewed:
+        bucket = coverage.setdefault(item.finding.score.severity, {"total": 0, "resolved": 0})
+        bucket["total"] += 1
+        bucket["resolved"] += 0 if item.is_open else 1
+    sink.raise_if_errors()
+    return ReviewResult(reviewed, coverage, sink.warnings)
+
+
+def _residual(finding: Finding, decision: FindingStatus | None, key: str, implemented: list[str],
+              planned: list[str]) -> ReviewedFinding:
+    score = finding.score
+    declared = set(finding.controls_in_place)
+    new = [m for m in implemented if m not in declared]
+    room = max(0, REVIEW_CREDIT_LIMIT - min(len(declared), MAX_CONTROL_CREDIT))
+    credit = min(len(new), room)
+    likelihood = max(1, score.likelihood - credit)
+    value = likelihood * score.impact
+    if credit:
+        explanation = (f"likelihood {score.likelihood} − {credit} for implemented {', '.join(new[:credit])} "
+                       f"= {likelihood}; × impact {score.impact} = {value}, {severity_of(value)}")
+    else:
+        explanation = f"no further mitigation recorded as implemented: {value}, {severity_of(value)}"
+    return ReviewedFinding(
+        finding=finding, status=decision.status if decision else "open", decision=decision, decided_by=key,
+        implemented=tuple(implemented), planned=tuple(planned), residual_likelihood=likelihood,
+        residual_score=value, residual_severity=severity_of(value), residual_explanation=explanation,
+    )
