@@ -24,7 +24,7 @@ def _round_trip() -> Any:
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 100
+    yaml.width = 1 << 16  # never re-wrap lines the team wrote
     return yaml
 
 
