@@ -329,9 +329,8 @@ def report(
             note = too_large_note(nodes)
         else:
             svg, note = svg_from_dot(render("dfd.dot.j2", graph_view(result.graph), template))
-    review_path = result.review_file.path if result.review_file else ""
     data = report_data(result.assessment, diagram_svg=svg, diagram_note=note, review=result.review,
-                       review_path=review_path)
+                       review_path=result.review_display)
     if output_format is ReportFormat.json:
         text = to_json_lines(json_report(data))
     elif output_format is ReportFormat.sarif:

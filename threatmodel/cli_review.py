@@ -37,8 +37,7 @@ class Threshold(str, Enum):
 def _report_data(result):  # type: ignore[no-untyped-def]
     from .report_data import report_data
 
-    return report_data(result.assessment, review=result.review,
-                       review_path=result.review_file.path if result.review_file else "")
+    return report_data(result.assessment, review=result.review, review_path=result.review_display)
 
 
 @app.command()

@@ -27,6 +27,14 @@ class Run:
     review: ReviewResult
     review_file: LoadedReview | None
     warnings: list[Diagnostic] = field(default_factory=list)
+    review_display: str = ""  # the review file as reports name it: relative to the model's folder
+
+
+def _display(review: Path, model: Path) -> str:
+    try:
+        return review.resolve().relative_to(model.resolve().parent).as_posix()
+    except ValueError:
+        return str(review)
 
 
 def run(model: Path, extra_catalogs: Iterable[Path] = (), status: Path | None = None,
@@ -40,4 +48,5 @@ def run(model: Path, extra_catalogs: Iterable[Path] = (), status: Path | None = 
     review_file = load_review(review_path) if review_path else None
     review = apply_review(assessment, review_file)
     warnings = [*loaded_catalog.warnings, *loaded_system.warnings, *assessment.warnings, *review.orphans]
-    return Run(loaded_catalog, loaded_system, graph, assessment, review, review_file, warnings)
+    display = _display(review_path, model) if review_path else ""
+    return Run(loaded_catalog, loaded_system, graph, assessment, review, review_file, warnings, display)
