@@ -259,3 +259,12 @@ def test_sarif_is_valid_and_located(cli, tmp_path):
 def test_sarif_without_review_reports_every_finding(cli, write):
     sarif = json.loads(cli("report", write(SMALL), "-f", "sarif").stdout)
     assert {r["ruleId"] for r in sarif["runs"][0]["results"]} >= {"ML01", "ML10"}
+
+
+def test_sarif_uri_is_relative_to_the_working_directory(tmp_path, monkeypatch):
+    from threatmodel.render.sarif import model_uri
+
+    monkeypatch.chdir(tmp_path)
+    assert model_uri(str(tmp_path / "models" / "m.yaml")) == "models/m.yaml"
+    assert model_uri("./models/m.yaml") == "models/m.yaml"
+    assert model_uri("/elsewhere/m.yaml") == "file:///elsewhere/m.yaml"

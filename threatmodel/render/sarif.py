@@ -8,7 +8,7 @@ identity from one run to the next.
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..catalog import Catalog
@@ -85,5 +85,12 @@ def sarif_report(data: dict[str, Any], catalog: Catalog, model_uri: str,
 
 
 def model_uri(path: str) -> str:
-    """A relative, forward-slash URI for the model file, as code scanning expects."""
-    return str(PurePosixPath(*path.replace("\\", "/").split("/"))).removeprefix("./")
+    """A forward-slash URI for the model file, relative to the working directory when it can be
+    (code scanning maps results to files by their path relative to the repository root)."""
+    candidate = Path(path)
+    if candidate.is_absolute():
+        try:
+            candidate = candidate.resolve().relative_to(Path.cwd().resolve())
+        except ValueError:
+            return candidate.as_uri()
+    return PurePosixPath(*candidate.as_posix().split("/")).as_posix().removeprefix("./")
