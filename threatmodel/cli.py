@@ -403,3 +403,4 @@ if __name__ == "__main__":  # pragma: no cover
 
 # The review-workflow commands live in their own module; importing it registers them on `app`.
 from . import cli_review  # noqa: E402,F401
+from . import cli_controls  # noqa: E402,F401

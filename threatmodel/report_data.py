@@ -103,8 +103,12 @@ def _summary(findings: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _checklist(assessment: Assessment, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Mitigations to put in place, grouped by the component (or flow) they protect."""
+    """Mitigations to put in place, grouped by the component (or flow) they protect, each with
+    the controls `threatmodel controls` generates for it there."""
+    from .controls import controls_by_element
+
     catalog = assessment.catalog
+    generated = controls_by_element(assessment)
     groups: dict[str, dict[str, dict[str, Any]]] = {}
     for finding in findings:
         items = groups.setdefault(finding["element"], {})
@@ -113,6 +117,7 @@ def _checklist(assessment: Assessment, findings: list[dict[str, Any]]) -> list[d
                 "id": mitigation["id"], "title": mitigation["title"],
                 "verify": catalog.mitigations[mitigation["id"]].verify,
                 "in_place": mitigation["in_place"], "state": mitigation["state"], "findings": [],
+                "controls": generated.get(finding["element"], {}).get(mitigation["id"], []),
             })
             item["findings"].append(finding["id"])
     return [

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from .catalog import Kind
 from .errors import Diagnostic, DiagnosticSink, InputError, Location, did_you_mean
 from .loader import YamlMap, load_mapping, locate
+from .paths import path_problem
 from .system import ATTRIBUTE_NAMES, COMPONENT_DEFAULTS, Component, System, SystemDocument
 from .validation import diagnostics_from
 
@@ -160,6 +161,10 @@ def _merge(parts: list[_Part], kinds: dict[str, Kind], sink: DiagnosticSink) -> 
             current = boundaries[current].parent
     for part, index, component in entities["components"]:
         ref(component.kind, kinds, part, ("components", index, "kind"), "kind")
+        for j, declared in enumerate(component.paths):
+            problem = path_problem(declared)
+            if problem:
+                sink.error(part.at("components", index, "paths", j), f"path {declared!r} {problem}")
         ref(component.boundary, boundaries, part, ("components", index, "boundary"), "boundary")
         for j, data_id in enumerate(component.data):
             ref(data_id, data_ids, part, ("components", index, "data", j), "data asset")

@@ -1,0 +1,134 @@
+"""Controls a server or pipeline can run, derived from the declared artifacts and their findings.
+
+From every declared path of a model artifact, dataset, notebook or secret this plans:
+- audit watches (auditd): write/attribute changes (`-p wa`) for tampering and repudiation,
+  reads (`-p r`) where a finding is about theft; keys derived from the component id;
+- scan steps by artifact format (pickle scanners, signature verification, dependency audit);
+- the artifacts a hash manifest covers.
+Each control names the findings and the catalog mitigation it serves. Paths were checked for
+safety when the model loaded (threatmodel.paths), so they can be written into rules and scripts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from .analysis import Assessment, Finding
+from .system import PICKLE_BASED_FORMATS
+
+WATCHED_TRAITS = ("holds_model_weights", "holds_training_data", "runs_code_interactively", "holds_secrets")
+MANIFEST_TRAITS = ("holds_model_weights", "holds_training_data", "runs_code_interactively")
+THEFT_THREATS = frozenset({"ML05", "CREDENTIAL-THEFT"})
+MAX_KEY_LENGTH = 31  # auditd filter keys longer than this are refused by older auditctl versions
+EXECUTES_ON_LOAD = PICKLE_BASED_FORMATS | {"keras-h5", "keras", "tensorflow-savedmodel"}
+
+
+@dataclass(frozen=True)
+class Watch:
+    component: str
+    kind: str
+    path: str
+    permissions: str  # "wa" or "r"
+    key: str
+    findings: tuple[str, ...]
+    mitigation: str
+    purpose: str
+
+
+@dataclass(frozen=True)
+class ScanStep:
+    component: str
+    name: str
+    command: tuple[str, ...]  # argv; rendered with shell quoting
+    tool: str  # the package that provides the command
+    findings: tuple[str, ...]
+    mitigation: str
+
+
+def audit_key(component_id: str, suffix: str) -> str:
+    key = f"tm-{component_id}-{suffix}"
+    if len(key) <= MAX_KEY_LENGTH:
+        return key
+    digest = hashlib.sha256(component_id.encode()).hexdigest()[:6]
+    room = MAX_KEY_LENGTH - len(f"tm--{digest}-{suffix}")
+    return f"tm-{component_id[:room]}-{digest}-{suffix}"
+
+
+def _findings_by_element(assessment: Assessment) -> dict[str, list[Finding]]:
+    grouped: dict[str, list[Finding]] = {}
+    for finding in assessment.findings:
+        grouped.setdefault(finding.element, []).append(finding)
+    return grouped
+
+
+def _components_with(assessment: Assessment, traits: tuple[str, ...]) -> list[Any]:
+    graph = assessment.graph
+    return sorted((c for c in graph.system.components if c.paths and graph.traits(c.id) & set(traits)),
+                  key=lambda c: c.id)
+
+
+def audit_watches(assessment: Assessment) -> list[Watch]:
+    by_element = _findings_by_element(assessment)
+    watches = []
+    for component in _components_with(assessment, WATCHED_TRAITS):
+        findings = sorted(by_element.get(component.id, []), key=lambda f: f.id)
+        changes = tuple(f.id for f in findings if set(f.threat.stride) & {"T", "R", "E"})
+        reads = tuple(f.id for f in findings if f.threat.id in THEFT_THREATS)
+        for path in sorted(component.paths):
+            watches.append(Watch(component.id, component.kind, path, "wa", audit_key(component.id, "change"),
+                                 changes, "file-audit-logging", "who changed it (tampering, repudiation)"))
+            if reads:
+                watches.append(Watch(component.id, component.kind, path, "r", audit_key(component.id, "read"),
+                                     reads, "file-audit-logging", "who read it (theft)"))
+    return watches
+
+
+def manifest_targets(assessment: Assessment) -> list[tuple[str, str]]:
+    """(component, path) pairs whose files a hash manifest covers."""
+    return [(c.id, p) for c in _components_with(assessment, MANIFEST_TRAITS) for p in sorted(c.paths)]
+
+
+def scan_steps(assessment: Assessment) -> list[ScanStep]:
+    graph = assessment.graph
+    by_element = _findings_by_element(assessment)
+    steps = []
+    for component in sorted(graph.system.components, key=lambda c: c.id):
+        traits = graph.traits(component.id)
+        ids = tuple(sorted(f.id for f in by_element.get(component.id, [])))
+        if "holds_model_weights" in traits:
+            for path in sorted(component.paths):
+                if component.format in EXECUTES_ON_LOAD:
+                    steps.append(ScanStep(component.id, f"scan {component.id} ({component.format}) for code that runs on load",
+                                          ("modelscan", "scan", "-p", path), "modelscan", ids, "safe-model-serialisation"))
+                if component.format in PICKLE_BASED_FORMATS:
+                    steps.append(ScanStep(component.id, f"scan {component.id} pickles for dangerous imports",
+                                          ("picklescan", "--path", path), "picklescan", ids, "safe-model-serialisation"))
+                if component.signed:
+                    steps.append(ScanStep(
+                        component.id, f"verify the signature of {component.id}",
+                        ("model_signing", "verify", "sigstore", path, "--signature", f"{path}.sig",
+                         "--identity", "${MODEL_SIGNER_IDENTITY}", "--identity_provider", "${MODEL_SIGNER_ISSUER}"),
+                        "model-signing", ids, "artifact-integrity-verification"))
+        if "third_party_code" in traits:
+            requirement_files = [p for p in sorted(component.paths) if p.endswith(".txt")]
+            commands = [("pip-audit", "-r", p) for p in requirement_files] or [("pip-audit",)]
+            for command in commands:
+                steps.append(ScanStep(component.id, f"audit {component.id} for known vulnerabilities",
+                                      command, "pip-audit", ids, "dependency-scanning"))
+    return steps
+
+
+def controls_by_element(assessment: Assessment) -> dict[str, dict[str, list[str]]]:
+    """For the report's checklist: element -> mitigation -> descriptions of generated controls."""
+    result: dict[str, dict[str, list[str]]] = {}
+    for watch in audit_watches(assessment):
+        result.setdefault(watch.component, {}).setdefault(watch.mitigation, []).append(
+            f"auditd -w {watch.path} -p {watch.permissions} -k {watch.key}")
+    for component, path in manifest_targets(assessment):
+        result.setdefault(component, {}).setdefault("artifact-integrity-verification", []).append(
+            f"hash manifest entry for {path} (threatmodel controls manifest)")
+    for step in scan_steps(assessment):
+        result.setdefault(step.component, {}).setdefault(step.mitigation, []).append(" ".join(step.command))
+    return result
