@@ -177,7 +177,7 @@ def test_verify_rejects_a_file_that_is_not_a_manifest(cli, write):
     bad = write('{"format": "threatmodel-manifest", "version": 1, "algorithm": "sha256",\n'
                 ' "roots": [], "files": {"/a": "nothex"}}\n', "bad.json")
     result = cli("controls", "verify-manifest", bad)
-    assert result.exit_code == 2 and f"{bad}:2:32: error: '/a' has no valid SHA-256 hex digest" in result.stderr
+    assert result.exit_code == 2 and f"{bad}:2:31: error: '/a' has no valid SHA-256 hex digest" in result.stderr
     other = write('{"hello": 1}\n', "other.json")
     result = cli("controls", "verify-manifest", other)
     assert result.exit_code == 2 and "not a threatmodel manifest" in result.stderr
