@@ -92,6 +92,7 @@ class _Builder:
     def __init__(self, filename: str) -> None:
         self.filename = filename
         self.resolver = yaml.resolver.Resolver()
+        self.resolved: dict[tuple[str, bool], str] = {}  # plain values repeat a lot (kinds, booleans)
         self.constructor = yaml.constructor.SafeConstructor()
         self.stack: list[_Frame] = []
         self.anchors: dict[str, tuple[Any, int]] = {}
@@ -133,7 +134,15 @@ class _Builder:
             )
         tag = event.tag
         if tag in (None, "!"):
-            tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+            if event.implicit[0]:  # a plain scalar: its type depends on how it looks
+                cache_key = (event.value, True)
+                tag = self.resolved.get(cache_key)
+                if tag is None:
+                    tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+                    if len(self.resolved) < 100_000:
+                        self.resolved[cache_key] = tag
+            else:
+                tag = _STR
         if tag == _MERGE and self._expecting_key():
             value: Any = _MERGE_KEY
         elif tag not in _SCALAR_TAGS:

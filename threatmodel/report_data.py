@@ -26,6 +26,19 @@ class _ThreatViews:
     def __init__(self, assessment: Assessment) -> None:
         self.catalog = assessment.catalog
         self.atlas: dict[str, list[dict[str, Any]]] = {}
+        self.mitigations: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
+
+    def mitigations_for(self, threat_id: str, states: tuple[str, ...]) -> list[dict[str, Any]]:
+        """The mitigation list for one threat and one combination of states, shared by findings."""
+        key = (threat_id, states)
+        if key not in self.mitigations:
+            catalog = self.catalog
+            self.mitigations[key] = [
+                {"id": m, "title": catalog.mitigations[m].title, "control": catalog.mitigations[m].control,
+                 "in_place": state in ("declared", "implemented"), "state": state}
+                for m, state in zip(catalog.threats[threat_id].mitigations, states)
+            ]
+        return self.mitigations[key]
 
     def atlas_for(self, threat_id: str) -> list[dict[str, Any]]:
         if threat_id not in self.atlas:
@@ -50,7 +63,7 @@ def finding_data(assessment: Assessment, finding: Finding, views: _ThreatViews |
     threat = finding.threat
     views = views or _ThreatViews(assessment)
     decision = reviewed.decision if reviewed else None
-    states = {m: _mitigation_state(m, finding, reviewed) for m in threat.mitigations}
+    states = tuple(_mitigation_state(m, finding, reviewed) for m in threat.mitigations)
     return {
         "id": finding.id,
         "threat": threat.id,
@@ -76,11 +89,7 @@ def finding_data(assessment: Assessment, finding: Finding, views: _ThreatViews |
         "evidence": list(finding.evidence),
         "attack_path": list(finding.attack_path),
         "atlas": views.atlas_for(threat.id),
-        "mitigations": [
-            {"id": m, "title": catalog.mitigations[m].title, "control": catalog.mitigations[m].control,
-             "in_place": states[m] in ("declared", "implemented"), "state": states[m]}
-            for m in threat.mitigations
-        ],
+        "mitigations": views.mitigations_for(threat.id, states),
     }
 
 
@@ -127,6 +136,19 @@ def _checklist(assessment: Assessment, findings: list[dict[str, Any]]) -> list[d
     ]
 
 
+def _threats(assessment: Assessment, views: _ThreatViews, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each threat that raised a finding, once: its summary, ATLAS techniques and mitigations."""
+    catalog = assessment.catalog
+    raised = sorted({f["threat"] for f in findings})
+    return [
+        {"id": t, "title": catalog.threats[t].title, "summary": catalog.threats[t].summary,
+         "stride": list(catalog.threats[t].stride), "atlas": views.atlas_for(t),
+         "mitigations": [{"id": m, "title": catalog.mitigations[m].title, "what": catalog.mitigations[m].what,
+                          "verify": catalog.mitigations[m].verify} for m in catalog.threats[t].mitigations]}
+        for t in raised
+    ]
+
+
 def report_data(assessment: Assessment, *, diagram_svg: str | None = None, diagram_note: str = "",
                 review: ReviewResult | None = None, review_path: str = "") -> dict[str, Any]:
     system = assessment.graph.system
@@ -159,6 +181,7 @@ def report_data(assessment: Assessment, *, diagram_svg: str | None = None, diagr
             for e in sorted(assessment.excluded, key=lambda e: e.finding.id)
         ],
         "checklist": _checklist(assessment, findings),
+        "threats": _threats(assessment, views, findings),
         "severities": list(SEVERITIES),
         "stride_letters": list(STRIDE_LETTERS),
         "stride_names": {c.letter: c.name for c in assessment.catalog.stride.categories},

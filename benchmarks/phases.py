@@ -1,0 +1,79 @@
+"""Time threatmodel's phases on one model, in this process; print one JSON line.
+
+    python benchmarks/phases.py MODEL --until md|html|json|all|analysis|graph|load|parse
+
+`parse` only reads the YAML with PyYAML's C loader (the cost of reading the input at all).
+Every other target runs the pipeline up to that point and times each phase; `all` renders
+Markdown, HTML (without the Graphviz step) and JSON, as a full report run does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+STEPS = ("load", "graph", "analysis", "md", "html", "json", "all")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("model", type=Path)
+    parser.add_argument("--until", default="all", choices=("parse", *STEPS))
+    args = parser.parse_args()
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    if args.until == "parse":
+        import yaml
+
+        yaml.load(args.model.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+        timings["parse"] = time.perf_counter() - start
+    else:
+        from threatmodel.analysis import analyse
+        from threatmodel.catalog_load import load_catalog
+        from threatmodel.graph import DataFlowGraph
+        from threatmodel.system_load import load_system
+
+        catalog = load_catalog().catalog
+        mark = time.perf_counter()
+        timings["catalog"] = mark - start
+        loaded = load_system(args.model, catalog.kinds)
+        timings["load"] = time.perf_counter() - mark
+        if args.until != "load":
+            mark = time.perf_counter()
+            graph = DataFlowGraph(loaded.system, catalog.kinds)
+            _facts = (graph.crossings, graph.entry_points, graph.write_paths, graph.attack_paths, graph.feedback_loops)
+            timings["graph"] = time.perf_counter() - mark
+        if args.until not in ("load", "graph"):
+            mark = time.perf_counter()
+            assessment = analyse(catalog, graph, loaded.exclusion_locations)
+            timings["analysis"] = time.perf_counter() - mark
+            timings["findings"] = len(assessment.findings)
+        if args.until in ("md", "html", "json", "all"):
+            from threatmodel.render import render, to_json_lines
+            from threatmodel.report_data import json_report, report_data
+
+            mark = time.perf_counter()
+            data = report_data(assessment)
+            timings["report_data"] = time.perf_counter() - mark
+            for fmt in ("md", "html", "json"):
+                if args.until not in (fmt, "all"):
+                    continue
+                mark = time.perf_counter()
+                if fmt == "json":
+                    text = to_json_lines(json_report(data))
+                else:
+                    text = render(f"report.{fmt}.j2", data)
+                timings[fmt] = time.perf_counter() - mark
+                timings[f"{fmt}_chars"] = len(text)
+    timings["total"] = time.perf_counter() - start
+    timings["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    json.dump(timings, sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
