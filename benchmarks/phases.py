@@ -10,6 +10,7 @@ Markdown, HTML (without the Graphviz step) and JSON, as a full report run does.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import resource
 import sys
@@ -23,7 +24,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("model", type=Path)
     parser.add_argument("--until", default="all", choices=("parse", *STEPS))
+    parser.add_argument("--gc", action="store_true", help="keep Python's cyclic garbage collector on "
+                        "(the threatmodel command turns it off for its short runs)")
     args = parser.parse_args()
+    if not args.gc:
+        gc.disable()
     timings: dict[str, float] = {}
     start = time.perf_counter()
     if args.until == "parse":

@@ -6,6 +6,7 @@ jinja2) are imported inside the commands so ``--help`` and ``--version`` stay fa
 
 from __future__ import annotations
 
+import gc
 import sys
 from enum import Enum
 from pathlib import Path
@@ -391,6 +392,10 @@ def init(
 
 
 def main() -> None:
+    # A run is short, and nearly everything it allocates lives until it exits; the cyclic
+    # garbage collector would only rescan that growing heap again and again (about 30 % of a
+    # large report's time, measured in docs/benchmarks.md). Library callers keep the default.
+    gc.disable()
     try:
         app()
     except KeyboardInterrupt:  # pragma: no cover
