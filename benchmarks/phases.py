@@ -58,8 +58,13 @@ def main() -> None:
             timings["analysis"] = time.perf_counter() - mark
             timings["findings"] = len(assessment.findings)
         if args.until in ("md", "html", "json", "all"):
-            from threatmodel.render import render, to_json_lines
+            import tempfile
+
+            from threatmodel.output import write_atomic
+            from threatmodel.render import json_lines, render
             from threatmodel.report_data import json_report, report_data
+
+            out_dir = Path(tempfile.mkdtemp())
 
             mark = time.perf_counter()
             data = report_data(assessment)
@@ -67,13 +72,16 @@ def main() -> None:
             for fmt in ("md", "html", "json"):
                 if args.until not in (fmt, "all"):
                     continue
+                # as `threatmodel report` does: render, write the file atomically, let go of the text
                 mark = time.perf_counter()
+                target = out_dir / f"report.{fmt}"
                 if fmt == "json":
-                    text = to_json_lines(json_report(data))
+                    write_atomic(target, json_lines(json_report(data)))
                 else:
-                    text = render(f"report.{fmt}.j2", data)
+                    write_atomic(target, render(f"report.{fmt}.j2", data))
                 timings[fmt] = time.perf_counter() - mark
-                timings[f"{fmt}_chars"] = len(text)
+                timings[f"{fmt}_bytes"] = target.stat().st_size
+                target.unlink()
     timings["total"] = time.perf_counter() - start
     timings["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     json.dump(timings, sys.stdout)

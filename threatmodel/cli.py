@@ -116,7 +116,7 @@ def _system(path: Path, extra: Optional[List[Path]]) -> tuple["LoadedCatalog", "
     return catalog, loaded
 
 
-def _emit(text: str, output: Optional[Path]) -> None:
+def _emit(text: Any, output: Optional[Path]) -> None:
     from .output import emit
 
     _guarded(lambda: emit(text, output))
@@ -313,7 +313,7 @@ def report(
     catalog: Optional[List[Path]] = CatalogOption,
 ) -> None:
     """Analyse a system and write its threat report (Markdown, HTML, JSON or SARIF)."""
-    from .render import render, to_json, to_json_lines
+    from .render import json_lines, render, to_json
     from .report_data import json_report, report_data
 
     if template is not None and not template.is_dir():
@@ -333,7 +333,7 @@ def report(
     data = report_data(result.assessment, diagram_svg=svg, diagram_note=note, review=result.review,
                        review_path=result.review_display)
     if output_format is ReportFormat.json:
-        text = to_json_lines(json_report(data))
+        text = json_lines(json_report(data))
     elif output_format is ReportFormat.sarif:
         from .render.sarif import model_uri, sarif_report
 

@@ -6,17 +6,22 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Iterable
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
+def write_atomic(path: Path, text: str | Iterable[str]) -> None:
+    """Write ``text`` (a string, or chunks of one) to ``path`` through a temporary file in the
+    same folder and a rename."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
+            if isinstance(text, str):
+                stream.write(text)
+            else:
+                stream.writelines(text)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -29,9 +34,12 @@ def _umask() -> int:
     return current
 
 
-def emit(text: str, output: Path | None) -> None:
+def emit(text: str | Iterable[str], output: Path | None) -> None:
     """Write to ``output`` atomically, or to standard output when it is None or '-'."""
     if output is None or str(output) == "-":
+        if not isinstance(text, str):
+            sys.stdout.writelines(text)
+            return
         sys.stdout.write(text)
         if text and not text.endswith("\n"):
             sys.stdout.write("\n")
