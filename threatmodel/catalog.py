@@ -43,6 +43,7 @@ class StrideCategory(_Frozen):
     name: str
     property: str
     question: str
+    data_at_risk: list[Literal["confidentiality", "integrity", "availability"]] = Field(min_length=1)
 
 
 class StrideSection(_Frozen):

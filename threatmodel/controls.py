@@ -2,7 +2,8 @@
 
 From every declared path of a model artifact, dataset, notebook or secret this plans:
 - audit watches (auditd): write/attribute changes (`-p wa`) for tampering and repudiation,
-  reads (`-p r`) where a finding is about theft; keys derived from the component id;
+  reads (`-p r`) where a finding discloses information (theft of a model or key); keys derived
+  from the component id;
 - scan steps by artifact format (pickle scanners, signature verification, dependency audit);
 - the artifacts a hash manifest covers.
 Each control names the findings and the catalog mitigation it serves. Paths were checked for
@@ -20,7 +21,6 @@ from .system import PICKLE_BASED_FORMATS
 
 WATCHED_TRAITS = ("holds_model_weights", "holds_training_data", "runs_code_interactively", "holds_secrets")
 MANIFEST_TRAITS = ("holds_model_weights", "holds_training_data", "runs_code_interactively")
-THEFT_THREATS = frozenset({"ML05", "CREDENTIAL-THEFT"})
 MAX_KEY_LENGTH = 31  # auditd filter keys longer than this are refused by older auditctl versions
 EXECUTES_ON_LOAD = PICKLE_BASED_FORMATS | {"keras-h5", "keras", "tensorflow-savedmodel"}
 
@@ -75,7 +75,8 @@ def audit_watches(assessment: Assessment) -> list[Watch]:
     for component in _components_with(assessment, WATCHED_TRAITS):
         findings = sorted(by_element.get(component.id, []), key=lambda f: f.id)
         changes = tuple(f.id for f in findings if set(f.threat.stride) & {"T", "R", "E"})
-        reads = tuple(f.id for f in findings if f.threat.id in THEFT_THREATS)
+        # information disclosure of a stored artifact (model theft, stolen keys) is a read
+        reads = tuple(f.id for f in findings if "I" in f.threat.stride)
         for path in sorted(component.paths):
             watches.append(Watch(component.id, component.kind, path, "wa", audit_key(component.id, "change"),
                                  changes, "file-audit-logging", "who changed it (tampering, repudiation)"))

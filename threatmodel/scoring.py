@@ -18,15 +18,6 @@ SEVERITY_BANDS: tuple[tuple[int, str], ...] = ((20, "critical"), (12, "high"), (
 SEVERITY_ORDER: dict[str, int] = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 MAX_CONTROL_CREDIT = 2
 
-# Which property of a data asset each STRIDE letter threatens.
-STRIDE_PROPERTIES: dict[str, tuple[str, ...]] = {
-    "S": ("confidentiality", "integrity"),
-    "T": ("integrity",),
-    "R": ("integrity",),
-    "I": ("confidentiality",),
-    "D": ("availability",),
-    "E": ("confidentiality", "integrity", "availability"),
-}
 IMPACT_ADJUSTMENT = {"high": 0, "medium": -1, "low": -2}
 
 
@@ -103,7 +94,8 @@ def score(catalog: Catalog, graph: DataFlowGraph, threat: Threat, element: str, 
     likelihood = _clamp(ratings.exploitability + adjustment - credit)
 
     impact_reasons = [f"technical impact {ratings.technical_impact}"]
-    properties = sorted({p for letter in threat.stride for p in STRIDE_PROPERTIES[letter]})
+    at_risk = {c.letter: c.data_at_risk for c in catalog.stride.categories}  # catalog/stride.yaml
+    properties = sorted({p for letter in threat.stride for p in at_risk[letter]})
     assets = [graph.system.data_asset(a) for a in _data_at_stake(graph, element, is_flow)]
     if assets:
         def rating(asset, prop):
