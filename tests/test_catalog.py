@@ -207,3 +207,24 @@ def test_all_errors_of_all_files_are_reported_at_once(write):
 def test_broken_yaml_in_a_user_catalog(write):
     path = write("threats:\n  - id: [\n", "extra.yaml")
     assert errors_of(path) == ["3:1: error: YAML syntax: did not find expected node content (while parsing a flow node)"]
+
+
+def test_every_model_format_has_a_catalog_entry(catalog):
+    from threatmodel.system import MODEL_FORMATS
+
+    assert set(catalog.formats) == set(MODEL_FORMATS)
+    assert catalog.formats["pickle"].executes_code_on_load and not catalog.formats["safetensors"].executes_code_on_load
+    assert [s.tool for s in catalog.formats["pytorch"].scans] == ["modelscan", "picklescan"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("formats:\n  - {id: pikle, executes_code_on_load: true}\n",
+     "2:10: error: unknown model format 'pikle', did you mean 'pickle'? (formats are fixed by the schema)"),
+    ("formats:\n  - {id: pickle, executes_code_on_load: true}\n",
+     "2:10: error: duplicate format id 'pickle' (already defined at catalog/formats.yaml:"),
+    ("formats:\n  - id: onnx2\n    executes_code_on_load: false\n    scans: [{tool: t, argv: [t], purpose: p, mitigation: m}]\n",
+     "4:29: error: formats[0].scans[0].argv: argv must contain {path}"),
+])
+def test_format_errors_in_a_user_catalog(write, text, expected):
+    found = errors_of(write(text, "extra.yaml"))
+    assert any(e.startswith(expected) for e in found), found

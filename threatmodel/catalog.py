@@ -162,12 +162,35 @@ class Threat(_Frozen):
         return self.short_title or self.title
 
 
+class ScanSpec(_Frozen):
+    """A scanner to run on artifacts of a format; ``{path}`` in argv is each declared path."""
+
+    tool: str
+    argv: list[str] = Field(min_length=1)
+    purpose: str
+    mitigation: str
+
+    @field_validator("argv")
+    @classmethod
+    def _mentions_path(cls, argv: list[str]) -> list[str]:
+        if not any("{path}" in part for part in argv):
+            raise ValueError("argv must contain {path}")
+        return argv
+
+
+class ArtifactFormat(_Frozen):
+    id: str
+    executes_code_on_load: bool
+    scans: list[ScanSpec] = Field(default_factory=list)
+
+
 class CatalogFile(_Frozen):
     """The top level of one catalog YAML file; every section is optional."""
 
     traits: dict[str, str] = Field(default_factory=dict)
     kinds: list[Kind] = Field(default_factory=list)
     stride: StrideSection | None = None
+    formats: list[ArtifactFormat] = Field(default_factory=list)
     mitigations: list[Mitigation] = Field(default_factory=list)
     threats: list[Threat] = Field(default_factory=list)
 
@@ -179,6 +202,7 @@ class Catalog(_Frozen):
     traits: dict[str, str]
     kinds: dict[str, Kind]
     stride: StrideSection
+    formats: dict[str, ArtifactFormat]
     mitigations: dict[str, Mitigation]
     threats: dict[str, Threat]
 

@@ -14,12 +14,12 @@ from typing import Any, Iterable
 from pydantic import ValidationError
 
 from .atlas import AtlasIndex, AtlasMitigation, AtlasTechnique, load_index
-from .catalog import AtlasLink, Catalog, CatalogFile, Kind, Mitigation, StrideSection, Threat
+from .catalog import AtlasLink, ArtifactFormat, Catalog, CatalogFile, Kind, Mitigation, StrideSection, Threat
 from .errors import Diagnostic, DiagnosticSink, InputError, Location, did_you_mean
 from .loader import YamlMap, load_mapping, locate
 from .predicates import REGISTRY
 from .resources import catalog_dir
-from .system import ATTRIBUTE_NAMES, COMPONENT_DEFAULTS, Component
+from .system import ATTRIBUTE_NAMES, COMPONENT_DEFAULTS, MODEL_FORMATS, Component
 from .validation import diagnostics_from
 
 ATLAS_INDEX_FILE = "atlas.yaml"
@@ -92,6 +92,7 @@ def load_catalog(extra: Iterable[Path] = (), atlas_path: Path | None = None) -> 
 def _merge(sources: list[_Source], atlas: AtlasIndex, sink: DiagnosticSink) -> Catalog | None:
     traits: dict[str, str] = {}
     kinds: dict[str, Kind] = {}
+    formats: dict[str, ArtifactFormat] = {}
     mitigations: dict[str, Mitigation] = {}
     threats: dict[str, Threat] = {}
     first_seen: dict[tuple[str, str], Location] = {}
@@ -112,6 +113,9 @@ def _merge(sources: list[_Source], atlas: AtlasIndex, sink: DiagnosticSink) -> C
         for i, kind in enumerate(source.content.kinds):
             if claim("kind", kind.id, source.at("kinds", i, "id")):
                 kinds[kind.id] = kind
+        for i, artifact_format in enumerate(source.content.formats):
+            if claim("format", artifact_format.id, source.at("formats", i, "id")):
+                formats[artifact_format.id] = artifact_format
         for i, mitigation in enumerate(source.content.mitigations):
             if claim("mitigation", mitigation.id, source.at("mitigations", i, "id")):
                 mitigations[mitigation.id] = mitigation
@@ -125,7 +129,10 @@ def _merge(sources: list[_Source], atlas: AtlasIndex, sink: DiagnosticSink) -> C
     if stride is None:
         sink.error(Location(sources[0].name if sources else "catalog", 1, 1), "no catalog file defines the STRIDE section")
         return None
-    return Catalog(atlas=atlas, traits=traits, kinds=kinds, stride=stride,
+    missing = [f for f in MODEL_FORMATS if f not in formats]
+    if missing:
+        sink.error(Location(sources[0].name, 1, 1), f"no catalog entry for model format(s) {', '.join(missing)}")
+    return Catalog(atlas=atlas, traits=traits, kinds=kinds, stride=stride, formats=formats,
                    mitigations=mitigations, threats=threats)
 
 
@@ -142,6 +149,15 @@ class _Checker:
         for source in self.sources:
             for i, kind in enumerate(source.content.kinds):
                 self.check_kind(source, i, kind)
+            for i, artifact_format in enumerate(source.content.formats):
+                if artifact_format.id not in MODEL_FORMATS:
+                    self.sink.error(source.at("formats", i, "id"), f"unknown model format '{artifact_format.id}'"
+                                    f"{did_you_mean(artifact_format.id, MODEL_FORMATS)} (formats are fixed by the schema)")
+                for j, scan in enumerate(artifact_format.scans):
+                    used_mitigations.add(scan.mitigation)
+                    if scan.mitigation not in self.catalog.mitigations:
+                        self.sink.error(source.at("formats", i, "scans", j, "mitigation"),
+                                        f"unknown mitigation '{scan.mitigation}'{did_you_mean(scan.mitigation, self.catalog.mitigations)}")
             for i, mitigation in enumerate(source.content.mitigations):
                 for j, link in enumerate(mitigation.atlas):
                     self.check_atlas(source, ("mitigations", i, "atlas", j), link, AtlasMitigation)

@@ -4,7 +4,8 @@ From every declared path of a model artifact, dataset, notebook or secret this p
 - audit watches (auditd): write/attribute changes (`-p wa`) for tampering and repudiation,
   reads (`-p r`) where a finding discloses information (theft of a model or key); keys derived
   from the component id;
-- scan steps by artifact format (pickle scanners, signature verification, dependency audit);
+- scan steps by artifact format (the scanners catalog/formats.yaml lists for each format), plus
+  signature verification for signed models and a dependency audit for libraries;
 - the artifacts a hash manifest covers.
 Each control names the findings and the catalog mitigation it serves. Paths were checked for
 safety when the model loaded (threatmodel.paths), so they can be written into rules and scripts.
@@ -17,12 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from .analysis import Assessment, Finding
-from .system import PICKLE_BASED_FORMATS
 
 WATCHED_TRAITS = ("holds_model_weights", "holds_training_data", "runs_code_interactively", "holds_secrets")
 MANIFEST_TRAITS = ("holds_model_weights", "holds_training_data", "runs_code_interactively")
 MAX_KEY_LENGTH = 31  # auditd filter keys longer than this are refused by older auditctl versions
-EXECUTES_ON_LOAD = PICKLE_BASED_FORMATS | {"keras-h5", "keras", "tensorflow-savedmodel"}
 
 
 @dataclass(frozen=True)
@@ -99,13 +98,12 @@ def scan_steps(assessment: Assessment) -> list[ScanStep]:
         traits = graph.traits(component.id)
         ids = tuple(sorted(f.id for f in by_element.get(component.id, [])))
         if "holds_model_weights" in traits:
+            artifact_format = assessment.catalog.formats.get(component.format or "")
             for path in sorted(component.paths):
-                if component.format in EXECUTES_ON_LOAD:
-                    steps.append(ScanStep(component.id, f"scan {component.id} ({component.format}) for code that runs on load",
-                                          ("modelscan", "scan", "-p", path), "modelscan", ids, "safe-model-serialisation"))
-                if component.format in PICKLE_BASED_FORMATS:
-                    steps.append(ScanStep(component.id, f"scan {component.id} pickles for dangerous imports",
-                                          ("picklescan", "--path", path), "picklescan", ids, "safe-model-serialisation"))
+                for spec in artifact_format.scans if artifact_format else []:  # catalog/formats.yaml
+                    steps.append(ScanStep(
+                        component.id, f"scan {component.id} ({component.format}) for {spec.purpose}",
+                        tuple(part.replace("{path}", path) for part in spec.argv), spec.tool, ids, spec.mitigation))
                 if component.signed:
                     steps.append(ScanStep(
                         component.id, f"verify the signature of {component.id}",

@@ -7,7 +7,7 @@ each entity was written.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -24,7 +24,7 @@ ModelFormat = Literal[
     "keras-h5", "keras", "tensorflow-savedmodel", "pickle", "pytorch", "joblib", "safetensors",
     "onnx", "gguf", "tflite", "coreml", "other",
 ]
-PICKLE_BASED_FORMATS = frozenset({"pickle", "pytorch", "joblib"})
+MODEL_FORMATS: tuple[str, ...] = get_args(ModelFormat)  # what each does: catalog/formats.yaml
 
 
 class _Strict(BaseModel):
