@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import Diagnostic, InputError, Location
-from .loader import YamlMap, locate, parse_yaml, read_text
+from .loader import locate, parse_yaml, read_text
 
 TECHNIQUE_ID = re.compile(r"^AML\.T\d{4}(\.\d{3})?$")
 TACTIC_ID = re.compile(r"^AML\.TA\d{4}$")
@@ -293,5 +293,5 @@ def load_index(path: Path, display_name: str | None = None) -> AtlasIndex:
 
 __all__ = [
     "AtlasIndex", "AtlasMitigation", "AtlasRemoved", "AtlasTactic", "AtlasTechnique",
-    "dump_index", "import_atlas", "import_atlas_file", "load_index", "parse_renames", "YamlMap",
+    "dump_index", "import_atlas", "import_atlas_file", "load_index", "parse_renames",
 ]

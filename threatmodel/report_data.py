@@ -12,7 +12,6 @@ from . import __version__
 from .analysis import Assessment, Finding
 from .review import OPEN_STATUSES, ReviewedFinding, ReviewResult
 from .catalog import STRIDE_LETTERS
-from .scoring import SEVERITY_ORDER
 from .views import atlas_technique_view, graph_view
 
 REPORT_SCHEMA_VERSION = 1
@@ -197,4 +196,4 @@ def json_report(data: dict[str, Any]) -> dict[str, Any]:
     return {key: data[key] for key in JSON_KEYS}
 
 
-__all__ = ["report_data", "json_report", "finding_data", "SEVERITY_ORDER"]
+__all__ = ["report_data", "json_report", "finding_data"]

@@ -92,7 +92,3 @@ def json_lines(data: dict[str, Any]) -> Iterator[str]:
         else:
             yield f"  {encode(key)}: {encode(value)}{comma}\n"
     yield "}\n"
-
-
-def to_json_lines(data: dict[str, Any]) -> str:
-    return "".join(json_lines(data))
