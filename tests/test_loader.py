@@ -51,8 +51,13 @@ def test_bad_yaml_is_a_located_error(text, expected):
 
 def test_deep_nesting_is_refused():
     # the top-level mapping is level 1, so the 64th bracket (column 3 + 64) is one too many
+    # Which layer refuses first depends on the libyaml build (newer ones stop the scanner at
+    # 1,000 levels before our own limit sees the events): assert the substance, one located
+    # error about nesting, not the wording
     found = messages("a: " + "[" * 100_000 + "]" * 100_000)
-    assert found == [f"m.yaml:1:{3 + loader.MAX_DEPTH}: error: nesting deeper than {loader.MAX_DEPTH} levels"]
+    assert len(found) == 1
+    assert found[0].startswith("m.yaml:1:") and ": error: " in found[0]
+    assert "nesting" in found[0]
 
 
 def test_alias_bomb_is_refused():
@@ -111,3 +116,9 @@ def test_byte_order_mark_is_accepted(tmp_path):
     path = tmp_path / "bom.yaml"
     path.write_bytes("\ufeffa: 1\n".encode("utf-8"))
     assert load_mapping(path) == {"a": 1}
+
+
+def test_nesting_just_past_the_limit_is_refused_by_our_own_check():
+    depth = loader.MAX_DEPTH + 5
+    found = messages("a: " + "[" * depth + "]" * depth)
+    assert found == [f"m.yaml:1:{3 + loader.MAX_DEPTH}: error: nesting deeper than {loader.MAX_DEPTH} levels"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import sysconfig
 import venv
 import zipfile
 from pathlib import Path
@@ -34,10 +35,17 @@ def test_wheel_contains_catalog_and_templates(wheel):
 
 def test_installed_wheel_works_from_the_filesystem_root(wheel, tmp_path):
     env_dir = tmp_path / "venv"
-    # system site packages supply the dependencies (already installed); the wheel itself
-    # goes into the fresh environment, so the catalog must come from inside the wheel
-    venv.EnvBuilder(with_pip=True, system_site_packages=True).create(env_dir)
+    # The dependencies come from the interpreter running the tests (whatever kind of
+    # environment that is): a .pth file appends its site-packages to the fresh venv's path.
+    # Folders named in a .pth file are not scanned for further .pth files, so an editable
+    # install of threatmodel there stays invisible; the wheel goes into the fresh venv itself,
+    # so the catalog must come from inside the wheel.
+    venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
+    inner = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    outer = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
+    Path(inner, "_outer_dependencies.pth").write_text("\n".join(sorted(outer)) + "\n", encoding="utf-8")
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)], check=True)
     executable = env_dir / "bin" / "threatmodel"
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
