@@ -61,7 +61,8 @@ def main() -> None:
             import tempfile
 
             from threatmodel.output import write_atomic
-            from threatmodel.render import json_lines, render
+            from threatmodel.renderers.jsonout import json_lines
+            from threatmodel.renderers.templates import render
             from threatmodel.report_data import json_report, report_data
 
             out_dir = Path(tempfile.mkdtemp())

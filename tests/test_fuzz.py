@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from threatmodel.catalog_load import load_catalog
 from threatmodel.errors import InputError
-from threatmodel.pipeline import run
+from threatmodel.assessment import assess as run
 from threatmodel.review import load_review
 from threatmodel.system_load import load_system
 

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from threatmodel.errors import InputError
-from threatmodel.pipeline import run
+from threatmodel.assessment import assess as run
 from threatmodel.review import load_review
 
 from .conftest import EXAMPLES, shared_file
@@ -262,7 +262,7 @@ def test_sarif_without_review_reports_every_finding(cli, write):
 
 
 def test_sarif_uri_is_relative_to_the_working_directory(tmp_path, monkeypatch):
-    from threatmodel.render.sarif import model_uri
+    from threatmodel.renderers.sarif import model_uri
 
     monkeypatch.chdir(tmp_path)
     assert model_uri(str(tmp_path / "models" / "m.yaml")) == "models/m.yaml"

@@ -1,3 +1,149 @@
-"""threatmodel: threat modeling for machine-learning systems."""
+"""threatmodel: threat modeling for machine-learning systems.
 
-__version__ = "0.1.0"
+The public API (documented in docs/api.md)::
+
+    import threatmodel as tm
+
+    system = tm.load_system("docs/examples/huskyai.yaml")
+    assessment = tm.analyze(system)
+    for finding in assessment.findings:
+        print(finding.id, finding.score.severity)
+    print(tm.render(assessment, "md"))
+
+Library functions raise :class:`InputError` (with every located diagnostic) for invalid input;
+they never print and never exit. Heavy modules are imported on first use, so ``import
+threatmodel`` stays cheap for command-line start-up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Literal, Union
+
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from .assessment import Assessment
+    from .catalog_load import LoadedCatalog
+    from .controls import ScanStep, Watch
+    from .manifest import ManifestCheck
+    from .renderers.registry import OutputFormat
+    from .review import LoadedReview
+    from .system_load import LoadedSystem
+
+PathLike = Union[str, Path]
+ReviewArgument = Union[PathLike, "LoadedReview", None, Literal[False]]
+
+__all__ = [
+    "__version__", "load_catalog", "load_system", "load_review", "analyze", "render", "output_formats",
+    "audit_rules", "hash_manifest", "verify_manifest", "scan_steps", "InputError", "Diagnostic",
+]
+
+
+def __getattr__(name: str) -> object:
+    # the error types, importable as threatmodel.InputError without loading anything heavy
+    if name in ("InputError", "Diagnostic", "Location"):
+        from . import errors
+
+        return getattr(errors, name)
+    raise AttributeError(f"module 'threatmodel' has no attribute {name!r}")
+
+
+def load_catalog(extra: Iterable[PathLike] = ()) -> "LoadedCatalog":
+    """The built-in catalog merged with user catalog files ``extra``, cross-checked.
+
+    ``.catalog`` is the merged :class:`~threatmodel.catalog.Catalog`; ``.warnings`` lists
+    non-fatal problems. Raises :class:`InputError` with every located problem.
+    """
+    from .catalog_load import load_catalog as _load
+
+    return _load([Path(p) for p in extra])
+
+
+def load_system(path: PathLike, catalog: "LoadedCatalog | None" = None) -> "LoadedSystem":
+    """Load and validate a system model (with its includes) against ``catalog``'s kinds.
+
+    ``.system`` is the validated :class:`~threatmodel.system.System`; ``.warnings`` and
+    ``.locations`` (element id → file:line:col) come with it.
+    """
+    from .system_load import load_system as _load
+
+    return _load(Path(path), (catalog or load_catalog()).catalog.kinds)
+
+
+def load_review(path: PathLike) -> "LoadedReview":
+    """Load a review file (statuses and implemented mitigations, see docs/review.md)."""
+    from .review import load_review as _load
+
+    return _load(Path(path))
+
+
+def analyze(system: "LoadedSystem | PathLike", catalog: "LoadedCatalog | None" = None,
+            review: ReviewArgument = None) -> "Assessment":
+    """Match ``system`` against the catalog and apply a review.
+
+    ``review``: a review file path or a loaded review; ``None`` (the default) uses the review
+    file beside the model when there is one (``<model>.status.yaml`` or
+    ``threatmodel.status.yaml``), as the command line does; ``False`` uses none.
+    """
+    from .assessment import assess
+    from .review import LoadedReview
+
+    loaded_catalog = catalog or load_catalog()
+    if not isinstance(system, (str, Path)):
+        subject: "LoadedSystem | Path" = system
+    else:
+        subject = Path(system)
+    if review is False:
+        return assess(subject, loaded_catalog, None, use_default_status=False)
+    if isinstance(review, LoadedReview) or review is None:
+        return assess(subject, loaded_catalog, review)
+    return assess(subject, loaded_catalog, Path(review))
+
+
+def output_formats() -> list["OutputFormat"]:
+    """Every registered report format (name, extension, media type, text or binary)."""
+    from .renderers.registry import formats
+
+    return formats()
+
+
+def render(assessment: "Assessment", format: str = "md", *, template_dir: PathLike | None = None) -> str | bytes:
+    """The report in one of :func:`output_formats` (``md``, ``html``, ``json``, ``sarif``, …)."""
+    from .renderers.registry import RenderOptions, get_format
+
+    rendered = get_format(format).render(
+        assessment, RenderOptions(template_dir=Path(template_dir) if template_dir else None))
+    if isinstance(rendered, (str, bytes)):
+        return rendered
+    return "".join(rendered)
+
+
+def audit_rules(assessment: "Assessment") -> list["Watch"]:
+    """Audit watches (auditd) for every declared artifact path, with the findings they serve."""
+    from .controls import audit_watches
+
+    return audit_watches(assessment.analysis)
+
+
+def scan_steps(assessment: "Assessment") -> list["ScanStep"]:
+    """Scanner invocations for each declared artifact, chosen by its format."""
+    from .controls import scan_steps as _steps
+
+    return _steps(assessment.analysis)
+
+
+def hash_manifest(assessment: "Assessment") -> dict[str, object]:
+    """A SHA-256 manifest of the declared artifact files that exist on this machine."""
+    from .controls import manifest_targets
+    from .manifest import build_manifest
+
+    return build_manifest(manifest_targets(assessment.analysis), assessment.model_path.name)
+
+
+def verify_manifest(path: PathLike) -> "ManifestCheck":
+    """Re-hash the files a manifest lists: ``.changed``, ``.vanished``, ``.appeared``, ``.clean``."""
+    from .loader import load_yaml_file
+    from .manifest import verify_manifest as _verify
+
+    return _verify(load_yaml_file(Path(path)), str(path))

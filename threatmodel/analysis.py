@@ -30,6 +30,8 @@ class Finding:
     attack_path: tuple[str, ...]
     controls_in_place: tuple[str, ...]
     score: Score
+    actor: str | None = None  # the actor whose reach the attack path follows
+    open_questions: tuple[str, ...] = ()  # unknown attributes that affected the score
 
 
 @dataclass(frozen=True)
@@ -45,13 +47,15 @@ class NotApplicable:
 
 
 @dataclass
-class Assessment:
+class Analysis:
     catalog: Catalog
     graph: DataFlowGraph
     findings: list[Finding]
     excluded: list[Excluded]
     not_applicable: list[NotApplicable]
     warnings: list[Diagnostic] = field(default_factory=list)
+    actors: list[Any] = field(default_factory=list)
+    open_questions: list[Any] = field(default_factory=list)
 
 
 class _Matcher:
@@ -121,7 +125,7 @@ def _rule_subject(catalog: Catalog, rule: Rule) -> str:
 
 
 def analyse(catalog: Catalog, graph: DataFlowGraph,
-            exclusion_locations: list[Location] | None = None) -> Assessment:
+            exclusion_locations: list[Location] | None = None) -> Analysis:
     system = graph.system
     matcher = _Matcher(catalog, graph)
     exclusions = {(e.threat, e.element): e for e in system.exclusions}
@@ -162,7 +166,7 @@ def analyse(catalog: Catalog, graph: DataFlowGraph,
         for e, location in zip(system.exclusions, exclusion_locations or [Location("model")] * len(system.exclusions))
         if (e.threat, e.element) not in used_exclusions
     ]
-    return Assessment(catalog, graph, findings, excluded, not_applicable, warnings)
+    return Analysis(catalog, graph, findings, excluded, not_applicable, warnings)
 
 
 def _finding(catalog: Catalog, graph: DataFlowGraph, threat: Threat, element: str, element_type: str,

@@ -17,7 +17,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from .analysis import Assessment, Finding
+from .analysis import Analysis, Finding
 
 WATCHED_TRAITS = ("holds_model_weights", "holds_training_data", "runs_code_interactively", "holds_secrets")
 MANIFEST_TRAITS = ("holds_model_weights", "holds_training_data", "runs_code_interactively")
@@ -55,20 +55,20 @@ def audit_key(component_id: str, suffix: str) -> str:
     return f"tm-{component_id[:room]}-{digest}-{suffix}"
 
 
-def _findings_by_element(assessment: Assessment) -> dict[str, list[Finding]]:
+def _findings_by_element(assessment: Analysis) -> dict[str, list[Finding]]:
     grouped: dict[str, list[Finding]] = {}
     for finding in assessment.findings:
         grouped.setdefault(finding.element, []).append(finding)
     return grouped
 
 
-def _components_with(assessment: Assessment, traits: tuple[str, ...]) -> list[Any]:
+def _components_with(assessment: Analysis, traits: tuple[str, ...]) -> list[Any]:
     graph = assessment.graph
     return sorted((c for c in graph.system.components if c.paths and graph.traits(c.id) & set(traits)),
                   key=lambda c: c.id)
 
 
-def audit_watches(assessment: Assessment) -> list[Watch]:
+def audit_watches(assessment: Analysis) -> list[Watch]:
     by_element = _findings_by_element(assessment)
     watches = []
     for component in _components_with(assessment, WATCHED_TRAITS):
@@ -85,12 +85,12 @@ def audit_watches(assessment: Assessment) -> list[Watch]:
     return watches
 
 
-def manifest_targets(assessment: Assessment) -> list[tuple[str, str]]:
+def manifest_targets(assessment: Analysis) -> list[tuple[str, str]]:
     """(component, path) pairs whose files a hash manifest covers."""
     return [(c.id, p) for c in _components_with(assessment, MANIFEST_TRAITS) for p in sorted(c.paths)]
 
 
-def scan_steps(assessment: Assessment) -> list[ScanStep]:
+def scan_steps(assessment: Analysis) -> list[ScanStep]:
     graph = assessment.graph
     by_element = _findings_by_element(assessment)
     steps = []
@@ -119,7 +119,7 @@ def scan_steps(assessment: Assessment) -> list[ScanStep]:
     return steps
 
 
-def controls_by_element(assessment: Assessment) -> dict[str, dict[str, list[str]]]:
+def controls_by_element(assessment: Analysis) -> dict[str, dict[str, list[str]]]:
     """For the report's checklist: element -> mitigation -> descriptions of generated controls."""
     result: dict[str, dict[str, list[str]]] = {}
     for watch in audit_watches(assessment):

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import __version__
-from .analysis import Assessment, Finding
+from ._version import __version__
+from .analysis import Analysis, Finding
 from .review import OPEN_STATUSES, ReviewedFinding, ReviewResult
 from .catalog import STRIDE_LETTERS
+from .report_model import REPORT_SCHEMA_VERSION
 from .views import atlas_technique_view, graph_view
 
-REPORT_SCHEMA_VERSION = 1
 SEVERITIES = ("critical", "high", "medium", "low")
 STATUSES = ("open", "in-progress", "mitigated", "accepted", "false-positive", "not-applicable")
 
@@ -22,7 +22,7 @@ STATUSES = ("open", "in-progress", "mitigated", "accepted", "false-positive", "n
 class _ThreatViews:
     """ATLAS and mitigation details per threat, built once and shared by its findings."""
 
-    def __init__(self, assessment: Assessment) -> None:
+    def __init__(self, assessment: Analysis) -> None:
         self.catalog = assessment.catalog
         self.atlas: dict[str, list[dict[str, Any]]] = {}
         self.mitigations: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
@@ -56,7 +56,7 @@ def _mitigation_state(mitigation_id: str, finding: Finding, reviewed: ReviewedFi
     return ""
 
 
-def finding_data(assessment: Assessment, finding: Finding, views: _ThreatViews | None = None,
+def finding_data(assessment: Analysis, finding: Finding, views: _ThreatViews | None = None,
                  reviewed: ReviewedFinding | None = None) -> dict[str, Any]:
     catalog = assessment.catalog
     threat = finding.threat
@@ -87,12 +87,14 @@ def finding_data(assessment: Assessment, finding: Finding, views: _ThreatViews |
         "residual_explanation": reviewed.residual_explanation if reviewed else "",
         "evidence": list(finding.evidence),
         "attack_path": list(finding.attack_path),
+        "actor": finding.actor,
+        "open_questions": list(finding.open_questions),
         "atlas": views.atlas_for(threat.id),
         "mitigations": views.mitigations_for(threat.id, states),
     }
 
 
-def _summary(findings: list[dict[str, Any]]) -> dict[str, Any]:
+def _summary(findings: list[dict[str, Any]], open_questions: int) -> dict[str, Any]:
     by_threat: dict[str, int] = {}
     for finding in findings:
         by_threat[finding["threat"]] = by_threat.get(finding["threat"], 0) + 1
@@ -107,10 +109,11 @@ def _summary(findings: list[dict[str, Any]]) -> dict[str, Any]:
         "by_severity": {s: sum(1 for f in findings if f["severity"] == s) for s in SEVERITIES},
         "by_stride": {letter: sum(1 for f in findings if letter in f["stride"]) for letter in STRIDE_LETTERS},
         "by_threat": dict(sorted(by_threat.items())),
+        "open_questions": open_questions,
     }
 
 
-def _checklist(assessment: Assessment, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _checklist(assessment: Analysis, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Mitigations to put in place, grouped by the component (or flow) they protect, each with
     the controls `threatmodel controls` generates for it there."""
     from .controls import controls_by_element
@@ -135,7 +138,7 @@ def _checklist(assessment: Assessment, findings: list[dict[str, Any]]) -> list[d
     ]
 
 
-def _threats(assessment: Assessment, views: _ThreatViews, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _threats(assessment: Analysis, views: _ThreatViews, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each threat that raised a finding, once: its summary, ATLAS techniques and mitigations."""
     catalog = assessment.catalog
     raised = sorted({f["threat"] for f in findings})
@@ -148,7 +151,7 @@ def _threats(assessment: Assessment, views: _ThreatViews, findings: list[dict[st
     ]
 
 
-def report_data(assessment: Assessment, *, diagram_svg: str | None = None, diagram_note: str = "",
+def report_data(assessment: Analysis, *, diagram_svg: str | None = None, diagram_note: str = "",
                 review: ReviewResult | None = None, review_path: str = "") -> dict[str, Any]:
     system = assessment.graph.system
     views = _ThreatViews(assessment)
@@ -162,13 +165,15 @@ def report_data(assessment: Assessment, *, diagram_svg: str | None = None, diagr
         "atlas_version": assessment.catalog.atlas.atlas_version,
         "system": {"name": system.info.name, "description": system.info.description,
                    "owner": system.info.owner, "version": system.info.version},
-        "summary": _summary(findings),
+        "summary": _summary(findings, len(assessment.open_questions)),
+        "actors": [actor_data(a) for a in assessment.actors],
         "zones": graph["boundaries"],
         "outside": graph["outside"],
         "graph": graph,
         "diagram_svg": diagram_svg,
         "diagram_note": diagram_note,
         "findings": findings,
+        "open_questions": [question_data(q) for q in assessment.open_questions],
         "not_applicable": [
             {"threat": n.threat.id, "title": n.threat.name, "stride": list(n.threat.stride),
              "summary": n.threat.not_applicable, "reasons": list(n.reasons)}
@@ -187,8 +192,18 @@ def report_data(assessment: Assessment, *, diagram_svg: str | None = None, diagr
     }
 
 
-JSON_KEYS = ("schema_version", "tool", "atlas_version", "review_file", "system", "summary", "findings",
-             "not_applicable", "excluded", "checklist")
+JSON_KEYS = ("schema_version", "tool", "atlas_version", "review_file", "system", "summary", "actors", "findings",
+             "open_questions", "not_applicable", "excluded", "checklist")
+
+
+def actor_data(actor: Any) -> dict[str, Any]:
+    return {"id": actor.id, "name": actor.name, "kind": actor.kind, "location": actor.location,
+            "capabilities": list(actor.capabilities), "derived": actor.derived}
+
+
+def question_data(question: Any) -> dict[str, Any]:
+    return {"element": question.element, "attribute": question.attribute, "question": question.question,
+            "affects": list(question.affects)}
 
 
 def json_report(data: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from .analysis import Assessment, Finding
+from .analysis import Analysis, Finding
 from .errors import Diagnostic, DiagnosticSink, Location, did_you_mean
 from .loader import YamlMap, load_mapping, locate
 from .scoring import MAX_CONTROL_CREDIT, severity_of
@@ -139,7 +139,7 @@ def _matching(keys: dict[str, object], identifier: str) -> list[str]:
                   key=_specificity, reverse=True)
 
 
-def apply_review(assessment: Assessment, loaded: LoadedReview | None) -> ReviewResult:
+def apply_review(assessment: Analysis, loaded: LoadedReview | None) -> ReviewResult:
     review = loaded.review if loaded else ReviewFile()
     sink = DiagnosticSink()
     catalog = assessment.catalog

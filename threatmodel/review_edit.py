@@ -8,6 +8,7 @@ written atomically.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,3 +59,57 @@ def update_review(path: Path, section: str, key: str, values: dict[str, str]) ->
     stream = io.StringIO()
     yaml.dump(document, stream)
     write_atomic(path, prefix + stream.getvalue())
+
+
+class ReviewChangeError(ValueError):
+    """A --set or --mitigation argument that cannot be recorded; the message says why."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What is recorded with every change: justification, evidence, who, when."""
+
+    why: str = ""
+    evidence: str = ""
+    owner: str = ""
+    ticket: str = ""
+    reviewer: str = ""
+    date: str = ""
+
+
+def plan_changes(assessment: Any, statuses: list[str], mitigations: list[str], decision: Decision,
+                 model_name: str) -> list[tuple[str, str, dict[str, str]]]:
+    """Check ``FINDING=STATUS`` and ``MITIGATION[@COMPONENT]=STATE`` arguments against the
+    assessment; return (section, key, values) changes for :func:`update_review`."""
+    from typing import get_args
+
+    from .errors import did_you_mean
+    from .review import NEEDS_JUSTIFICATION, FindingStatusValue, MitigationStateValue
+
+    finding_ids = {f.id for f in assessment.findings}
+    changes: list[tuple[str, str, dict[str, str]]] = []
+    for item in statuses:
+        key, separator, value = item.partition("=")
+        if not separator or value not in get_args(FindingStatusValue):
+            raise ReviewChangeError(f"--set {item}: expected FINDING=STATUS with STATUS one of "
+                                    f"{', '.join(get_args(FindingStatusValue))}")
+        if "*" not in key and "?" not in key and key not in finding_ids:
+            raise ReviewChangeError(f"no finding '{key}' in {model_name}{did_you_mean(key, finding_ids)}")
+        if value in NEEDS_JUSTIFICATION and not decision.why.strip():
+            raise ReviewChangeError(f"status '{value}' needs a justification: add --why \"…\"")
+        changes.append(("findings", key, {"status": value, "justification": decision.why,
+                                          "owner": decision.owner, "ticket": decision.ticket,
+                                          "date": decision.date, "reviewer": decision.reviewer}))
+    for item in mitigations:
+        key, separator, value = item.partition("=")
+        mitigation_id = key.split("@", 1)[0]
+        if not separator or value not in get_args(MitigationStateValue):
+            raise ReviewChangeError(f"--mitigation {item}: expected ID[@COMPONENT]=STATE with STATE one of "
+                                    f"{', '.join(get_args(MitigationStateValue))}")
+        if mitigation_id not in assessment.catalog.catalog.mitigations:
+            known = assessment.catalog.catalog.mitigations
+            raise ReviewChangeError(f"unknown mitigation '{mitigation_id}'{did_you_mean(mitigation_id, known)}")
+        changes.append(("mitigations", key, {"state": value, "evidence": decision.evidence,
+                                             "owner": decision.owner, "ticket": decision.ticket,
+                                             "date": decision.date}))
+    return changes

@@ -43,6 +43,7 @@ class LoadedSystem:
     locations: dict[str, Location] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     exclusion_locations: list[Location] = field(default_factory=list)
+    path: str = ""  # the model file as given
 
 
 def load_system(path: Path, kinds: dict[str, Kind], display_name: str | None = None) -> LoadedSystem:
@@ -63,7 +64,7 @@ def load_system(path: Path, kinds: dict[str, Kind], display_name: str | None = N
     _warn(system, parts, kinds, sink)
     exclusion_locations = [part.at("exclusions", index, "threat")
                            for part in parts for index in range(len(part.content.exclusions))]
-    return LoadedSystem(system, sink.warnings, locations, [p.name for p in parts], exclusion_locations)
+    return LoadedSystem(system, sink.warnings, locations, [p.name for p in parts], exclusion_locations, str(path))
 
 
 def _load_part(path: Path, name: str, root: Path, parts: list[_Part], chain: list[Path],

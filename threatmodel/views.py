@@ -169,3 +169,66 @@ def graph_view(graph: DataFlowGraph) -> dict[str, Any]:
             "attack_paths": graph.attack_paths,
         },
     }
+
+
+class CatalogFilterError(ValueError):
+    """A catalog or ATLAS lookup that names nothing: the message says what was wrong."""
+
+
+def filter_threats(catalog: Catalog, stride: str | None = None, atlas: str | None = None) -> list[Threat]:
+    """The catalog's threats (OWASP first, then by id), optionally only those with a STRIDE
+    letter or linked to an ATLAS technique or its sub-techniques."""
+    threats = sorted(catalog.threats.values(), key=lambda t: (t.source != "owasp-ml-top10-2023", t.id))
+    if stride is not None:
+        letter = stride.strip().upper()
+        if len(letter) != 1 or letter not in "STRIDE":
+            raise CatalogFilterError(f"--stride takes one of S, T, R, I, D, E, not '{stride}'")
+        threats = [t for t in threats if letter in t.stride]
+    if atlas is not None:
+        if catalog.atlas.get(atlas) is None:
+            raise CatalogFilterError(f"unknown ATLAS id '{atlas}'")
+        threats = [t for t in threats if any(link.id == atlas or link.id.startswith(atlas + ".") for link in t.atlas)]
+    return threats
+
+
+def catalog_entry(catalog: Catalog, entry_id: str) -> dict[str, Any]:
+    """The detail view of a threat (by id, any case) or a mitigation."""
+    from .errors import did_you_mean
+
+    key = entry_id.strip()
+    threat = catalog.threats.get(key) or catalog.threats.get(key.upper())
+    if threat is not None:
+        return threat_detail(catalog, threat)
+    if key in catalog.mitigations:
+        return mitigation_detail(catalog, catalog.mitigations[key])
+    known = [*catalog.threats, *catalog.mitigations]
+    raise CatalogFilterError(f"no threat or mitigation '{entry_id}'{did_you_mean(entry_id, known)}")
+
+
+def find_atlas_entry(atlas: AtlasIndex, query: str) -> Any:
+    """An ATLAS entry by id, current name or former name; a removed id says what replaced it."""
+    key = query.strip()
+    entry = atlas.get(key)
+    if entry is not None:
+        return entry
+    by_name = atlas.find_by_name(key)
+    if len(by_name) == 1:
+        return atlas.get(by_name[0])
+    removed = atlas.removed_entry(key)
+    if removed is not None:
+        successors = atlas.find_by_name(removed.name)
+        hint = f"; '{removed.name}' is now {successors[0]}" if successors else ""
+        raise CatalogFilterError(f"{removed.id} '{removed.name}' was removed from ATLAS{hint}")
+    raise CatalogFilterError(f"no ATLAS id or name '{query}' in ATLAS {atlas.atlas_version}")
+
+
+def graph_export(graph: DataFlowGraph, output_format: str) -> str:
+    """The data-flow graph as Mermaid ('mermaid'), Graphviz ('dot') or JSON with computed facts."""
+    from .renderers.jsonout import to_json
+    from .renderers.templates import render
+
+    data = graph_view(graph)
+    if output_format == "json":
+        hidden = ("top_boundaries", "boundary_index", "outside_nodes", "boundary_nodes")
+        return to_json({key: value for key, value in data.items() if key not in hidden})
+    return render("dfd.mmd.j2" if output_format == "mermaid" else "dfd.dot.j2", data)

@@ -9,10 +9,15 @@ identity from one run to the next.
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..catalog import Catalog
 from ..errors import Location
+from .jsonout import to_json
+from .registry import RenderOptions
+
+if TYPE_CHECKING:
+    from ..assessment import Assessment
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
@@ -94,3 +99,10 @@ def model_uri(path: str) -> str:
         except ValueError:
             return candidate.as_uri()
     return PurePosixPath(*candidate.as_posix().split("/")).as_posix().removeprefix("./")
+
+
+def render_sarif(assessment: "Assessment", options: RenderOptions) -> str:
+    uri = options.model_uri or model_uri(str(assessment.model_path))
+    return to_json(sarif_report(assessment.report_data(), assessment.catalog.catalog, uri,
+                                assessment.system.locations))
+

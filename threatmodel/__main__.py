@@ -1,0 +1,5 @@
+"""`python -m threatmodel`: the same command line as `threatmodel`."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,87 @@
+"""One assessed model: catalog, system, graph, analysis and review, as every command sees it.
+
+Every command that analyses a model (report, checklist, check, diff, controls) goes through
+:func:`assess`, so they agree on what the findings are. Warnings are collected, not printed:
+the caller decides what to do with them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .analysis import Analysis, Finding, analyse
+from .catalog_load import LoadedCatalog, load_catalog
+from .errors import Diagnostic
+from .graph import DataFlowGraph
+from .review import LoadedReview, ReviewResult, apply_review, default_status_path, load_review
+from .system_load import LoadedSystem, load_system
+
+if TYPE_CHECKING:
+    from .report_model import Report
+
+
+@dataclass
+class Assessment:
+    """The result of analysing one model, with its review applied."""
+
+    catalog: LoadedCatalog
+    system: LoadedSystem
+    graph: DataFlowGraph
+    analysis: Analysis
+    review: ReviewResult
+    review_file: LoadedReview | None
+    model_path: Path
+    warnings: list[Diagnostic] = field(default_factory=list)
+    review_display: str = ""  # the review file as reports name it: relative to the model's folder
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self.analysis.findings
+
+    def report_data(self, **options: Any) -> dict[str, Any]:
+        """The plain report data every renderer formats (see docs/report-json.md)."""
+        from .report_data import report_data
+
+        return report_data(self.analysis, review=self.review, review_path=self.review_display, **options)
+
+    @cached_property
+    def report(self) -> "Report":
+        """The report as a typed, validated model (the schema of ``report --format json``)."""
+        from .report_data import json_report
+        from .report_model import Report
+
+        return Report.model_validate(json_report(self.report_data()))
+
+
+def _display(review: Path, model: Path) -> str:
+    try:
+        return review.resolve().relative_to(model.resolve().parent).as_posix()
+    except ValueError:
+        return str(review)
+
+
+def assess(model: Path | LoadedSystem, catalog: LoadedCatalog | None = None,
+           status: Path | LoadedReview | None = None, use_default_status: bool = True) -> Assessment:
+    """Analyse ``model``; ``status`` (or the default review file beside it) adds the review."""
+    loaded_catalog = catalog or load_catalog()
+    if isinstance(model, LoadedSystem):
+        loaded_system, model_path = model, Path(model.path)
+    else:
+        model_path = Path(model)
+        loaded_system = load_system(model_path, loaded_catalog.catalog.kinds)
+    graph = DataFlowGraph(loaded_system.system, loaded_catalog.catalog.kinds)
+    analysis = analyse(loaded_catalog.catalog, graph, loaded_system.exclusion_locations)
+    if isinstance(status, LoadedReview):
+        review_file: LoadedReview | None = status
+        review_path: Path | None = Path(status.path)
+    else:
+        review_path = status or (default_status_path(model_path) if use_default_status else None)
+        review_file = load_review(review_path) if review_path else None
+    review = apply_review(analysis, review_file)
+    warnings = [*loaded_catalog.warnings, *loaded_system.warnings, *analysis.warnings, *review.orphans]
+    display = _display(review_path, model_path) if review_path else ""
+    return Assessment(loaded_catalog, loaded_system, graph, analysis, review, review_file, model_path,
+                      warnings, display)

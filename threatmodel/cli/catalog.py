@@ -1,0 +1,128 @@
+"""`threatmodel catalog …` and `threatmodel atlas …`: browse and check the catalog and ATLAS index."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from . import common
+
+catalog_app = typer.Typer(help="Browse and check the threat catalog.", no_args_is_help=True)
+atlas_app = typer.Typer(help="The MITRE ATLAS index: import a release, look up ids.", no_args_is_help=True)
+
+
+class ListFormat(str, Enum):
+    table = "table"
+    json = "json"
+    md = "md"
+
+
+class ShowFormat(str, Enum):
+    text = "text"
+    json = "json"
+    md = "md"
+
+
+def _print(data: object, output_format: str, templates: dict[str, str]) -> None:
+    from ..renderers.jsonout import to_json
+    from ..renderers.templates import render
+
+    common.emit(to_json(data) if output_format == "json" else render(templates[output_format], data), None)
+
+
+@catalog_app.command("list")
+def catalog_list(
+    stride: Optional[str] = typer.Option(None, "--stride", metavar="LETTER",
+                                         help="Only threats with this STRIDE letter (S, T, R, I, D, E)."),
+    atlas: Optional[str] = typer.Option(None, "--atlas", metavar="ID",
+                                        help="Only threats linked to this ATLAS technique (or its sub-techniques)."),
+    output_format: ListFormat = typer.Option(ListFormat.table, "--format", "-f"),
+    catalog: Optional[List[Path]] = common.CatalogOption,
+) -> None:
+    """List the threats in the catalog."""
+    from ..views import CatalogFilterError, catalog_listing, filter_threats
+
+    loaded = common.catalog(catalog).catalog
+    try:
+        threats = filter_threats(loaded, stride=stride, atlas=atlas)
+    except CatalogFilterError as exc:
+        raise common.fail(str(exc)) from None
+    _print(catalog_listing(loaded, threats), output_format.value,
+           {"table": "catalog_list.txt.j2", "md": "catalog_list.md.j2"})
+
+
+@catalog_app.command("show")
+def catalog_show(
+    entry_id: str = typer.Argument(..., metavar="ID", help="A threat id (ML02) or a mitigation id."),
+    output_format: ShowFormat = typer.Option(ShowFormat.text, "--format", "-f"),
+    catalog: Optional[List[Path]] = common.CatalogOption,
+) -> None:
+    """Everything about one threat or mitigation."""
+    from ..views import CatalogFilterError, catalog_entry
+
+    loaded = common.catalog(catalog).catalog
+    try:
+        data = catalog_entry(loaded, entry_id)
+    except CatalogFilterError as exc:
+        raise common.fail(str(exc)) from None
+    _print(data, output_format.value, {"text": "catalog_show.txt.j2", "md": "catalog_show.md.j2"})
+
+
+@catalog_app.command("validate")
+def catalog_validate(
+    files: Optional[List[Path]] = typer.Argument(None, metavar="[FILE]...",
+                                                 help="User catalog files to check with the built-in one."),
+) -> None:
+    """Check the built-in catalog and any user catalogs; exit 2 on errors."""
+    loaded = common.catalog(files)
+    typer.echo(f"catalog OK: {len(loaded.catalog.threats)} threats, {len(loaded.catalog.mitigations)} "
+               f"mitigations, {len(loaded.catalog.kinds)} kinds, ATLAS {loaded.catalog.atlas.atlas_version}"
+               + (f" ({len(loaded.warnings)} warnings)" if loaded.warnings else ""))
+
+
+@atlas_app.command("import")
+def atlas_import(
+    source: Path = typer.Argument(..., metavar="ATLAS_YAML",
+                                  help="An official ATLAS.yaml (from mitre-atlas/atlas-data, dist/ATLAS.yaml)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE",
+                                          help="Where to write the index ('-' for stdout, the default). "
+                                               "To update the catalog of a source checkout, name its "
+                                               "catalog/atlas.yaml."),
+    previous: Optional[Path] = typer.Option(None, "--previous", metavar="FILE",
+                                            help="An earlier index whose names are kept as aliases "
+                                                 "(default: the output file when it exists, else the built-in index)."),
+    renames: Optional[Path] = typer.Option(None, "--renames", metavar="TSV",
+                                           help="A TSV of former names (kind, id, current_name, previous_names)."),
+) -> None:
+    """Build the ATLAS index from an official ATLAS.yaml, keeping former names as aliases."""
+    from ..atlas import dump_index, import_atlas_file, load_index
+    from ..catalog_load import ATLAS_INDEX_FILE
+    from ..resources import catalog_dir
+
+    target = output or Path("-")
+    earlier = previous or (target if str(target) != "-" and target.is_file() else catalog_dir() / ATLAS_INDEX_FILE)
+    previous_index = common.guarded(lambda: load_index(earlier))
+    index = common.guarded(lambda: import_atlas_file(source, previous_index, renames))
+    common.emit(dump_index(index), target,
+                f"ATLAS {index.atlas_version}, {len(index.tactics)} tactics, {len(index.techniques)} techniques, "
+                f"{len(index.mitigations)} mitigations, {len(index.removed)} removed ids")
+
+
+@atlas_app.command("show")
+def atlas_show(
+    atlas_id: str = typer.Argument(..., metavar="ID", help="AML.T0018, AML.TA0001, AML.M0014, or a former name."),
+    output_format: ShowFormat = typer.Option(ShowFormat.text, "--format", "-f"),
+    catalog: Optional[List[Path]] = common.CatalogOption,
+) -> None:
+    """Show an ATLAS technique, tactic or mitigation with its names and links."""
+    from ..views import CatalogFilterError, atlas_entry_view, find_atlas_entry
+
+    loaded = common.catalog(catalog).catalog
+    try:
+        entry = find_atlas_entry(loaded.atlas, atlas_id)
+    except CatalogFilterError as exc:
+        raise common.fail(str(exc)) from None
+    _print(atlas_entry_view(loaded, entry), output_format.value, {"text": "atlas_show.txt.j2", "md": "atlas_show.txt.j2"})

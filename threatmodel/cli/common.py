@@ -1,0 +1,95 @@
+"""What every command shares: option declarations, printing diagnostics, exit codes, output.
+
+Exit status: 0 success (warnings allowed), 1 a gate failed (check, diff, verify-manifest),
+2 invalid input. Library code raises; only this layer prints and picks the status.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, TypeVar
+
+import typer
+
+if TYPE_CHECKING:
+    from ..assessment import Assessment
+    from ..catalog_load import LoadedCatalog
+    from ..system_load import LoadedSystem
+
+EXIT_GATE = 1
+EXIT_INVALID = 2
+T = TypeVar("T")
+
+CatalogOption = typer.Option(None, "--catalog", "-c", metavar="FILE",
+                             help="Extra catalog file to merge (repeatable).")
+OutputOption = typer.Option(None, "--output", "-o", metavar="FILE",
+                            help="Write to this file (atomically) instead of stdout.")
+StatusOption = typer.Option(None, "--status", "-s", metavar="FILE",
+                            help="Review file (default: <model>.status.yaml or threatmodel.status.yaml "
+                                 "beside the model, when present).")
+SystemArgument = typer.Argument(..., metavar="MODEL", help="The system model (YAML).")
+
+
+def fail(message: str) -> typer.Exit:
+    """Print an error and return the exit to raise (``raise fail(...)``)."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(EXIT_INVALID)
+
+
+def report_diagnostics(diagnostics: list[Any]) -> None:
+    for diagnostic in diagnostics:
+        typer.echo(str(diagnostic), err=True)
+
+
+def guarded(action: Callable[[], T]) -> T:
+    """Run ``action``; turn invalid input into located messages and exit status 2."""
+    from ..errors import InputError
+
+    try:
+        return action()
+    except InputError as exc:
+        report_diagnostics(exc.diagnostics)
+        errors = len(exc.errors)
+        typer.echo(f"{errors} error{'s' if errors != 1 else ''}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    except OSError as exc:
+        typer.echo(f"{getattr(exc, 'filename', '') or ''}: error: {exc.strerror or exc}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+def catalog(extra: Optional[List[Path]]) -> "LoadedCatalog":
+    from .. import load_catalog
+
+    loaded = guarded(lambda: load_catalog(extra or []))
+    report_diagnostics(loaded.warnings)
+    return loaded
+
+
+def system(path: Path, extra: Optional[List[Path]]) -> tuple["LoadedCatalog", "LoadedSystem"]:
+    from .. import load_system
+
+    loaded_catalog = catalog(extra)
+    loaded = guarded(lambda: load_system(path, loaded_catalog))
+    report_diagnostics(loaded.warnings)
+    return loaded_catalog, loaded
+
+
+def assess(path: Path, extra: Optional[List[Path]], status: Optional[Path],
+           use_default: bool = True) -> "Assessment":
+    """Load, analyse and review a model, printing warnings; invalid input exits with status 2."""
+    from .. import analyze
+
+    loaded_catalog = catalog(extra)
+    review: Any = status if status is not None else (None if use_default else False)
+    result = guarded(lambda: analyze(path, loaded_catalog, review))
+    report_diagnostics([w for w in result.warnings if w not in loaded_catalog.warnings])
+    return result
+
+
+def emit(text: Any, output: Optional[Path], what: str = "") -> None:
+    """Write to ``output`` (atomically) or stdout; say on stderr what was written to a file."""
+    from ..output import emit as write
+
+    guarded(lambda: write(text, output))
+    if output is not None and str(output) != "-":
+        typer.echo(f"wrote {output}" + (f" ({what})" if what else ""), err=True)

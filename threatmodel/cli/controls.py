@@ -1,0 +1,100 @@
+"""`threatmodel controls …`: audit rules, investigation commands, hash manifests, scan steps."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from . import common
+
+controls_app = typer.Typer(help="Generate controls for the declared artifacts: audit rules, manifests, scans.",
+                           no_args_is_help=True)
+
+
+class ScanFormat(str, Enum):
+    sh = "sh"
+    json = "json"
+
+
+def _assess(system: Path, catalog: Optional[List[Path]]):  # type: ignore[no-untyped-def]
+    return common.assess(system, catalog, None, use_default=False)
+
+
+@controls_app.command("auditd")
+def auditd(
+    system: Path = common.SystemArgument,
+    output: Optional[Path] = common.OutputOption,
+    catalog: Optional[List[Path]] = common.CatalogOption,
+) -> None:
+    """An audit rules file (/etc/audit/rules.d syntax) watching every declared artifact path."""
+    from ..control_views import audit_rules_text
+
+    common.emit(audit_rules_text(_assess(system, catalog), system.name), output, "audit rules")
+
+
+@controls_app.command("ausearch")
+def ausearch(
+    system: Path = common.SystemArgument,
+    output: Optional[Path] = common.OutputOption,
+    catalog: Optional[List[Path]] = common.CatalogOption,
+) -> None:
+    """The ausearch commands that find the events of each generated audit key."""
+    from ..control_views import ausearch_text
+
+    common.emit(ausearch_text(_assess(system, catalog), system.name), output, "ausearch commands")
+
+
+@controls_app.command("manifest")
+def manifest(
+    system: Path = common.SystemArgument,
+    output: Optional[Path] = common.OutputOption,
+    catalog: Optional[List[Path]] = common.CatalogOption,
+) -> None:
+    """A SHA-256 manifest of the declared artifact files that exist on this machine."""
+    from .. import hash_manifest
+    from ..renderers.jsonout import to_json
+
+    assessment = _assess(system, catalog)
+    document = common.guarded(lambda: hash_manifest(assessment))
+    for root in document["roots"]:  # type: ignore[union-attr]
+        if root["type"] == "missing":
+            typer.echo(f"note: {root['path']} ({root['component']}) does not exist here; recorded as missing", err=True)
+    common.emit(to_json(document), output, "hash manifest")
+
+
+@controls_app.command("verify-manifest")
+def verify_manifest(manifest_path: Path = typer.Argument(..., metavar="MANIFEST")) -> None:
+    """Re-hash the files of a manifest: exit 1 when any changed, vanished or appeared."""
+    from .. import verify_manifest as verify
+
+    check = common.guarded(lambda: verify(manifest_path))
+    for label, paths in (("changed", check.changed), ("vanished", check.vanished), ("appeared", check.appeared)):
+        for path in paths:
+            typer.echo(f"{label}: {path}")
+    if not check.clean:
+        typer.echo(f"{manifest_path}: {len(check.changed)} changed, {len(check.vanished)} vanished, "
+                   f"{len(check.appeared)} appeared", err=True)
+        raise typer.Exit(common.EXIT_GATE)
+    typer.echo(f"{manifest_path}: all files match")
+
+
+@controls_app.command("scan")
+def scan(
+    system: Path = common.SystemArgument,
+    output_format: ScanFormat = typer.Option(ScanFormat.sh, "--format", "-f"),
+    manifest_name: str = typer.Option("threatmodel.manifest.json", "--manifest", metavar="FILE",
+                                      help="Manifest the script verifies."),
+    output: Optional[Path] = common.OutputOption,
+    catalog: Optional[List[Path]] = common.CatalogOption,
+) -> None:
+    """The checks a pipeline should run for each artifact, by format (shell script or JSON steps)."""
+    from ..control_views import scan_text
+    from ..paths import path_problem
+
+    if path_problem("/" + manifest_name.lstrip("/")) and not manifest_name.startswith("/"):
+        raise common.fail(f"--manifest {manifest_name!r} is not a safe path")
+    text = scan_text(_assess(system, catalog), system.name, manifest_name, output_format.value)
+    common.emit(text, output, f"{output_format.value} scan steps")

@@ -1,0 +1,35 @@
+"""`threatmodel report`: the threat report in any registered output format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from . import common
+from .formats import format_help, resolve_format
+
+app = typer.Typer()
+
+
+@app.command()
+def report(
+    system: Path = common.SystemArgument,
+    output_format: Optional[str] = typer.Option(None, "--format", "-f", metavar="FORMAT", help=format_help()),
+    output: Optional[Path] = common.OutputOption,
+    template: Optional[Path] = typer.Option(None, "--template", metavar="DIR",
+                                            help="A folder of templates that override the built-in ones."),
+    status: Optional[Path] = common.StatusOption,
+    catalog: Optional[List[Path]] = common.CatalogOption,
+) -> None:
+    """Analyse a system and write its threat report (format from --format, else from -o's extension, else md)."""
+    from ..renderers.registry import RenderOptions
+
+    chosen = resolve_format(output_format, output)
+    if template is not None and not template.is_dir():
+        typer.echo(f"{template}: error: --template must be a folder of templates", err=True)
+        raise typer.Exit(common.EXIT_INVALID)
+    assessment = common.assess(system, catalog, status)
+    rendered = common.guarded(lambda: chosen.render(assessment, RenderOptions(template_dir=template)))
+    common.emit(rendered, output, f"{chosen.name} report, {len(assessment.findings)} findings")

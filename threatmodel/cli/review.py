@@ -1,0 +1,129 @@
+"""Review-workflow commands: checklist, review, check, diff."""
+
+from __future__ import annotations
+
+import datetime
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from . import common
+
+app = typer.Typer()
+
+
+class ChecklistFormat(str, Enum):
+    md = "md"
+    text = "text"
+    json = "json"
+
+
+class DiffFormat(str, Enum):
+    md = "md"
+    json = "json"
+
+
+class Threshold(str, Enum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+    none = "none"
+
+
+@app.command()
+def checklist(
+    system: Path = common.SystemArgument,
+    output_format: ChecklistFormat = typer.Option(ChecklistFormat.md, "--format", "-f"),
+    output: Optional[Path] = common.OutputOption,
+    status: Optional[Path] = common.StatusOption,
+    catalog: Optional[List[Path]] = common.CatalogOption,
+) -> None:
+    """The mitigation checklist, grouped by component, ticked where done (md: a GitHub task list)."""
+    from ..review_views import checklist_text
+
+    data = common.assess(system, catalog, status).report_data()
+    common.emit(checklist_text(data, output_format.value), output, f"{output_format.value} checklist")
+
+
+@app.command()
+def review(
+    system: Path = common.SystemArgument,
+    set_status: Optional[List[str]] = typer.Option(None, "--set", metavar="FINDING=STATUS",
+                                                   help="e.g. ML02@training-images=accepted (repeatable)."),
+    mitigation: Optional[List[str]] = typer.Option(None, "--mitigation", metavar="MITIGATION[@COMPONENT]=STATE",
+                                                   help="e.g. file-audit-logging@model=implemented (repeatable)."),
+    why: str = typer.Option("", "--why", help="Justification (required for accepted and false-positive)."),
+    evidence: str = typer.Option("", "--evidence", help="Evidence that a mitigation is in place."),
+    owner: str = typer.Option("", "--owner"),
+    ticket: str = typer.Option("", "--ticket"),
+    reviewer: str = typer.Option("", "--reviewer"),
+    date: str = typer.Option("", "--date", help="Defaults to today."),
+    status: Optional[Path] = common.StatusOption,
+    catalog: Optional[List[Path]] = common.CatalogOption,
+) -> None:
+    """Record decisions in the review file without hand-editing it (comments and order are kept)."""
+    from ..review import default_status_path
+    from ..review_edit import Decision, ReviewChangeError, plan_changes, update_review
+
+    if not set_status and not mitigation:
+        raise common.fail("nothing to record: give --set FINDING=STATUS or --mitigation ID=STATE")
+    assessment = common.assess(system, catalog, status)
+    path = status or default_status_path(system) or system.with_name(f"{system.stem}.status.yaml")
+    decision = Decision(why=why, evidence=evidence, owner=owner, ticket=ticket, reviewer=reviewer,
+                        date=date or datetime.date.today().isoformat())
+    try:
+        changes = plan_changes(assessment, set_status or [], mitigation or [], decision, str(system))
+    except ReviewChangeError as exc:
+        raise common.fail(str(exc)) from None
+    for section, key, values in changes:
+        common.guarded(lambda: update_review(path, section, key, values))
+    typer.echo(f"recorded {len(changes)} decision{'s' if len(changes) != 1 else ''} in {path}")
+
+
+@app.command()
+def check(
+    system: Path = common.SystemArgument,
+    fail_on: Threshold = typer.Option(Threshold.high, "--fail-on",
+                                      help="Fail when an open finding has at least this residual severity."),
+    status: Optional[Path] = common.StatusOption,
+    catalog: Optional[List[Path]] = common.CatalogOption,
+) -> None:
+    """CI gate: exit 1 when an open finding at or above the threshold remains, 0 otherwise, 2 on invalid input."""
+    from ..review_views import gate
+
+    text, blocking = gate(common.assess(system, catalog, status).report_data(), fail_on.value)
+    typer.echo(text, nl=False)
+    if blocking:
+        raise typer.Exit(common.EXIT_GATE)
+
+
+@app.command()
+def diff(
+    old: Path = typer.Argument(..., metavar="OLD", help="The earlier model."),
+    new: Path = typer.Argument(..., metavar="NEW", help="The later model."),
+    output_format: DiffFormat = typer.Option(DiffFormat.md, "--format", "-f"),
+    output: Optional[Path] = common.OutputOption,
+    old_status: Optional[Path] = typer.Option(None, "--old-status", metavar="FILE",
+                                              help="Review file for OLD (default: beside it)."),
+    new_status: Optional[Path] = typer.Option(None, "--new-status", metavar="FILE",
+                                              help="Review file for NEW (default: beside it)."),
+    fail_on_new: Threshold = typer.Option(Threshold.none, "--fail-on-new",
+                                          help="Exit 1 when a new finding has at least this severity."),
+    catalog: Optional[List[Path]] = common.CatalogOption,
+) -> None:
+    """Findings added, resolved, or changed in severity or status between two versions of a model."""
+    from ..review_views import diff_text, new_at_or_above
+
+    before = common.assess(old, catalog, old_status).report_data()
+    after = common.assess(new, catalog, new_status).report_data()
+    text, changes = diff_text(before, after, str(old), str(new), output_format.value)
+    common.emit(text, output, f"{output_format.value} diff")
+    blocking = new_at_or_above(changes, fail_on_new.value)
+    if blocking:
+        typer.echo(f"--fail-on-new {fail_on_new.value}: {len(blocking)} new finding"
+                   f"{'s' if len(blocking) != 1 else ''} at or above {fail_on_new.value}: "
+                   + ", ".join(f"{f['id']} ({f['severity']})" for f in blocking), err=True)
+        raise typer.Exit(common.EXIT_GATE)

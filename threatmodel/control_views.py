@@ -1,0 +1,60 @@
+"""Text for the generated controls (audit rules, ausearch commands, scan steps), from an assessment."""
+
+from __future__ import annotations
+
+import itertools
+import shlex
+from typing import TYPE_CHECKING
+
+from ._version import __version__
+from .controls import audit_watches, manifest_targets, scan_steps
+
+if TYPE_CHECKING:
+    from .assessment import Assessment
+
+
+def shell_command(argv: tuple[str, ...]) -> str:
+    """One shell command line: ${VARIABLE} placeholders stay expandable, everything else is quoted."""
+    return " ".join(f'"{a}"' if a.startswith("${") and a.endswith("}") else shlex.quote(a) for a in argv)
+
+
+def audit_rules_text(assessment: "Assessment", model_name: str) -> str:
+    from .renderers.templates import render
+
+    return render("auditd.rules.j2", {"watches": audit_watches(assessment.analysis), "model": model_name,
+                                      "tool_version": __version__})
+
+
+def ausearch_text(assessment: "Assessment", model_name: str) -> str:
+    from .renderers.templates import render
+
+    watches = audit_watches(assessment.analysis)
+    keys = [(key, list(group)) for key, group in
+            itertools.groupby(sorted(watches, key=lambda w: w.key), key=lambda w: w.key)]
+    return render("ausearch.sh.j2", {"keys": keys, "model": model_name, "tool_version": __version__})
+
+
+def scan_text(assessment: "Assessment", model_name: str, manifest_name: str, output_format: str) -> str:
+    """The scan steps as a shell script ('sh') or JSON steps ('json')."""
+    from .renderers.jsonout import to_json
+    from .renderers.templates import render
+
+    steps = scan_steps(assessment.analysis)
+    has_manifest = bool(manifest_targets(assessment.analysis))
+    if output_format == "json":
+        verify = ("threatmodel", "controls", "verify-manifest", manifest_name)
+        return to_json({"model": model_name, "steps": [
+            {"name": s.name, "component": s.component, "tool": s.tool, "argv": list(s.command),
+             "run": shell_command(s.command), "findings": list(s.findings), "mitigation": s.mitigation}
+            for s in steps
+        ] + ([{"name": "verify the artifact hash manifest", "component": "", "tool": "threatmodel",
+               "argv": list(verify), "run": shell_command(verify), "findings": [],
+               "mitigation": "artifact-integrity-verification"}] if has_manifest else [])})
+    return render("scan.sh.j2", {
+        "model": model_name, "tool_version": __version__,
+        "steps": [dict(name=s.name, findings=s.findings, mitigation=s.mitigation, shell=shell_command(s.command))
+                  for s in steps],
+        "tools": sorted({s.tool for s in steps}),
+        "needs_signer": any(s.tool == "model-signing" for s in steps),
+        "manifest": manifest_name if has_manifest else "",
+    })

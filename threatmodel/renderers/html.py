@@ -1,0 +1,26 @@
+"""The self-contained HTML report: diagram, sortable and filterable findings (templates/report.html.j2)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .registry import RenderOptions
+from .templates import render
+
+if TYPE_CHECKING:
+    from ..assessment import Assessment
+
+
+def render_html(assessment: "Assessment", options: RenderOptions) -> str:
+    from ..views import graph_view
+    from .diagram import MAX_DIAGRAM_NODES, svg_from_dot, too_large_note
+
+    svg, note = None, ""
+    nodes = assessment.graph.graph.number_of_nodes()
+    if nodes > MAX_DIAGRAM_NODES:
+        note = too_large_note(nodes)
+    else:
+        svg, note = svg_from_dot(render("dfd.dot.j2", graph_view(assessment.graph), options.template_dir))
+    data = assessment.report_data(diagram_svg=svg, diagram_note=note)
+    return render("report.html.j2", data, options.template_dir)
+

@@ -1,0 +1,16 @@
+"""The Markdown report: Mermaid diagram, findings, a task-list checklist (templates/report.md.j2)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .registry import RenderOptions
+from .templates import render
+
+if TYPE_CHECKING:
+    from ..assessment import Assessment
+
+
+def render_markdown(assessment: "Assessment", options: RenderOptions) -> str:
+    return render("report.md.j2", assessment.report_data(), options.template_dir)
+

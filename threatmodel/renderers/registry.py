@@ -1,0 +1,112 @@
+"""The one list of output formats: every renderer registers itself here.
+
+A format has a name (what ``--format`` takes), a file extension (how ``-o report.html`` picks the
+format), a media type, whether it is text or binary, a one-line description, and the function
+that renders an :class:`~threatmodel.assessment.Assessment` (named as ``module:function`` so that
+listing the formats, e.g. for ``--help``, imports no renderer). The CLI's choices, the ``-o``
+extension inference, docs/ tables and tests all enumerate this registry, so a new format is one
+module under ``threatmodel/renderers/`` plus one line in ``BUILTIN``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable, Union
+
+if TYPE_CHECKING:
+    from ..assessment import Assessment
+
+Rendered = Union[str, bytes, Iterable[str]]  # an iterable of str: a text streamed in chunks
+
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """What a caller may choose beyond the format."""
+
+    template_dir: Path | None = None  # templates that override the built-in ones
+    model_uri: str | None = None  # how SARIF names the model file (default: its path as given)
+
+
+@dataclass(frozen=True)
+class OutputFormat:
+    name: str
+    extension: str  # with the dot: ".md"
+    media_type: str
+    binary: bool
+    description: str
+    renderer: "str | Callable[[Assessment, RenderOptions], Rendered]" = field(compare=False, repr=False)
+
+    def render(self, assessment: "Assessment", options: RenderOptions | None = None) -> Rendered:
+        function = self.renderer
+        if isinstance(function, str):
+            module, _, name = function.partition(":")
+            function = getattr(importlib.import_module(module), name)
+        return function(assessment, options or RenderOptions())
+
+
+BUILTIN = (
+    OutputFormat("md", ".md", "text/markdown", False,
+                 "Markdown report with a Mermaid diagram and a task-list checklist",
+                 "threatmodel.renderers.markdown:render_markdown"),
+    OutputFormat("html", ".html", "text/html", False,
+                 "one self-contained HTML file: diagram, sortable and filterable findings",
+                 "threatmodel.renderers.html:render_html"),
+    OutputFormat("json", ".json", "application/json", False,
+                 "the report as JSON for scripts (docs/report-json.md)",
+                 "threatmodel.renderers.json_report:render_json"),
+    OutputFormat("sarif", ".sarif", "application/sarif+json", False,
+                 "SARIF 2.1.0 for code scanning (GitHub and others)",
+                 "threatmodel.renderers.sarif:render_sarif"),
+)
+
+_FORMATS: dict[str, OutputFormat] = {}
+
+
+class UnknownFormat(ValueError):
+    """A format name or file extension that no registered renderer has."""
+
+
+def register(output_format: OutputFormat) -> OutputFormat:
+    """Add a format; names and extensions must be unique."""
+    clash = next((f for f in _FORMATS.values() if f.name == output_format.name
+                  or f.extension == output_format.extension), None)
+    if clash is not None and clash is not output_format:
+        raise ValueError(f"output format '{output_format.name}' ({output_format.extension}) clashes with "
+                         f"'{clash.name}' ({clash.extension})")
+    _FORMATS[output_format.name] = output_format
+    return output_format
+
+
+def _load_builtins() -> None:
+    for output_format in BUILTIN:
+        if output_format.name not in _FORMATS:
+            register(output_format)
+
+
+def formats() -> list[OutputFormat]:
+    """Every registered format, in registration order (built-ins first)."""
+    _load_builtins()
+    return list(_FORMATS.values())
+
+
+def format_names() -> list[str]:
+    return [f.name for f in formats()]
+
+
+def get_format(name: str) -> OutputFormat:
+    _load_builtins()
+    if name not in _FORMATS:
+        from ..errors import did_you_mean
+
+        raise UnknownFormat(f"unknown output format '{name}' (known: {', '.join(_FORMATS)})"
+                            f"{did_you_mean(name, _FORMATS)}")
+    return _FORMATS[name]
+
+
+def format_for_path(path: Path | str) -> OutputFormat | None:
+    """The format whose extension the file name ends with, if any."""
+    name = str(path).lower()
+    return next((f for f in formats() if name.endswith(f.extension)), None)

@@ -1,0 +1,44 @@
+"""The Jinja2 template environment: templates/ (or a user's folder first) with the escape filters."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from ..resources import templates_dir
+from .escape import dot_string, md_cell, md_text, mermaid_id, mermaid_label
+
+
+@lru_cache(maxsize=8)
+def environment(template_dir: Path | None = None) -> jinja2.Environment:
+    """The template environment; a user's folder, when given, is searched first.
+
+    One environment per folder, kept for the process: Jinja2 then compiles each template once."""
+    folders = [str(template_dir)] if template_dir else []
+    folders.append(str(templates_dir()))
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folders),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(md_cell=md_cell, md_text=md_text, mermaid_label=mermaid_label,
+                       mermaid_id=mermaid_id, dot_string=dot_string)
+    return env
+
+
+def render(template: str, data: Any, template_dir: Path | None = None) -> str:
+    """Render a template; a template error (in a user's override) is a located InputError."""
+    try:
+        return environment(template_dir).get_template(template).render(**data)
+    except jinja2.TemplateError as exc:
+        from ..errors import Diagnostic, InputError, Location
+
+        line = getattr(exc, "lineno", 0) or 0
+        where = Location(getattr(exc, "filename", None) or str(template_dir or template), line, 1 if line else 0)
+        raise InputError([Diagnostic(where, f"template error: {exc.message or exc}")]) from None
