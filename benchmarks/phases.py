@@ -49,8 +49,8 @@ def main() -> None:
         timings["load"] = time.perf_counter() - mark
         if args.until != "load":
             mark = time.perf_counter()
-            graph = DataFlowGraph(loaded.system, catalog.kinds)
-            _facts = (graph.crossings, graph.entry_points, graph.write_paths, graph.attack_paths, graph.feedback_loops)
+            graph = DataFlowGraph(loaded.system, catalog)
+            _facts = (graph.crossings, graph.entry_points, graph.attack_paths, graph.lineage.feedback_loops)
             timings["graph"] = time.perf_counter() - mark
         if args.until not in ("load", "graph"):
             mark = time.perf_counter()

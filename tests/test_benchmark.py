@@ -35,7 +35,9 @@ def test_phase_runner_reports_every_phase(tmp_path):
     result = json.loads(done.stdout)
     for key in ("catalog", "load", "graph", "analysis", "report_data", "md", "html", "json", "total", "peak_rss_mb"):
         assert key in result
-    assert result["findings"] == 68
+    import threatmodel as tm
+
+    assert result["findings"] == len(tm.analyze(model, review=False).findings) > 0
 
 
 def test_orchestrator_smoke(tmp_path):

@@ -11,12 +11,12 @@ from .conftest import EXAMPLES
 
 
 def build(catalog, write, text):
-    return DataFlowGraph(load_system(write(text), catalog.kinds).system, catalog.kinds)
+    return DataFlowGraph(load_system(write(text), catalog.kinds).system, catalog)
 
 
 @pytest.fixture(scope="module")
 def husky(catalog):
-    return DataFlowGraph(load_system(EXAMPLES / "huskyai.yaml", catalog.kinds).system, catalog.kinds)
+    return DataFlowGraph(load_system(EXAMPLES / "huskyai.yaml", catalog.kinds).system, catalog)
 
 
 def test_husky_public_entry_point_is_the_gateway(husky):
@@ -37,32 +37,64 @@ def test_husky_boundary_crossings_and_directions(husky):
     assert ("load-model", "production-model", "web-server") not in crossings
 
 
-def test_husky_path_from_engineer_workstation_into_production_model(husky):
-    # the engineer's access leads, through deployment and the bastion, to the production model file
-    assert "production-model" in husky.reachable_from("engineer")
+def test_husky_actors_are_derived_from_the_model(husky):
+    classes = {a.id: a.actor_class for a in husky.reach.actors}
+    assert classes == {"user": "anonymous", "engineer": "operator", "infra-admin": "operator",
+                       "azure-cognitive-services": "supplier", "ml-libraries-experimentation": "dependency",
+                       "ml-libraries-production": "dependency"}
+
+
+def test_husky_attack_paths_follow_actors_not_lineage(husky):
     assert husky.attack_paths["model-file"] == ["engineer", "jupyter-notebook", "model-file"]
     assert husky.attack_paths["production-model"] == ["infra-admin", "bastion", "production-model"]
-    assert husky.write_paths["production-model"] == ["deployment", "bastion", "production-model"]
-    assert husky.write_paths["training-images"] == ["azure-cognitive-services", "gather-images", "training-images"]
+    # the engineer controls production through the deployment host and the bastion
+    assert husky.reach.reached("operator")["production-model"] == 2
+    # the image-search supplier influences what the training images (and so the model) contain,
+    # but controls nothing
+    supplier = husky.reach.reached("supplier")
+    assert supplier["training-images"] == 1
+    assert [n for n, level in supplier.items() if level == 2] == ["azure-cognitive-services"]
 
 
 def test_husky_user_reaches_the_model_server_but_no_training_data(husky):
-    reachable = husky.reachable_from("user")
-    assert {"api-gateway", "web-server", "request-log"} <= reachable
-    assert "training-images" not in reachable and "model-file" not in reachable
-    assert husky.data_reachable_from("user") == {"user-image", "prediction"}
+    reached = husky.reach.reached("anonymous")
+    assert reached == {"user": 2, "api-gateway": 1, "web-server": 1, "request-log": 1}
+    assert husky.reach.best("production-model", ["read", "control"], ["anonymous"]) is None
 
 
 def test_husky_has_no_feedback_loop(husky):
-    assert husky.feedback_loops == {}
+    assert husky.lineage.feedback_loops == {}
 
 
-def test_husky_untrusted_sources_and_high_value_assets(husky):
-    assert husky.untrusted_sources == [
-        "azure-cognitive-services", "engineer", "infra-admin", "ml-libraries-experimentation",
-        "ml-libraries-production", "user"]
+def test_husky_high_value_assets(husky):
     assert husky.high_value_assets == ["authorized-keys", "bing-api-key", "model-file", "production-model",
                                        "training-images"]
+
+
+REACH = """
+system: {name: reach}
+boundaries: [{id: prod, trust: restricted}]
+components:
+  - {id: visitor, kind: person}
+  - {id: member, kind: person}
+  - {id: open-api, kind: inference-service, boundary: prod}
+  - {id: closed-api, kind: inference-service, boundary: prod, authenticated: true}
+  - {id: log, kind: data-store, boundary: prod}
+flows:
+  - {from: visitor, to: open-api}
+  - {from: visitor, to: closed-api}
+  - {from: member, to: closed-api, authenticated: true}
+  - {from: open-api, to: log}
+"""
+
+
+def test_authentication_stops_anonymous_actors_but_not_customers(catalog, write):
+    graph = build(catalog, write, REACH)
+    assert {a.id: a.actor_class for a in graph.reach.actors} == {"visitor": "anonymous", "member": "customer"}
+    assert set(graph.reach.reached("anonymous")) == {"visitor", "open-api", "log"}
+    assert graph.reach.best("closed-api", ["input"]).actor.id == "member"
+    # input travels on, but never turns into control
+    assert graph.reach.best("log", ["control"]) is None
 
 
 FEEDBACK = """
@@ -85,8 +117,9 @@ flows:
 
 def test_feedback_loop_is_found(catalog, write):
     graph = build(catalog, write, FEEDBACK)
-    assert graph.feedback_loops == {"feedback": ["api", "feedback"]}
-    assert graph.attack_paths["feedback"] == ["user", "api", "feedback"]
+    assert graph.lineage.feedback_loops == {"feedback": ["api", "feedback"]}
+    best = graph.reach.best("feedback", ["input"])
+    assert best.path == ("user", "api", "feedback") and best.access == "input"
 
 
 NESTED = """

@@ -23,7 +23,10 @@ components:
   - {id: lib, kind: library}
   - {id: gateway, kind: api-gateway, boundary: dmz}
   - {id: public-api, kind: inference-service, boundary: core, exposure: public, returns_scores: true}
-  - {id: internal-api, kind: inference-service, boundary: core}
+  - {id: internal-api, kind: inference-service, boundary: core, exposure: internal}
+  - {id: side-api, kind: inference-service, boundary: core}
+  - {id: admin, kind: person}
+  - {id: jump, kind: bastion, boundary: core}
   - {id: faces-db, kind: dataset, boundary: core, data: [faces]}
   - {id: open-db, kind: dataset, boundary: core, data: [public-data]}
   - {id: feedback-db, kind: dataset, boundary: core}
@@ -45,6 +48,9 @@ flows:
   - {id: load, from: model, to: public-api}
   - {id: tuned, from: tuner, to: other-model}
   - {id: serve-internal, from: other-model, to: internal-api}
+  - {id: side-route, from: gateway, to: side-api}
+  - {id: side-door, from: user, to: side-api}
+  - {id: admin-ssh, from: admin, to: jump, protocol: SSH}
 """
 
 
@@ -52,19 +58,27 @@ flows:
 def graph(catalog, tmp_path_factory):
     path = tmp_path_factory.mktemp("p") / "m.yaml"
     path.write_text(SYSTEM)
-    return DataFlowGraph(load_system(path, catalog.kinds).system, catalog.kinds)
+    return DataFlowGraph(load_system(path, catalog.kinds).system, catalog)
 
 
 CASES = [
     # (predicate, element, parameter, holds, words in the reason)
     ("exposure", "public-api", "public", True, "declared public"),
     ("exposure", "internal-api", "public", False, "declared internal"),
-    ("reachable_from", "public-api", "untrusted", True, "from user"),
-    ("reachable_from", "internal-api", "untrusted", True, "from hub"),
-    ("reachable_from", "gateway", "lower_trust", True, "receives data from user"),
-    ("reachable_from", "open-db", "lower_trust", False, "no flow path leads into open-db"),
+    ("reached_by", "public-api", {"access": "input", "actors": ["anonymous"]}, True,
+     "user (anonymous internet user) sends input to public-api via user → gateway → public-api"),
+    ("reached_by", "internal-api", {"access": "input", "actors": ["anonymous"]}, False,
+     "no anonymous actor sends input to internal-api"),
+    ("reached_by", "model", {"access": "control"}, True, "lib (compromised third-party library or model) controls model"),
+    ("reached_by", "open-db", {"access": ["control", "read"]}, False, "no actor controls or can read open-db"),
+    ("internet_facing", "jump", True, True, "admin connects to jump from outside every boundary (admin-ssh)"),
+    ("internet_facing", "trainer", True, False, "nobody connects to trainer"),
+    ("receives_outsider_data", "public-api", True, True, "user sends faces to public-api"),
+    ("receives_outsider_data", "internal-api", True, False, "no outside user sends input to internal-api"),
+    ("bypasses_gateway", "side-api", True, True, "user reaches side-api via user → side-api, around gateway"),
+    ("bypasses_gateway", "public-api", True, False, "only through gateway"),
     ("attribute", "public-api", {"returns_scores": True}, True, "returns_scores: true"),
-    ("attribute", "internal-api", {"returns_scores": True}, False, "returns_scores: false"),
+    ("attribute", "internal-api", {"returns_scores": True}, False, "does not say returns_scores"),
     ("attribute", "lib", {"origin": "third-party"}, True, "origin: third-party"),
     ("feeds", "lib", "runs_training", True, "flows into trainer"),
     ("feeds", "open-db", ["serves_predictions"], True, "internal-api"),
@@ -107,7 +121,8 @@ def test_every_predicate_has_cases_that_hold_and_that_do_not():
 
 
 @pytest.mark.parametrize("name, parameter", [
-    ("exposure", "everywhere"), ("reachable_from", True), ("attribute", {"colour": "red"}),
+    ("exposure", "everywhere"), ("reached_by", True), ("reached_by", {"access": "write"}),
+    ("reached_by", {"access": "input", "actors": ["martians"]}), ("attribute", {"colour": "red"}),
     ("attribute", {"rate_limiting": "yes"}), ("feeds", "flies"), ("feedback_loop", "yes"),
     ("crosses_boundary", "sideways"), ("flow_attribute", {"fast": True}), ("from_trait", []),
 ])

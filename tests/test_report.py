@@ -16,6 +16,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+import threatmodel as tm
+
 from threatmodel.report_model import Report, report_json_schema
 
 from .conftest import EXAMPLES, REPO, example_models
@@ -117,7 +119,8 @@ def test_template_override(cli, tmp_path):
     folder = tmp_path / "tpl"
     folder.mkdir()
     (folder / "report.md.j2").write_text("{{ system.name }}: {{ summary.findings }} findings\n")
-    assert cli("report", HUSKY, "--template", folder).stdout == "Husky AI: 17 findings\n"
+    count = len(tm.analyze(HUSKY).findings)
+    assert cli("report", HUSKY, "--template", folder).stdout == f"Husky AI: {count} findings\n"
 
 
 def test_broken_template_is_a_located_error_and_leaves_no_file(cli, tmp_path):

@@ -139,13 +139,15 @@ def test_warnings_do_not_fail(catalog, write):
     ]
 
 
-def test_defaults_come_from_the_kind_then_the_global_table(catalog, write):
+def test_defaults_come_from_the_kind_and_anything_else_stays_unknown(catalog, write):
     path = write(HEADER + "components:\n  - {id: lib, kind: library}\n  - {id: api, kind: inference-service}\n"
                           "  - {id: pub, kind: inference-service, exposure: public, rate_limiting: true}\n"
                           "flows:\n  - {from: lib, to: api}\n  - {from: api, to: pub}\n", "m.yaml")
     system = load_system(path, catalog.kinds).system
     assert system.component("lib").origin == "third-party"
-    assert system.component("api").exposure == "internal" and system.component("api").rate_limiting is False
+    # unknown is not false: nothing the model and the kind leave unsaid gets a value
+    assert system.component("api").exposure is None and system.component("api").rate_limiting is None
+    assert system.flows[0].encrypted is None and system.flows[0].authenticated is None
     assert system.component("pub").exposure == "public" and system.component("pub").rate_limiting is True
 
 

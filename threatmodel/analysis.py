@@ -14,6 +14,8 @@ from typing import Any
 from .catalog import Catalog, Rule, Threat
 from .errors import Diagnostic, InputError, Location, did_you_mean
 from .graph import DataFlowGraph
+from .graph.actors import Actor
+from .graph.reach import Access
 from .predicates import REGISTRY, Verdict
 from .scoring import SEVERITY_ORDER, Score, declared_controls, score
 
@@ -30,8 +32,9 @@ class Finding:
     attack_path: tuple[str, ...]
     controls_in_place: tuple[str, ...]
     score: Score
+    mitigations: tuple[str, ...] = ()  # the threat's mitigations that fit this element
     actor: str | None = None  # the actor whose reach the attack path follows
-    open_questions: tuple[str, ...] = ()  # unknown attributes that affected the score
+    open_questions: tuple[str, ...] = ()  # "attribute on element" pairs left unknown that mattered here
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,41 @@ class Analysis:
     excluded: list[Excluded]
     not_applicable: list[NotApplicable]
     warnings: list[Diagnostic] = field(default_factory=list)
-    actors: list[Any] = field(default_factory=list)
-    open_questions: list[Any] = field(default_factory=list)
+    actors: list["ActorView"] = field(default_factory=list)
+    open_questions: list["OpenQuestion"] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ActorView:
+    id: str
+    name: str
+    kind: str
+    location: str
+    capabilities: tuple[str, ...]
+    derived: bool
+
+
+@dataclass(frozen=True)
+class OpenQuestion:
+    element: str
+    attribute: str
+    question: str
+    affects: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Match:
+    holds: bool
+    reasons: list[str]
+    held: int
+    access: Access | None
+    assumed: tuple[str, ...]
+
+
+def _wanted(parameter: Any) -> str:
+    if isinstance(parameter, dict):
+        return ", ".join(f"{k}: {str(v).lower() if isinstance(v, bool) else v}" for k, v in parameter.items())
+    return str(parameter)
 
 
 class _Matcher:
@@ -80,7 +116,8 @@ class _Matcher:
         if rule.element == "flow":
             return self.flow_keys
         kinds = [k for k in self.catalog.kinds.values()
-                 if (not rule.kinds or k.id in rule.kinds) and set(rule.traits) <= set(k.traits)]
+                 if (not rule.kinds or k.id in rule.kinds) and set(rule.traits) <= set(k.traits)
+                 and (not rule.dfd or k.dfd in rule.dfd)]
         return sorted(c for kind in kinds for c in self.by_kind.get(kind.id, []))
 
     def describe_element(self, element: str, rule: Rule) -> str:
@@ -92,15 +129,27 @@ class _Matcher:
         traits = f" ({', '.join(t.replace('_', ' ') for t in rule.traits)})" if rule.traits else ""
         return f"{element} is {article} {title}{traits}"
 
-    def evaluate(self, rule: Rule, element: str) -> tuple[bool, list[str], int]:
-        """Whether the rule holds, with its reasons (or the first failure) and how many conditions held."""
+    def evaluate(self, rule: Rule, element: str) -> "_Match":
+        """Whether the rule holds, with its reasons (or the first failure) and how many conditions held.
+
+        A condition that fails only because attributes the rule assumes are unknown holds, and
+        says so; the rule's other conditions must still hold on their own."""
         reasons = [self.describe_element(element, rule)]
+        access: Access | None = None
+        assumed: list[str] = []
         for held, (name, parameter) in enumerate(rule.when.items()):
             verdict = self.verdict(name, element, parameter)
             if not verdict.holds:
-                return False, [verdict.reason], held
+                if verdict.unknown and set(verdict.unknown) <= set(rule.assume):
+                    assumed += [f"{a} on {element}" for a in verdict.unknown]
+                    reasons.append(f"{verdict.reason} (assumed {_wanted(parameter)})")
+                    continue
+                return _Match(False, [verdict.reason], held, None, ())
             reasons.append(verdict.reason)
-        return True, reasons, len(rule.when)
+            access = access or verdict.access
+        if assumed and len(assumed) == len(rule.when):
+            return _Match(False, ["only assumptions would make it apply"], 0, None, ())
+        return _Match(True, reasons, len(rule.when), access, tuple(assumed))
 
 
 def _closest(near_misses: list[tuple[int, str]]) -> tuple[str, ...]:
@@ -121,6 +170,8 @@ def _rule_subject(catalog: Catalog, rule: Rule) -> str:
         return "component of kind " + " or ".join(rule.kinds)
     if rule.traits:
         return "component with the trait " + " and ".join(f"'{t}'" for t in rule.traits)
+    if rule.dfd:
+        return " or ".join(rule.dfd)
     return "component"
 
 
@@ -136,21 +187,22 @@ def analyse(catalog: Catalog, graph: DataFlowGraph,
     not_applicable: list[NotApplicable] = []
     used_exclusions: set[tuple[str, str]] = set()
     for threat in sorted(catalog.threats.values(), key=lambda t: t.id):
-        matched: dict[str, tuple[str, list[str]]] = {}
+        matched: dict[str, tuple[str, list[str], list[_Match]]] = {}
         near_misses: list[tuple[int, str]] = []  # (conditions that held, why the next one failed)
         for rule in threat.applies_to:
             candidates = matcher.candidates(rule)
             if not candidates:
                 near_misses.append((-1, f"no {_rule_subject(catalog, rule)} in the model"))
             for element in candidates:
-                holds, reasons, held = matcher.evaluate(rule, element)
-                if holds:
-                    _kind, merged = matched.setdefault(element, (rule.element, []))
-                    merged.extend(r for r in reasons if r not in merged)
+                match = matcher.evaluate(rule, element)
+                if match.holds:
+                    _kind, merged, matches = matched.setdefault(element, (rule.element, [], []))
+                    merged.extend(r for r in match.reasons if r not in merged)
+                    matches.append(match)
                 else:
-                    near_misses.append((held, reasons[0]))
-        for element, (element_type, evidence) in sorted(matched.items()):
-            finding = _finding(catalog, graph, threat, element, element_type, evidence)
+                    near_misses.append((match.held, match.reasons[0]))
+        for element, (element_type, evidence, matches) in sorted(matched.items()):
+            finding = _finding(catalog, graph, threat, element, element_type, evidence, matches)
             exclusion = exclusions.get((threat.id, element))
             if exclusion is not None:
                 used_exclusions.add((threat.id, element))
@@ -166,26 +218,70 @@ def analyse(catalog: Catalog, graph: DataFlowGraph,
         for e, location in zip(system.exclusions, exclusion_locations or [Location("model")] * len(system.exclusions))
         if (e.threat, e.element) not in used_exclusions
     ]
-    return Analysis(catalog, graph, findings, excluded, not_applicable, warnings)
+    return Analysis(catalog, graph, findings, excluded, not_applicable, warnings,
+                    _actors(graph), _open_questions(catalog, graph, findings))
+
+
+def _best_access(matches: list[_Match]) -> Access | None:
+    accesses = [m.access for m in matches if m.access is not None]
+    return min(accesses, key=lambda a: (-a.likelihood, a.actor.id == "anyone-on-the-internet", len(a.path),
+                                        a.actor.id)) if accesses else None
 
 
 def _finding(catalog: Catalog, graph: DataFlowGraph, threat: Threat, element: str, element_type: str,
-             evidence: list[str]) -> Finding:
+             evidence: list[str], matches: list[_Match]) -> Finding:
     is_flow = element_type == "flow"
-    path: list[str] | None = None
-    if not is_flow:
-        path = graph.attack_path_to(element) or graph.lower_trust_path_to(element)
-    controls = declared_controls(catalog, graph, threat, element, is_flow)
+    access = _best_access(matches)
+    # the evidence leads with the reach the score and attack path follow
+    if access is not None:
+        lead = access.describe(graph, element)
+        evidence = [evidence[0], lead] + [e for e in evidence[1:] if e != lead]
+    assumed = tuple(sorted({a for m in matches if m.holds for a in m.assumed})) if all(m.assumed for m in matches) else ()
+    controls, unknown = declared_controls(catalog, graph, threat, element, is_flow, access)
+    traits = frozenset() if is_flow else graph.traits(element)
+    dfd = "data-flow" if is_flow else graph.dfd(element)
+    fitting = tuple(m for m in threat.mitigations if catalog.mitigations[m].fits_element(traits, dfd, is_flow))
+    questions = tuple(f"{attribute} on {subject}" for subject, attribute in unknown) + assumed
     return Finding(
         id=f"{threat.id}@{element}",
         threat=threat,
         element=element,
         element_type=element_type,
         evidence=tuple(evidence),
-        attack_path=tuple(path or ()),
-        controls_in_place=tuple(controls),
-        score=score(catalog, graph, threat, element, is_flow, controls),
+        attack_path=tuple(access.path) if access is not None else (),
+        controls_in_place=tuple(c.mitigation for c in controls),
+        score=score(catalog, graph, threat, element, is_flow, controls, access, assumed, unknown),
+        mitigations=fitting,
+        actor=access.actor.id if access is not None else None,
+        open_questions=tuple(dict.fromkeys(questions)),
     )
+
+
+def _actors(graph: DataFlowGraph) -> list[ActorView]:
+    reach = graph.reach
+    return [ActorView(a.id, a.name, a.actor_class, a.location, tuple(reach.capabilities(a)), a.derived)
+            for a in reach.actors]
+
+
+def _open_questions(catalog: Catalog, graph: DataFlowGraph, findings: list[Finding]) -> list[OpenQuestion]:
+    """Unknown attributes that some finding depended on, plus boundary-crossing flows whose
+    encryption is unknown: each with the question to ask and the findings it affects."""
+    affects: dict[tuple[str, str], list[str]] = {}
+    for finding in findings:
+        for pair in finding.open_questions:
+            attribute, _, element = pair.partition(" on ")
+            affects.setdefault((element, attribute), []).append(finding.id)
+    for crossing in graph.crossings:
+        if graph.flow_value(crossing.flow, "encrypted")[0] is None:
+            affects.setdefault((crossing.flow, "encrypted"), [])
+    questions = []
+    for (element, attribute), finding_ids in sorted(affects.items()):
+        kind = "component" if graph.has_component(element) else "flow"
+        info = catalog.attributes.get(f"{kind}.{attribute}")
+        text = info.question if info else f"What is {attribute} of {{element}}?"
+        questions.append(OpenQuestion(element, attribute, text.replace("{element}", element),
+                                      tuple(sorted(set(finding_ids)))))
+    return questions
 
 
 def _check_exclusions(catalog: Catalog, system: Any, locations: list[Location]) -> None:

@@ -72,7 +72,7 @@ def assess(model: Path | LoadedSystem, catalog: LoadedCatalog | None = None,
     else:
         model_path = Path(model)
         loaded_system = load_system(model_path, loaded_catalog.catalog.kinds)
-    graph = DataFlowGraph(loaded_system.system, loaded_catalog.catalog.kinds)
+    graph = DataFlowGraph(loaded_system.system, loaded_catalog.catalog)
     analysis = analyse(loaded_catalog.catalog, graph, loaded_system.exclusion_locations)
     if isinstance(status, LoadedReview):
         review_file: LoadedReview | None = status

@@ -36,6 +36,10 @@ class Kind(_Frozen):
     description: str = ""
     traits: list[str] = Field(default_factory=list)
     defaults: dict[str, Any] = Field(default_factory=dict)
+    roles: frozenset[str] = Field(default=frozenset(), description="set by the loader from the role bindings")
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
 
 
 class StrideCategory(_Frozen):
@@ -44,6 +48,7 @@ class StrideCategory(_Frozen):
     property: str
     question: str
     data_at_risk: list[Literal["confidentiality", "integrity", "availability"]] = Field(min_length=1)
+    data: list[Literal["held", "produced", "handled"]] = Field(min_length=1)
 
 
 class StrideSection(_Frozen):
@@ -82,10 +87,28 @@ class Mitigation(_Frozen):
     lifecycle: list[Lifecycle] = Field(min_length=1)
     atlas: list[AtlasLink] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
-    declared_by: list[str] = Field(
+    declared_by: list[dict[str, Any]] = Field(
         default_factory=list,
-        description="component or flow attributes that, when true, declare this mitigation in place",
+        description="component or flow attribute values that declare this mitigation in place "
+                    "(a bare name means true: `signed` is `{signed: true}`)",
     )
+    fits: list[str] = Field(
+        default_factory=list,
+        description="the traits, data-flow-diagram types (process, data-store) or 'flow' of the "
+                    "elements this mitigation can protect; empty: any element",
+    )
+
+    @field_validator("declared_by", mode="before")
+    @classmethod
+    def _bare_names_mean_true(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{item: True} if isinstance(item, str) else item for item in value]
+        return value
+
+    def fits_element(self, traits: frozenset[str], dfd: str, is_flow: bool) -> bool:
+        if not self.fits:
+            return True
+        return ("flow" in self.fits) if is_flow else bool((traits | {dfd}) & set(self.fits))
 
 
 class Rating(_Frozen):
@@ -120,11 +143,18 @@ class Rule(_Frozen):
     element: Literal["component", "flow"] = "component"
     kinds: list[str] = Field(default_factory=list)
     traits: list[str] = Field(default_factory=list)
+    dfd: list[Literal["external-entity", "process", "data-store"]] = Field(
+        default_factory=list, description="only components of these data-flow-diagram types")
     when: dict[str, Any] = Field(default_factory=dict)
+    assume: list[str] = Field(
+        default_factory=list,
+        description="attributes that, when unknown, are assumed to have the value the rule tests "
+                    "(shown as an open question); never the only reason a rule holds",
+    )
 
     @model_validator(mode="after")
     def _flow_rules_have_no_kinds(self) -> "Rule":
-        if self.element == "flow" and (self.kinds or self.traits):
+        if self.element == "flow" and (self.kinds or self.traits or self.dfd):
             raise ValueError("a flow rule cannot name kinds or traits; use the predicates "
                              "'from_trait' / 'to_trait'")
         return self
@@ -184,10 +214,42 @@ class ArtifactFormat(_Frozen):
     scans: list[ScanSpec] = Field(default_factory=list)
 
 
+class ActorClass(_Frozen):
+    id: str
+    title: str
+    credentials: bool
+    logs_in: bool
+    likelihood: int = Field(ge=-3, le=1)
+    why: str
+
+
+class AttributeInfo(_Frozen):
+    """What an attribute means for the analysis: the question asked when it is unknown, and
+    whether a control declared with it protects what sits behind it on an attacker's path."""
+
+    name: str
+    element: Literal["component", "flow"]
+    question: str = Field(description="asked when the attribute is unknown; {element} is replaced")
+    on_path: bool = False
+    traits: list[str] = Field(default_factory=list, description="only asked for components with one of these traits")
+
+
+class Protocol(_Frozen):
+    names: list[str] = Field(min_length=1)
+    encrypted: bool | None = None
+    authenticated: bool | None = None
+    login: bool = False
+
+
 class CatalogFile(_Frozen):
     """The top level of one catalog YAML file; every section is optional."""
 
     traits: dict[str, str] = Field(default_factory=dict)
+    roles: dict[str, list[str]] = Field(default_factory=dict)
+    actor_classes: list[ActorClass] = Field(default_factory=list)
+    capabilities: dict[str, str] = Field(default_factory=dict)
+    attributes: list[AttributeInfo] = Field(default_factory=list)
+    protocols: list[Protocol] = Field(default_factory=list)
     kinds: list[Kind] = Field(default_factory=list)
     stride: StrideSection | None = None
     formats: list[ArtifactFormat] = Field(default_factory=list)
@@ -200,11 +262,20 @@ class Catalog(_Frozen):
 
     atlas: AtlasIndex
     traits: dict[str, str]
+    roles: dict[str, frozenset[str]]
+    actor_classes: dict[str, ActorClass]
+    capabilities: dict[str, str]
+    attributes: dict[str, AttributeInfo]
+    protocols: dict[str, Protocol]
     kinds: dict[str, Kind]
     stride: StrideSection
     formats: dict[str, ArtifactFormat]
     mitigations: dict[str, Mitigation]
     threats: dict[str, Threat]
+
+    def role(self, name: str) -> frozenset[str]:
+        """The traits bound to a role (catalog/kinds.yaml); the loader guarantees it is bound."""
+        return self.roles[name]
 
     def stride_name(self, letter: str) -> str:
         return next(c.name for c in self.stride.categories if c.letter == letter)

@@ -9,22 +9,44 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, get_args
 
 from pydantic import ValidationError
 
 from .atlas import AtlasIndex, AtlasMitigation, AtlasTechnique, load_index
-from .catalog import AtlasLink, ArtifactFormat, Catalog, CatalogFile, Kind, Mitigation, StrideSection, Threat
+
+from .catalog import (ActorClass, AtlasLink, ArtifactFormat, AttributeInfo, Catalog, CatalogFile, Kind, Mitigation,
+                      Protocol, StrideSection, Threat)
 from .errors import Diagnostic, DiagnosticSink, InputError, Location, did_you_mean
 from .loader import YamlMap, load_mapping, locate
 from .predicates import REGISTRY
 from .resources import catalog_dir
-from .system import ATTRIBUTE_NAMES, COMPONENT_DEFAULTS, MODEL_FORMATS, Component
+from .system import ATTRIBUTE_NAMES, ATTRIBUTE_TYPES, FLOW_ATTRIBUTE_NAMES, MODEL_FORMATS, ActorClass as ActorClassName, Component
 from .validation import diagnostics_from
 
 ATLAS_INDEX_FILE = "atlas.yaml"
-DECLARABLE_ATTRIBUTES = ("authenticated", "rate_limiting", "signed", "integrity_check", "audit_logging", "encrypted")
 MIN_MITIGATIONS = 2
+DECLARABLE_TYPES = {**ATTRIBUTE_TYPES, **{name: bool for name in FLOW_ATTRIBUTE_NAMES}}
+
+# The role table: every role the code asks for, and what for. catalog/kinds.yaml binds each to
+# traits; loading fails when one is unbound, so renaming a trait can never silently change a result.
+REQUIRED_ROLES: dict[str, str] = {
+    "person": "components that become person actors",
+    "supplier": "outside services that become supplier actors",
+    "dependency": "third-party code and models that become dependency actors",
+    "administers_targets": "control here gives control of the components it updates",
+    "administers_environment": "control here gives control of every component it touches",
+    "carries_code": "what flows out of these runs where it arrives",
+    "code_dependency": "third-party packages that a dependency audit (pip-audit) covers",
+    "runs_code": "these execute the code people send them",
+    "model_store": "model artifacts (formats, scans, signatures)",
+    "training_data": "datasets (feedback loops, sensitive training data)",
+    "inference": "inference services (feedback loops, query access)",
+    "gateway": "gateways and proxies (bypass checks)",
+    "audit_watched": "components whose declared paths get audit watches",
+    "manifest_covered": "components whose declared paths go into hash manifests",
+    "high_value": "the assets attack paths are computed to",
+}
 
 
 @dataclass
@@ -91,6 +113,11 @@ def load_catalog(extra: Iterable[Path] = (), atlas_path: Path | None = None) -> 
 
 def _merge(sources: list[_Source], atlas: AtlasIndex, sink: DiagnosticSink) -> Catalog | None:
     traits: dict[str, str] = {}
+    roles: dict[str, frozenset[str]] = {}
+    actor_classes: dict[str, ActorClass] = {}
+    capabilities: dict[str, str] = {}
+    attributes: dict[str, AttributeInfo] = {}
+    protocols: dict[str, Protocol] = {}
     kinds: dict[str, Kind] = {}
     formats: dict[str, ArtifactFormat] = {}
     mitigations: dict[str, Mitigation] = {}
@@ -110,6 +137,22 @@ def _merge(sources: list[_Source], atlas: AtlasIndex, sink: DiagnosticSink) -> C
         for name, text in source.content.traits.items():
             if claim("trait", name, locate(source.document, ("traits", name), key=True) or source.at("traits")):
                 traits[name] = text
+        for name, bound in source.content.roles.items():
+            if claim("role", name, locate(source.document, ("roles", name), key=True) or source.at("roles")):
+                roles[name] = frozenset(bound)
+        for i, actor_class in enumerate(source.content.actor_classes):
+            if claim("actor class", actor_class.id, source.at("actor_classes", i, "id")):
+                actor_classes[actor_class.id] = actor_class
+        for name, text in source.content.capabilities.items():
+            if claim("capability", name, source.at("capabilities", name)):
+                capabilities[name] = text
+        for i, attribute in enumerate(source.content.attributes):
+            if claim("attribute", f"{attribute.element}.{attribute.name}", source.at("attributes", i, "name")):
+                attributes[f"{attribute.element}.{attribute.name}"] = attribute
+        for i, protocol in enumerate(source.content.protocols):
+            for j, name in enumerate(protocol.names):
+                if claim("protocol", name.lower(), source.at("protocols", i, "names", j)):
+                    protocols[name.lower()] = protocol
         for i, kind in enumerate(source.content.kinds):
             if claim("kind", kind.id, source.at("kinds", i, "id")):
                 kinds[kind.id] = kind
@@ -132,7 +175,17 @@ def _merge(sources: list[_Source], atlas: AtlasIndex, sink: DiagnosticSink) -> C
     missing = [f for f in MODEL_FORMATS if f not in formats]
     if missing:
         sink.error(Location(sources[0].name, 1, 1), f"no catalog entry for model format(s) {', '.join(missing)}")
-    return Catalog(atlas=atlas, traits=traits, kinds=kinds, stride=stride, formats=formats,
+    where = Location(sources[0].name if sources else "catalog", 1, 1)
+    for role, description in REQUIRED_ROLES.items():
+        if role not in roles:
+            sink.error(where, f"role '{role}' ({description}) is not bound to any trait: add it under 'roles:'")
+    missing_classes = [c for c in get_args(ActorClassName) if c not in actor_classes]
+    if missing_classes:
+        sink.error(where, f"no catalog entry for actor class(es) {', '.join(missing_classes)}")
+    kinds = {kind_id: kind.model_copy(update={"roles": frozenset(r for r, bound in roles.items() if bound & set(kind.traits))})
+             for kind_id, kind in kinds.items()}
+    return Catalog(atlas=atlas, traits=traits, roles=roles, actor_classes=actor_classes, capabilities=capabilities,
+                   attributes=attributes, protocols=protocols, kinds=kinds, stride=stride, formats=formats,
                    mitigations=mitigations, threats=threats)
 
 
@@ -147,6 +200,24 @@ class _Checker:
     def run(self) -> None:
         used_mitigations: set[str] = set()
         for source in self.sources:
+            for role, bound in source.content.roles.items():
+                for trait in bound:
+                    if trait not in self.catalog.traits:
+                        self.sink.error(source.at("roles", role), f"role '{role}' names unknown trait '{trait}'"
+                                        f"{did_you_mean(trait, self.catalog.traits)}")
+            for i, attribute in enumerate(source.content.attributes):
+                known = ATTRIBUTE_NAMES if attribute.element == "component" else FLOW_ATTRIBUTE_NAMES
+                if attribute.name not in known:
+                    self.sink.error(source.at("attributes", i, "name"), f"unknown {attribute.element} attribute "
+                                    f"'{attribute.name}'{did_you_mean(attribute.name, known)}")
+                for j, trait in enumerate(attribute.traits):
+                    if trait not in self.catalog.traits:
+                        self.sink.error(source.at("attributes", i, "traits", j), f"unknown trait '{trait}'"
+                                        f"{did_you_mean(trait, self.catalog.traits)}")
+            for i, actor_class in enumerate(source.content.actor_classes):
+                if actor_class.id not in get_args(ActorClassName):
+                    self.sink.error(source.at("actor_classes", i, "id"), f"unknown actor class '{actor_class.id}' "
+                                    f"(the system format knows {', '.join(get_args(ActorClassName))})")
             for i, kind in enumerate(source.content.kinds):
                 self.check_kind(source, i, kind)
             for i, artifact_format in enumerate(source.content.formats):
@@ -161,11 +232,20 @@ class _Checker:
             for i, mitigation in enumerate(source.content.mitigations):
                 for j, link in enumerate(mitigation.atlas):
                     self.check_atlas(source, ("mitigations", i, "atlas", j), link, AtlasMitigation)
-                for j, attribute in enumerate(mitigation.declared_by):
-                    if attribute not in DECLARABLE_ATTRIBUTES:
-                        self.sink.error(source.at("mitigations", i, "declared_by", j),
-                                        f"'{attribute}' is not a yes/no attribute of components or flows"
-                                        f"{did_you_mean(attribute, DECLARABLE_ATTRIBUTES)}")
+                for j, declared in enumerate(mitigation.declared_by):
+                    for attribute, value in declared.items():
+                        expected = DECLARABLE_TYPES.get(attribute)
+                        if expected is None:
+                            self.sink.error(source.at("mitigations", i, "declared_by", j),
+                                            f"'{attribute}' is not an attribute of components or flows"
+                                            f"{did_you_mean(attribute, DECLARABLE_TYPES)}")
+                        elif not isinstance(value, expected):
+                            self.sink.error(source.at("mitigations", i, "declared_by", j),
+                                            f"'{attribute}' takes {expected.__name__} values, not {value!r}")
+                for j, trait in enumerate(mitigation.fits):
+                    if trait not in ("flow", "process", "data-store", "external-entity") and trait not in self.catalog.traits:
+                        self.sink.error(source.at("mitigations", i, "fits", j), f"unknown trait '{trait}'"
+                                        f"{did_you_mean(trait, self.catalog.traits)} (or a DFD type, or 'flow')")
             for i, threat in enumerate(source.content.threats):
                 used_mitigations.update(threat.mitigations)
                 self.check_threat(source, i, threat)
@@ -189,7 +269,7 @@ class _Checker:
                 Component.model_validate({"id": "x", "kind": kind.id, name: value})
             except ValidationError:
                 self.sink.error(where, f"invalid default {value!r} for attribute '{name}' "
-                                       f"(expected values like {COMPONENT_DEFAULTS[name]!r})")
+                                       f"(expected a {ATTRIBUTE_TYPES[name].__name__})")
 
     def check_threat(self, source: _Source, index: int, threat: Threat) -> None:
         base = ("threats", index)
@@ -212,6 +292,11 @@ class _Checker:
         for j, trait in enumerate(rule.traits):
             if trait not in self.catalog.traits:
                 self.sink.error(source.at(*path, "traits", j), f"unknown trait '{trait}'{did_you_mean(trait, self.catalog.traits)}")
+        known = ATTRIBUTE_NAMES if rule.element == "component" else FLOW_ATTRIBUTE_NAMES
+        for j, attribute in enumerate(rule.assume):
+            if attribute not in known:
+                self.sink.error(source.at(*path, "assume", j), f"unknown {rule.element} attribute '{attribute}'"
+                                f"{did_you_mean(attribute, known)}")
         for name, parameter in rule.when.items():
             predicate = REGISTRY.get(name)
             if predicate is None:
@@ -228,7 +313,8 @@ class _Checker:
                 self.sink.error(where, f"predicate '{name}': {problem}")
         dfd_types = (["data-flow"] if rule.element == "flow" else
                      sorted({k.dfd for k in self.catalog.kinds.values()
-                             if (not rule.kinds or k.id in rule.kinds) and set(rule.traits) <= set(k.traits)}))
+                             if (not rule.kinds or k.id in rule.kinds) and set(rule.traits) <= set(k.traits)
+                             and (not rule.dfd or k.dfd in rule.dfd)}))
         allowed = {letter for dfd in dfd_types for letter in self.catalog.stride.per_element.get(dfd, [])}
         if dfd_types and not allowed & set(threat.stride):
             self.sink.warning(source.at(*path), f"threat '{threat.id}' ({''.join(threat.stride)}) targets "

@@ -19,8 +19,6 @@ from typing import Any
 
 from .analysis import Analysis, Finding
 
-WATCHED_TRAITS = ("holds_model_weights", "holds_training_data", "runs_code_interactively", "holds_secrets")
-MANIFEST_TRAITS = ("holds_model_weights", "holds_training_data", "runs_code_interactively")
 MAX_KEY_LENGTH = 31  # auditd filter keys longer than this are refused by older auditctl versions
 
 
@@ -62,16 +60,17 @@ def _findings_by_element(assessment: Analysis) -> dict[str, list[Finding]]:
     return grouped
 
 
-def _components_with(assessment: Analysis, traits: tuple[str, ...]) -> list[Any]:
+def _components_with(assessment: Analysis, role: str) -> list[Any]:
+    """Components with declared paths whose kind has the role (catalog/kinds.yaml binds it to traits)."""
     graph = assessment.graph
-    return sorted((c for c in graph.system.components if c.paths and graph.traits(c.id) & set(traits)),
+    return sorted((c for c in graph.system.components if c.paths and graph.has_role(c.id, role)),
                   key=lambda c: c.id)
 
 
 def audit_watches(assessment: Analysis) -> list[Watch]:
     by_element = _findings_by_element(assessment)
     watches = []
-    for component in _components_with(assessment, WATCHED_TRAITS):
+    for component in _components_with(assessment, "audit_watched"):
         findings = sorted(by_element.get(component.id, []), key=lambda f: f.id)
         changes = tuple(f.id for f in findings if set(f.threat.stride) & {"T", "R", "E"})
         # information disclosure of a stored artifact (model theft, stolen keys) is a read
@@ -87,7 +86,7 @@ def audit_watches(assessment: Analysis) -> list[Watch]:
 
 def manifest_targets(assessment: Analysis) -> list[tuple[str, str]]:
     """(component, path) pairs whose files a hash manifest covers."""
-    return [(c.id, p) for c in _components_with(assessment, MANIFEST_TRAITS) for p in sorted(c.paths)]
+    return [(c.id, p) for c in _components_with(assessment, "manifest_covered") for p in sorted(c.paths)]
 
 
 def scan_steps(assessment: Analysis) -> list[ScanStep]:
@@ -95,9 +94,8 @@ def scan_steps(assessment: Analysis) -> list[ScanStep]:
     by_element = _findings_by_element(assessment)
     steps = []
     for component in sorted(graph.system.components, key=lambda c: c.id):
-        traits = graph.traits(component.id)
         ids = tuple(sorted(f.id for f in by_element.get(component.id, [])))
-        if "holds_model_weights" in traits:
+        if graph.has_role(component.id, "model_store"):
             artifact_format = assessment.catalog.formats.get(component.format or "")
             for path in sorted(component.paths):
                 for spec in artifact_format.scans if artifact_format else []:  # catalog/formats.yaml
@@ -110,7 +108,7 @@ def scan_steps(assessment: Analysis) -> list[ScanStep]:
                         ("model_signing", "verify", "sigstore", path, "--signature", f"{path}.sig",
                          "--identity", "${MODEL_SIGNER_IDENTITY}", "--identity_provider", "${MODEL_SIGNER_ISSUER}"),
                         "model-signing", ids, "artifact-integrity-verification"))
-        if "third_party_code" in traits:
+        if graph.has_role(component.id, "code_dependency"):
             requirement_files = [p for p in sorted(component.paths) if p.endswith(".txt")]
             commands = [("pip-audit", "-r", p) for p in requirement_files] or [("pip-audit",)]
             for command in commands:
@@ -124,7 +122,7 @@ def controls_by_element(assessment: Analysis) -> dict[str, dict[str, list[str]]]
     result: dict[str, dict[str, list[str]]] = {}
     for watch in audit_watches(assessment):
         result.setdefault(watch.component, {}).setdefault(watch.mitigation, []).append(
-            f"auditd -w {watch.path} -p {watch.permissions} -k {watch.key}")
+            f"auditctl -w {watch.path} -p {watch.permissions} -k {watch.key}")
     for component, path in manifest_targets(assessment):
         result.setdefault(component, {}).setdefault("artifact-integrity-verification", []).append(
             f"hash manifest entry for {path} (threatmodel controls manifest)")

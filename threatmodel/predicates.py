@@ -10,18 +10,24 @@ rule is an error at load time, never a silent ``False``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, get_args
 
-from .graph import UNTRUSTED, DataFlowGraph
-from .system import ATTRIBUTE_NAMES, RATING_ORDER, COMPONENT_DEFAULTS
+from .system import ATTRIBUTE_TYPES, RATING_ORDER, ActorClass
+
+if TYPE_CHECKING:
+    from .graph import DataFlowGraph
+    from .graph.reach import Access
 
 FLOW_ATTRIBUTES = {"encrypted": bool, "authenticated": bool, "bidirectional": bool}
+ACCESS_KINDS = ("input", "control", "read")
 
 
 @dataclass(frozen=True)
 class Verdict:
     holds: bool
     reason: str
+    access: "Access | None" = None  # the actor's way in, when the predicate is about reach
+    unknown: tuple[str, ...] = ()  # attributes the answer depended on that the model leaves unknown
 
 
 @dataclass(frozen=True)
@@ -31,14 +37,14 @@ class Predicate:
     accepts: str  # what the parameter may be, for error messages and docs
     doc: str
     check: Callable[[Any, frozenset[str]], str | None]  # (parameter, known traits) -> problem
-    evaluate: Callable[[DataFlowGraph, str, Any], Verdict]
+    evaluate: Callable[["DataFlowGraph", str, Any], Verdict]
 
 
 REGISTRY: dict[str, Predicate] = {}
 
 
 def _register(name: str, element: str, accepts: str, check: Callable[[Any, frozenset[str]], str | None]):
-    def decorator(function: Callable[[DataFlowGraph, str, Any], Verdict]):
+    def decorator(function: Callable[["DataFlowGraph", str, Any], Verdict]):
         REGISTRY[name] = Predicate(name, element, accepts, (function.__doc__ or "").strip(), check, function)
         return function
     return decorator
@@ -87,7 +93,7 @@ def _as_list(value: Any) -> list[str]:
     return value if isinstance(value, list) else [value]
 
 
-def _path(graph: DataFlowGraph, path: list[str]) -> str:
+def _path(graph: "DataFlowGraph", path: list[str]) -> str:
     return graph.describe_path(path)
 
 
@@ -95,41 +101,107 @@ def _path(graph: DataFlowGraph, path: list[str]) -> str:
 
 
 @_register("exposure", "component", "'public' or 'internal'", _one_of("public", "internal"))
-def exposure(graph: DataFlowGraph, element: str, wanted: str) -> Verdict:
+def exposure(graph: "DataFlowGraph", element: str, wanted: str) -> Verdict:
     """The component's declared exposure (inference services: public or internal)."""
     actual = graph.attribute(element, "exposure")
+    if actual is None:
+        return Verdict(False, f"{element} does not declare its exposure", unknown=("exposure",))
     return Verdict(actual == wanted, f"{element} is declared {actual}")
 
 
-@_register("reachable_from", "component", "'untrusted' or 'lower_trust'", _one_of("untrusted", "lower_trust"))
-def reachable_from(graph: DataFlowGraph, element: str, origin: str) -> Verdict:
-    """Data from an untrusted (internet-level) or any less trusted zone reaches the component."""
-    path = graph.attack_path_to(element) if origin == "untrusted" else graph.lower_trust_path_to(element)
-    zone = "the internet-level zone" if origin == "untrusted" else "a less trusted zone"
-    if not path:
-        return Verdict(False, f"no flow path leads into {element} from {zone}")
-    first = path[0]
-    verb = "is written" if graph.dfd(element) == "data-store" else "receives data"
-    via = f" via {_path(graph, path)}" if len(path) > 2 else ""
-    return Verdict(True, f"{element} {verb} from {first} ({graph.zone(first)}){via}, "
-                         f"across the boundary of {graph.zone(element)}")
+def _reach_param(value: Any, _traits: frozenset[str]) -> str | None:
+    if not isinstance(value, dict) or "access" not in value:
+        return "expected a mapping with 'access' (input, control or read) and optionally 'actors'"
+    unknown_keys = set(value) - {"access", "actors"}
+    if unknown_keys:
+        return f"unknown key '{sorted(unknown_keys)[0]}' (expected 'access' and 'actors')"
+    access = value["access"] if isinstance(value["access"], list) else [value["access"]]
+    if not access or any(a not in ACCESS_KINDS for a in access):
+        return f"access must be one or more of {', '.join(ACCESS_KINDS)}, found {value['access']!r}"
+    actors = value.get("actors", [])
+    classes = get_args(ActorClass)
+    if not isinstance(actors, list) or any(a not in classes for a in actors):
+        return f"actors must be a list of actor classes ({', '.join(classes)}), found {actors!r}"
+    return None
+
+
+@_register("reached_by", "component", "a mapping: access (input, control, read), actors (classes)", _reach_param)
+def reached_by(graph: "DataFlowGraph", element: str, wanted: dict[str, Any]) -> Verdict:
+    """An actor (of the given classes, or any) has this access to the component; the most likely
+    actor's path is the finding's attack path."""
+    kinds = wanted["access"] if isinstance(wanted["access"], list) else [wanted["access"]]
+    classes = wanted.get("actors") or None
+    best = graph.reach.best(element, kinds, classes)
+    who = f"{' or '.join(classes)} actor" if classes else "actor"
+    if best is None:
+        return Verdict(False, f"no {who} {' or '.join(VERB_WORDS[k] for k in kinds)} {element}")
+    return Verdict(True, best.describe(graph, element), best)
+
+
+VERB_WORDS = {"input": "sends input to", "control": "controls", "read": "can read"}
+
+
+@_register("internet_facing", "component", "true or false", _one_of(True, False))
+def internet_facing(graph: "DataFlowGraph", element: str, wanted: bool) -> Verdict:
+    """Someone outside every boundary connects to the component directly (or it is declared public)."""
+    entries = graph.internet_entries(element)
+    if entries:
+        person, flow = entries[0]
+        return Verdict(wanted, f"{person} connects to {element} from outside every boundary ({flow}), "
+                               "so anyone on the internet can reach its login")
+    if graph.attribute(element, "exposure") == "public":
+        return Verdict(wanted, f"{element} is declared public")
+    return Verdict(not wanted, f"nobody connects to {element} from outside every boundary")
+
+
+@_register("receives_outsider_data", "component", "true or false", _one_of(True, False))
+def receives_outsider_data(graph: "DataFlowGraph", element: str, wanted: bool) -> Verdict:
+    """Data that an outside user (anonymous or customer) sends arrives here: the first flow of
+    the actor's path carries declared data assets."""
+    best = graph.reach.best(element, ["input"], ["anonymous", "customer"])
+    if best is None:
+        return Verdict(not wanted, f"no outside user sends input to {element}")
+    carried = sorted(graph.flow(best.flows[0]).data) if best.flows else []
+    if not carried:
+        return Verdict(not wanted, f"the flow by which {best.actor.id} reaches {element} declares no data")
+    via = f" via {graph.describe_path(best.path)}" if len(best.path) > 2 else ""
+    return Verdict(wanted, f"{best.actor.id} sends {', '.join(carried)} to {element}{via}", best)
+
+
+@_register("bypasses_gateway", "component", "true or false", _one_of(True, False))
+def bypasses_gateway(graph: "DataFlowGraph", element: str, wanted: bool) -> Verdict:
+    """A gateway forwards requests to the component, yet an outside user reaches it on a path
+    that passes no gateway."""
+    gateways = [s for s, _k in graph.flows_into(element) if graph.has_role(s, "gateway")]
+    if not gateways:
+        return Verdict(not wanted, f"no gateway forwards requests to {element}")
+    for access in graph.reach.accesses(element, ["input"], ["anonymous", "customer"]):
+        if not any(graph.has_component(n) and graph.has_role(n, "gateway") for n in access.path):
+            return Verdict(wanted, f"{access.actor.id} reaches {element} via {graph.describe_path(access.path)}, "
+                                   f"around {gateways[0]}", access)
+    return Verdict(not wanted, f"outside users reach {element} only through {gateways[0]}")
 
 
 @_register("attribute", "component", "a mapping of component attributes to values",
-           _attributes_param({name: type(COMPONENT_DEFAULTS[name]) for name in ATTRIBUTE_NAMES}))
-def attribute(graph: DataFlowGraph, element: str, wanted: dict[str, Any]) -> Verdict:
-    """The component's attributes (after kind defaults) have the given values."""
-    mismatched = [(n, graph.attribute(element, n)) for n, v in wanted.items() if graph.attribute(element, n) != v]
+           _attributes_param(ATTRIBUTE_TYPES))
+def attribute(graph: "DataFlowGraph", element: str, wanted: dict[str, Any]) -> Verdict:
+    """The component's attributes (after kind defaults) have the given values; an attribute the
+    model does not state is unknown, and the condition does not hold (unless the rule assumes it)."""
+    unknown = tuple(n for n in wanted if graph.attribute(element, n) is None)
+    mismatched = [(n, graph.attribute(element, n)) for n, v in wanted.items()
+                  if graph.attribute(element, n) is not None and graph.attribute(element, n) != v]
     if mismatched:
         name, actual = mismatched[0]
         return Verdict(False, f"{element} has {name}: {_yaml(actual)}")
+    if unknown:
+        return Verdict(False, f"{element} does not say {', '.join(unknown)}", unknown=unknown)
     return Verdict(True, f"{element} has " + ", ".join(f"{n}: {_yaml(v)}" for n, v in wanted.items()))
 
 
 @_register("feeds", "component", "a trait or a list of traits", _traits_param)
-def feeds(graph: DataFlowGraph, element: str, traits: Any) -> Verdict:
+def feeds(graph: "DataFlowGraph", element: str, traits: Any) -> Verdict:
     """Data or code from the component flows into a component with one of the traits."""
-    path = graph.downstream_with_trait(element, _as_list(traits))
+    path = graph.lineage.downstream_with_trait(element, _as_list(traits))
     names = " or ".join(_as_list(traits))
     if not path:
         return Verdict(False, f"nothing from {element} flows into a component with the trait {names}")
@@ -138,10 +210,10 @@ def feeds(graph: DataFlowGraph, element: str, traits: Any) -> Verdict:
 
 
 @_register("fed_by", "component", "a trait or a list of traits", _traits_param)
-def fed_by(graph: DataFlowGraph, element: str, traits: Any) -> Verdict:
+def fed_by(graph: "DataFlowGraph", element: str, traits: Any) -> Verdict:
     """Data from a component with one of the traits flows into this component."""
     for trait in _as_list(traits):
-        path = graph.upstream_with_trait(element, trait)
+        path = graph.lineage.upstream_with_trait(element, trait)
         if path:
             return Verdict(True, f"{element} receives data from {path[0]} ({graph.component(path[0]).kind})"
                                  + (f" via {_path(graph, path)}" if len(path) > 2 else ""))
@@ -149,18 +221,18 @@ def fed_by(graph: DataFlowGraph, element: str, traits: Any) -> Verdict:
 
 
 @_register("feedback_loop", "component", "true or false", _one_of(True, False))
-def feedback_loop(graph: DataFlowGraph, element: str, wanted: bool) -> Verdict:
+def feedback_loop(graph: "DataFlowGraph", element: str, wanted: bool) -> Verdict:
     """Inference output or user input flows back into this training data."""
-    path = graph.feedback_path(element)
+    path = graph.lineage.feedback_path(element)
     if path:
         return Verdict(wanted, f"predictions flow back into {element} via {_path(graph, path)}")
     return Verdict(not wanted, f"no flow feeds inference output or user input back into {element}")
 
 
 @_register("trained_on_sensitive_data", "component", "true or false", _one_of(True, False))
-def trained_on_sensitive_data(graph: DataFlowGraph, element: str, wanted: bool) -> Verdict:
+def trained_on_sensitive_data(graph: "DataFlowGraph", element: str, wanted: bool) -> Verdict:
     """The training data upstream of the component holds personal or highly confidential data."""
-    path = graph.sensitive_training_path(element)
+    path = graph.lineage.sensitive_training_path(element)
     if path is None:
         return Verdict(not wanted, f"no training data upstream of {element} is marked as personal "
                                    "or highly confidential")
@@ -175,7 +247,7 @@ def trained_on_sensitive_data(graph: DataFlowGraph, element: str, wanted: bool) 
 
 
 @_register("handles_sensitive_data", "component", "true or false", _one_of(True, False))
-def handles_sensitive_data(graph: DataFlowGraph, element: str, wanted: bool) -> Verdict:
+def handles_sensitive_data(graph: "DataFlowGraph", element: str, wanted: bool) -> Verdict:
     """The component stores, receives or sends personal or highly confidential data."""
     for asset_id in sorted(graph.data_stored_or_carried(element)):
         asset = graph.system.data_asset(asset_id)
@@ -188,7 +260,7 @@ def handles_sensitive_data(graph: DataFlowGraph, element: str, wanted: bool) -> 
 # ---------------------------------------------------------------- flow predicates
 
 
-def _directions(graph: DataFlowGraph, flow_key: str) -> list[tuple[str, str]]:
+def _directions(graph: "DataFlowGraph", flow_key: str) -> list[tuple[str, str]]:
     flow = graph.flow(flow_key)
     pairs = [(flow.source, flow.target)]
     if flow.bidirectional:
@@ -198,7 +270,7 @@ def _directions(graph: DataFlowGraph, flow_key: str) -> list[tuple[str, str]]:
 
 @_register("crosses_boundary", "flow", "true, false, 'inbound' or 'outbound'",
            _one_of(True, False, "inbound", "outbound"))
-def crosses_boundary(graph: DataFlowGraph, element: str, wanted: Any) -> Verdict:
+def crosses_boundary(graph: "DataFlowGraph", element: str, wanted: Any) -> Verdict:
     """The flow crosses a trust boundary (optionally: towards more, or less, trust)."""
     for source, target in _directions(graph, element):
         crossing = graph.crossing(source, target, element)
@@ -214,17 +286,26 @@ def crosses_boundary(graph: DataFlowGraph, element: str, wanted: Any) -> Verdict
 
 
 @_register("flow_attribute", "flow", "a mapping of flow attributes to values", _attributes_param(FLOW_ATTRIBUTES))
-def flow_attribute(graph: DataFlowGraph, element: str, wanted: dict[str, Any]) -> Verdict:
-    """The flow's attributes (encrypted, authenticated, bidirectional) have the given values."""
-    flow = graph.flow(element)
+def flow_attribute(graph: "DataFlowGraph", element: str, wanted: dict[str, Any]) -> Verdict:
+    """The flow's attributes (encrypted, authenticated, bidirectional) have the given values;
+    encryption and authentication come from the flow, else from its protocol, else are unknown."""
+    said = []
     for name, value in wanted.items():
-        if getattr(flow, name) != value:
-            return Verdict(False, f"{element} is {'' if getattr(flow, name) else 'not '}{name}")
-    return Verdict(True, f"{element} is " + " and ".join(("" if v else "not ") + n for n, v in wanted.items()))
+        if name == "bidirectional":
+            actual, source = graph.flow(element).bidirectional, "stated"
+        else:
+            actual, source = graph.flow_value(element, name)
+        if actual is None:
+            return Verdict(False, f"{element} does not say whether it is {name}", unknown=(name,))
+        if actual != value:
+            return Verdict(False, f"{element} is {'' if actual else 'not '}{name}"
+                                  + (f" ({source})" if source != "stated" else ""))
+        said.append(("" if value else "not ") + name + (f" ({source})" if source != "stated" else ""))
+    return Verdict(True, f"{element} is " + " and ".join(said))
 
 
 @_register("from_trait", "flow", "a trait or a list of traits", _traits_param)
-def from_trait(graph: DataFlowGraph, element: str, traits: Any) -> Verdict:
+def from_trait(graph: "DataFlowGraph", element: str, traits: Any) -> Verdict:
     """The flow leaves a component with one of the traits."""
     for source, target in _directions(graph, element):
         if graph.traits(source) & set(_as_list(traits)):
@@ -233,7 +314,7 @@ def from_trait(graph: DataFlowGraph, element: str, traits: Any) -> Verdict:
 
 
 @_register("to_trait", "flow", "a trait or a list of traits", _traits_param)
-def to_trait(graph: DataFlowGraph, element: str, traits: Any) -> Verdict:
+def to_trait(graph: "DataFlowGraph", element: str, traits: Any) -> Verdict:
     """The flow enters a component with one of the traits."""
     for source, target in _directions(graph, element):
         if graph.traits(target) & set(_as_list(traits)):
@@ -242,7 +323,7 @@ def to_trait(graph: DataFlowGraph, element: str, traits: Any) -> Verdict:
 
 
 @_register("carries_sensitive_data", "flow", "true or false", _one_of(True, False))
-def carries_sensitive_data(graph: DataFlowGraph, element: str, wanted: bool) -> Verdict:
+def carries_sensitive_data(graph: "DataFlowGraph", element: str, wanted: bool) -> Verdict:
     """The flow carries personal data or data rated confidentiality high."""
     for asset_id in graph.flow(element).data:
         asset = graph.system.data_asset(asset_id)
@@ -255,4 +336,4 @@ def _yaml(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-__all__ = ["REGISTRY", "Predicate", "Verdict", "UNTRUSTED"]
+__all__ = ["REGISTRY", "Predicate", "Verdict"]

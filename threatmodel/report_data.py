@@ -27,15 +27,15 @@ class _ThreatViews:
         self.atlas: dict[str, list[dict[str, Any]]] = {}
         self.mitigations: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
 
-    def mitigations_for(self, threat_id: str, states: tuple[str, ...]) -> list[dict[str, Any]]:
-        """The mitigation list for one threat and one combination of states, shared by findings."""
-        key = (threat_id, states)
+    def mitigations_for(self, mitigation_ids: tuple[str, ...], states: tuple[str, ...]) -> list[dict[str, Any]]:
+        """The mitigation list for one set of fitting mitigations and states, shared by findings."""
+        key = (mitigation_ids, states)
         if key not in self.mitigations:
             catalog = self.catalog
             self.mitigations[key] = [
                 {"id": m, "title": catalog.mitigations[m].title, "control": catalog.mitigations[m].control,
                  "in_place": state in ("declared", "implemented"), "state": state}
-                for m, state in zip(catalog.threats[threat_id].mitigations, states)
+                for m, state in zip(mitigation_ids, states)
             ]
         return self.mitigations[key]
 
@@ -62,7 +62,7 @@ def finding_data(assessment: Analysis, finding: Finding, views: _ThreatViews | N
     threat = finding.threat
     views = views or _ThreatViews(assessment)
     decision = reviewed.decision if reviewed else None
-    states = tuple(_mitigation_state(m, finding, reviewed) for m in threat.mitigations)
+    states = tuple(_mitigation_state(m, finding, reviewed) for m in finding.mitigations)
     return {
         "id": finding.id,
         "threat": threat.id,
@@ -90,7 +90,7 @@ def finding_data(assessment: Analysis, finding: Finding, views: _ThreatViews | N
         "actor": finding.actor,
         "open_questions": list(finding.open_questions),
         "atlas": views.atlas_for(threat.id),
-        "mitigations": views.mitigations_for(threat.id, states),
+        "mitigations": views.mitigations_for(finding.mitigations, states),
     }
 
 
@@ -166,7 +166,7 @@ def report_data(assessment: Analysis, *, diagram_svg: str | None = None, diagram
         "system": {"name": system.info.name, "description": system.info.description,
                    "owner": system.info.owner, "version": system.info.version},
         "summary": _summary(findings, len(assessment.open_questions)),
-        "actors": [actor_data(a) for a in assessment.actors],
+        "actors": [actor_data(a, assessment.catalog) for a in assessment.actors],
         "zones": graph["boundaries"],
         "outside": graph["outside"],
         "graph": graph,
@@ -196,9 +196,9 @@ JSON_KEYS = ("schema_version", "tool", "atlas_version", "review_file", "system",
              "open_questions", "not_applicable", "excluded", "checklist")
 
 
-def actor_data(actor: Any) -> dict[str, Any]:
-    return {"id": actor.id, "name": actor.name, "kind": actor.kind, "location": actor.location,
-            "capabilities": list(actor.capabilities), "derived": actor.derived}
+def actor_data(actor: Any, catalog: Any) -> dict[str, Any]:
+    return {"id": actor.id, "name": actor.name, "kind": actor.kind, "title": catalog.actor_classes[actor.kind].title,
+            "location": actor.location, "capabilities": list(actor.capabilities), "derived": actor.derived}
 
 
 def question_data(question: Any) -> dict[str, Any]:

@@ -150,7 +150,8 @@ class OpenQuestion(_Model):
 class Actor(_Model):
     id: str
     name: str
-    kind: str
+    kind: str = Field(description="the actor class (catalog/actors.yaml)")
+    title: str = Field(description="the actor class's title")
     location: str = Field(description="the boundary the actor sits in, or 'outside'")
     capabilities: list[str]
     derived: bool = Field(description="true when derived from the model rather than declared")

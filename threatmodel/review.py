@@ -157,7 +157,7 @@ def apply_review(assessment: Analysis, loaded: LoadedReview | None) -> ReviewRes
         decision = review.findings[keys[0]] if keys else None
         used_findings.update(keys[:1])
         implemented, planned = [], []
-        for mitigation_id in finding.threat.mitigations:
+        for mitigation_id in finding.mitigations:
             scoped = _matching(review.mitigations, f"{mitigation_id}@{finding.element}")
             plain = [mitigation_id] if mitigation_id in review.mitigations else []
             chosen = (scoped or plain)[:1]

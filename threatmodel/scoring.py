@@ -1,23 +1,28 @@
 """Risk scores: likelihood × impact, each 1-5, with an explanation of every adjustment.
 
-Likelihood starts from the threat's exploitability (OWASP scale) and moves with the element's
-exposure and the controls the model declares in place. Impact starts from the threat's technical
-impact and moves with the ratings of the data at stake for the threat's STRIDE letters. The
-method is documented in docs/scoring.md.
+Likelihood starts from the threat's exploitability (OWASP scale), moves with the actor who has
+to carry the attack out (catalog/actors.yaml) and drops for each control declared on the element
+or, for controls that protect what is behind them, on the actor's path. Impact starts from the
+threat's technical impact and moves with the ratings of the data the threat endangers: for each
+STRIDE letter, the data the element holds, produces or handles (catalog/stride.yaml). Critical
+needs a declared high rating on that data. The method, with worked examples, is docs/scoring.md.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from .catalog import Catalog, Threat
-from .graph import UNTRUSTED, DataFlowGraph
 from .system import RATING_ORDER
+
+if TYPE_CHECKING:
+    from .graph import DataFlowGraph
+    from .graph.reach import Access
 
 SEVERITY_BANDS: tuple[tuple[int, str], ...] = ((20, "critical"), (12, "high"), (6, "medium"), (0, "low"))
 SEVERITY_ORDER: dict[str, int] = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 MAX_CONTROL_CREDIT = 2
-
 IMPACT_ADJUSTMENT = {"high": 0, "medium": -1, "low": -2}
 
 
@@ -36,6 +41,22 @@ class Score:
                 f"impact {self.impact} ({'; '.join(self.impact_reasons)}) = {self.value}, {self.severity}")
 
 
+@dataclass(frozen=True)
+class Control:
+    """A mitigation the model declares in place, and where."""
+
+    mitigation: str
+    component: str  # or flow
+    attribute: str
+    value: Any
+    on_path: bool
+
+    def describe(self, access: "Access | None", graph: "DataFlowGraph") -> str:
+        said = f"{self.attribute}: {str(self.value).lower() if isinstance(self.value, bool) else self.value}"
+        where = f" on {graph.describe_path(access.path)}" if self.on_path and access is not None else ""
+        return f"{self.mitigation} ({self.component} has {said}{where})"
+
+
 def severity_of(value: int) -> str:
     return next(name for floor, name in SEVERITY_BANDS if value >= floor)
 
@@ -48,67 +69,134 @@ def _signed(value: int) -> str:
     return f"+{value}" if value > 0 else f"−{-value}"
 
 
-def declared_controls(catalog: Catalog, graph: DataFlowGraph, threat: Threat, element: str,
-                      is_flow: bool) -> list[str]:
-    """The threat's mitigations that the element declares in place through its attributes."""
-    subject = graph.flow(element) if is_flow else graph.component(element)
-    in_place = []
+def _subjects(graph: "DataFlowGraph", element: str, is_flow: bool, access: "Access | None",
+              info_key: str, catalog: Catalog) -> list[tuple[str, bool]]:
+    """(element, on path?) pairs where an attribute declaring a control counts."""
+    subjects = [(element, False)]
+    info = catalog.attributes.get(info_key)
+    if not is_flow and access is not None and info is not None and info.on_path:
+        subjects += [(node, True) for node in access.path[1:-1] if graph.has_component(node)]
+    return subjects
+
+
+def declared_controls(catalog: Catalog, graph: "DataFlowGraph", threat: Threat, element: str, is_flow: bool,
+                      access: "Access | None" = None) -> tuple[list[Control], list[tuple[str, str]]]:
+    """The threat's fitting mitigations declared in place (on the element, or on the attacker's
+    path for controls that protect what is behind them), and the (component, attribute) pairs
+    left unknown that could have declared one."""
+    traits = frozenset() if is_flow else graph.traits(element)
+    controls: list[Control] = []
+    unknown: set[tuple[str, str]] = set()
     for mitigation_id in threat.mitigations:
-        attributes = catalog.mitigations[mitigation_id].declared_by
-        if any(getattr(subject, a, None) is True for a in attributes):
-            in_place.append(mitigation_id)
-    return in_place
+        mitigation = catalog.mitigations[mitigation_id]
+        if not mitigation.fits_element(traits, "data-flow" if is_flow else graph.dfd(element), is_flow):
+            continue
+        found = None
+        missing: set[tuple[str, str]] = set()
+        for declared in mitigation.declared_by:
+            for attribute, value in declared.items():
+                key = f"{'flow' if is_flow else 'component'}.{attribute}"
+                for subject, on_path in _subjects(graph, element, is_flow, access, key, catalog):
+                    if is_flow:
+                        actual = graph.flow_value(subject, attribute)[0] if attribute in ("encrypted", "authenticated") \
+                            else getattr(graph.flow(subject), attribute, None)
+                    else:
+                        actual = getattr(graph.component(subject), attribute, None)
+                    if actual == value and found is None:
+                        found = Control(mitigation_id, subject, attribute, value, on_path)
+                    elif actual is None and _asked(catalog, graph, key, subject, is_flow):
+                        missing.add((subject, attribute))
+        if found is not None:
+            controls.append(found)
+        else:
+            unknown |= missing  # a question only where the answer could still earn credit
+    return controls, sorted(unknown)
 
 
-def _exposure(graph: DataFlowGraph, element: str, is_flow: bool) -> tuple[int, str]:
+def _asked(catalog: Catalog, graph: "DataFlowGraph", key: str, subject: str, is_flow: bool) -> bool:
+    info = catalog.attributes.get(key)
+    if info is None:
+        return False
+    return is_flow or not info.traits or bool(graph.traits(subject) & set(info.traits))
+
+
+def _actor_adjustment(catalog: Catalog, graph: "DataFlowGraph", element: str, is_flow: bool,
+                      access: "Access | None") -> tuple[int, str]:
+    if access is not None:
+        actor_class = catalog.actor_classes[access.actor.actor_class]
+        return actor_class.likelihood, f"{access.actor.id} is {actor_class.title.lower()}: {actor_class.why}"
     if is_flow:
         flow = graph.flow(element)
         ends = (flow.source, flow.target)
-        if any(graph.trust(end) == UNTRUSTED for end in ends):
-            return 0, "the flow touches the internet-level zone"
-        if any(graph.crossing(s, t, element) for s, t in (ends, ends[::-1])):
-            return -1, "the flow crosses a boundary between internal zones"
-        return -2, "the flow stays inside one trust zone"
-    if graph.trust(element) == UNTRUSTED:
-        return 0, f"{element} sits outside every boundary"
-    if graph.attribute(element, "exposure") == "public" or graph.attack_path_to(element):
-        return 0, f"{element} is reachable from the internet-level zone"
-    if graph.lower_trust_path_to(element):
-        return -1, f"{element} is reachable only from internal zones"
-    return -2, f"{element} is not reachable from any less trusted zone"
+        if any(graph.outside(end) for end in ends):
+            return 0, "the flow runs outside every boundary (the internet)"
+        return -1, "the flow runs between internal zones (the attacker needs a foothold on that network)"
+    component = graph.component(element)
+    if component.actor is not None or graph.has_role(element, "dependency") or graph.has_role(element, "supplier"):
+        actor_class = catalog.actor_classes[component.actor or ("dependency" if graph.has_role(element, "dependency")
+                                                                 else "supplier")]
+        return actor_class.likelihood, f"{element} is {actor_class.title.lower()}: {actor_class.why}"
+    return 0, "no actor path needed: the threat's own exploitability"
 
 
-def _data_at_stake(graph: DataFlowGraph, element: str, is_flow: bool) -> list[str]:
-    return sorted(graph.flow(element).data) if is_flow else sorted(graph.data_stored_or_carried(element))
+def _data_at_stake(catalog: Catalog, graph: "DataFlowGraph", threat: Threat, element: str,
+                   is_flow: bool) -> list[tuple[Any, str]]:
+    """(asset, property) pairs the threat endangers on this element."""
+    categories = {c.letter: c for c in catalog.stride.categories}
+    pairs = []
+    for letter in threat.stride:
+        category = categories[letter]
+        if is_flow:
+            assets = set(graph.flow(element).data)
+        else:
+            assets = set()
+            if "held" in category.data:
+                assets |= graph.data_held(element)
+            if "produced" in category.data:
+                assets |= graph.data_produced(element)
+            if "handled" in category.data:
+                assets |= graph.data_stored_or_carried(element)
+        pairs += [(graph.system.data_asset(a), prop) for a in assets for prop in category.data_at_risk]
+    return pairs
 
 
-def score(catalog: Catalog, graph: DataFlowGraph, threat: Threat, element: str, is_flow: bool,
-          controls: list[str]) -> Score:
+def score(catalog: Catalog, graph: "DataFlowGraph", threat: Threat, element: str, is_flow: bool,
+          controls: list[Control], access: "Access | None" = None,
+          assumed: tuple[str, ...] = (), unknown: list[tuple[str, str]] | None = None) -> Score:
     ratings = threat.ratings
     likelihood_reasons = [f"exploitability {ratings.exploitability}"]
-    adjustment, why = _exposure(graph, element, is_flow)
+    adjustment, why = _actor_adjustment(catalog, graph, element, is_flow, access)
     likelihood_reasons.append(f"{_signed(adjustment)} {why}" if adjustment else why)
     credit = min(len(controls), MAX_CONTROL_CREDIT)
-    if credit:
-        likelihood_reasons.append(f"−{credit} declared in place: {', '.join(controls)}")
+    for control in controls[:MAX_CONTROL_CREDIT]:
+        likelihood_reasons.append(f"−1 declared in place: {control.describe(access, graph)}")
+    if assumed:
+        likelihood_reasons.append(f"assumed (not stated): {', '.join(assumed)}")
+    if unknown:
+        likelihood_reasons.append("no credit for unknown " + ", ".join(f"{a} on {c}" for c, a in unknown))
     likelihood = _clamp(ratings.exploitability + adjustment - credit)
 
     impact_reasons = [f"technical impact {ratings.technical_impact}"]
-    at_risk = {c.letter: c.data_at_risk for c in catalog.stride.categories}  # catalog/stride.yaml
-    properties = sorted({p for letter in threat.stride for p in at_risk[letter]})
-    assets = [graph.system.data_asset(a) for a in _data_at_stake(graph, element, is_flow)]
-    if assets:
-        def rating(asset, prop):
-            return "high" if prop == "confidentiality" and asset.pii else getattr(asset, prop)
-        worst_asset, worst_prop = max(((a, p) for a in assets for p in properties),
-                                      key=lambda ap: (RATING_ORDER[rating(*ap)], ap[0].id))
+    pairs = _data_at_stake(catalog, graph, threat, element, is_flow)
+
+    def rating(asset: Any, prop: str) -> str:
+        return "high" if prop == "confidentiality" and asset.pii else getattr(asset, prop)
+
+    if pairs:
+        worst_asset, worst_prop = max(pairs, key=lambda ap: (RATING_ORDER[rating(*ap)], ap[1], ap[0].id))
         level = rating(worst_asset, worst_prop)
         shift = IMPACT_ADJUSTMENT[level]
-        text = f"{worst_asset.id} {worst_prop} {level}" + (" (personal data)" if worst_asset.pii and worst_prop == "confidentiality" else "")
+        text = f"{worst_asset.id} {worst_prop} {level}" + (
+            " (personal data)" if worst_asset.pii and worst_prop == "confidentiality" else "")
         impact_reasons.append(f"{_signed(shift)} {text}" if shift else text)
     else:
-        shift = IMPACT_ADJUSTMENT["medium"]
-        impact_reasons.append(f"{_signed(shift)} no data assets declared at stake (taken as medium)")
+        level = "medium"
+        shift = IMPACT_ADJUSTMENT[level]
+        impact_reasons.append(f"{_signed(shift)} no data at stake declared here (taken as medium)")
     impact = _clamp(ratings.technical_impact + shift)
     value = likelihood * impact
-    return Score(likelihood, impact, value, severity_of(value), tuple(likelihood_reasons), tuple(impact_reasons))
+    severity = severity_of(value)
+    if severity == "critical" and level != "high":
+        severity = "high"
+        impact_reasons.append("critical needs data rated high")
+    return Score(likelihood, impact, value, severity, tuple(likelihood_reasons), tuple(impact_reasons))

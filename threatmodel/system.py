@@ -7,7 +7,7 @@ each entity was written.
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from typing import Any, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -25,6 +25,10 @@ ModelFormat = Literal[
     "onnx", "gguf", "tflite", "coreml", "other",
 ]
 MODEL_FORMATS: tuple[str, ...] = get_args(ModelFormat)  # what each does: catalog/formats.yaml
+
+
+Purpose = Literal["training", "validation", "test", "feedback"]
+Purposes = Union[Purpose, list[Purpose]]
 
 
 class _Strict(BaseModel):
@@ -52,23 +56,20 @@ class Boundary(_Strict):
         return self.name or self.id
 
 
-# Attributes that threats depend on. ``None`` means "not said": the kind's default applies,
-# then the global default in COMPONENT_DEFAULTS.
+# Attributes that threats depend on. ``None`` means "not said": the kind's default applies
+# when the catalog gives one (a library is third-party), otherwise the attribute stays unknown.
+# Unknown is not false: it never creates a finding, and becomes an open question in reports.
 ATTRIBUTE_NAMES = (
     "authenticated", "rate_limiting", "returns_scores", "retrains_on_feedback", "signed",
     "integrity_check", "audit_logging", "origin", "exposure",
 )
-COMPONENT_DEFAULTS: dict[str, Any] = {
-    "authenticated": False,
-    "rate_limiting": False,
-    "returns_scores": False,
-    "retrains_on_feedback": False,
-    "signed": False,
-    "integrity_check": False,
-    "audit_logging": False,
-    "origin": "in-house",
-    "exposure": "internal",
+# the type of each attribute's values, for checking catalog rules and kind defaults
+ATTRIBUTE_TYPES: dict[str, type] = {
+    "authenticated": bool, "rate_limiting": bool, "returns_scores": bool, "retrains_on_feedback": bool,
+    "signed": bool, "integrity_check": bool, "audit_logging": bool, "origin": str, "exposure": str,
 }
+FLOW_ATTRIBUTE_NAMES = ("encrypted", "authenticated")
+ActorClass = Literal["anonymous", "customer", "operator", "insider", "supplier", "dependency"]
 
 
 class Component(_Strict):
@@ -88,10 +89,13 @@ class Component(_Strict):
     audit_logging: bool | None = None
     origin: Literal["in-house", "third-party"] | None = None
     exposure: Literal["public", "internal"] | None = None
+    actor: ActorClass | None = Field(default=None, description=(
+        "for people, outside services and third-party code or models: the attacker class this "
+        "component stands for (derived when not given; see docs/format.md)"))
     # artifacts on disk
     paths: list[str] = Field(default_factory=list)
     format: ModelFormat | None = None
-    purpose: Literal["training", "validation", "test", "feedback"] | None = None
+    purpose: Purposes | None = None
     data: list[str] = Field(default_factory=list, description="data assets stored or processed here")
     tags: list[str] = Field(default_factory=list)
 
@@ -107,8 +111,8 @@ class Flow(_Strict):
     name: str = ""
     data: list[str] = Field(default_factory=list)
     protocol: str = ""
-    encrypted: bool = False
-    authenticated: bool = False
+    encrypted: bool | None = None  # unknown unless said (or implied by a well-known protocol)
+    authenticated: bool | None = None
     bidirectional: bool = False
     description: str = ""
 
@@ -130,6 +134,21 @@ class DataAsset(_Strict):
     integrity: Rating = "medium"
     availability: Rating = "medium"
     pii: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+class Actor(_Strict):
+    """An attacker the model declares beyond those derived from its components."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = ""
+    actor_class: ActorClass = Field(alias="class")
+    boundary: str | None = Field(default=None, description="where the actor sits; none: outside every boundary")
+    enters: list[str] = Field(min_length=1, description="components the actor sends to or logs into directly")
+    description: str = ""
 
     @property
     def label(self) -> str:
@@ -161,6 +180,7 @@ class SystemDocument(_Strict):
     components: list[Component] = Field(default_factory=list)
     flows: list[Flow] = Field(default_factory=list)
     data: list[DataAsset] = Field(default_factory=list)
+    actors: list[Actor] = Field(default_factory=list)
     exclusions: list[Exclusion] = Field(default_factory=list)
 
 
@@ -173,6 +193,7 @@ class System(_Strict):
     flows: list[Flow]
     data: list[DataAsset]
     exclusions: list[Exclusion]
+    actors: list[Actor] = Field(default_factory=list)
 
     def model_post_init(self, _context: Any) -> None:
         object.__setattr__(self, "_components", {c.id: c for c in self.components})

@@ -17,10 +17,10 @@ from .catalog import Kind
 from .errors import Diagnostic, DiagnosticSink, InputError, Location, did_you_mean
 from .loader import YamlMap, load_mapping, locate
 from .paths import path_problem
-from .system import ATTRIBUTE_NAMES, COMPONENT_DEFAULTS, Component, System, SystemDocument
+from .system import ATTRIBUTE_NAMES, Component, System, SystemDocument
 from .validation import diagnostics_from
 
-SECTIONS = ("boundaries", "components", "flows", "data", "exclusions")
+SECTIONS = ("boundaries", "components", "flows", "data", "actors", "exclusions")
 MAX_INCLUDE_DEPTH = 16
 
 
@@ -132,7 +132,7 @@ def _merge(parts: list[_Part], kinds: dict[str, Kind], sink: DiagnosticSink) -> 
             where[entity_id] = location
 
     for section, what, key in (("boundaries", "boundary", "id"), ("components", "component", "id"),
-                               ("data", "data asset", "id")):
+                               ("data", "data asset", "id"), ("actors", "actor", "id")):
         for part, index, entity in entities[section]:
             claim(entity.id, part.at(section, index, key), what)
     for part, index, flow in entities["flows"]:
@@ -176,6 +176,10 @@ def _merge(parts: list[_Part], kinds: dict[str, Kind], sink: DiagnosticSink) -> 
             sink.error(part.at("flows", index, "to"), f"flow from '{flow.source}' to itself")
         for j, data_id in enumerate(flow.data):
             ref(data_id, data_ids, part, ("flows", index, "data", j), "data asset")
+    for part, index, actor in entities["actors"]:
+        ref(actor.boundary, boundaries, part, ("actors", index, "boundary"), "boundary")
+        for j, entered in enumerate(actor.enters):
+            ref(entered, components, part, ("actors", index, "enters", j), "component")
     flow_keys = {f.key for _, _, f in entities["flows"]}
     for part, index, exclusion in entities["exclusions"]:
         ref(exclusion.element, set(components) | flow_keys, part, ("exclusions", index, "element"), "component or flow")
@@ -186,24 +190,17 @@ def _merge(parts: list[_Part], kinds: dict[str, Kind], sink: DiagnosticSink) -> 
     ]
     info = parts[0].content.system
     assert info is not None or sink.has_errors
-    system = System.model_construct(
-        info=info, boundaries=list(boundaries.values()), components=resolved,
-        flows=[f for _, _, f in entities["flows"]], data=[d for _, _, d in entities["data"]],
-        exclusions=[e for _, _, e in entities["exclusions"]],
-    ) if sink.has_errors else System(
-        info=info, boundaries=list(boundaries.values()), components=resolved,
-        flows=[f for _, _, f in entities["flows"]], data=[d for _, _, d in entities["data"]],
-        exclusions=[e for _, _, e in entities["exclusions"]],
-    )
+    fields = dict(info=info, boundaries=list(boundaries.values()), components=resolved,
+                  flows=[f for _, _, f in entities["flows"]], data=[d for _, _, d in entities["data"]],
+                  exclusions=[e for _, _, e in entities["exclusions"]], actors=[a for _, _, a in entities["actors"]])
+    system = System.model_construct(**fields) if sink.has_errors else System(**fields)
     return system, where
 
 
 def _with_defaults(component: Component, kind: Kind) -> Component:
-    update = {}
-    for name in ATTRIBUTE_NAMES:
-        if getattr(component, name) is None:
-            update[name] = kind.defaults.get(name, COMPONENT_DEFAULTS[name])
-    return component.model_copy(update=update)
+    update = {name: kind.defaults[name] for name in ATTRIBUTE_NAMES
+              if getattr(component, name) is None and name in kind.defaults}
+    return component.model_copy(update=update) if update else component
 
 
 def _warn(system: System, parts: list[_Part], kinds: dict[str, Kind], sink: DiagnosticSink) -> None:
@@ -215,11 +212,10 @@ def _warn(system: System, parts: list[_Part], kinds: dict[str, Kind], sink: Diag
             if component.id not in touched:
                 sink.warning(part.at("components", index, "id"),
                              f"component '{component.id}' is not connected to any flow")
-            traits = set(kinds[component.kind].traits)
-            if component.format and "holds_model_weights" not in traits:
+            if component.format and "model_store" not in kinds[component.kind].roles:
                 sink.warning(part.at("components", index, "format"),
                              f"'format' is meant for model artifacts; '{component.id}' is a {component.kind}")
-            if component.exposure == "public" and "serves_predictions" not in traits and kinds[component.kind].dfd != "process":
+            if component.exposure == "public" and "inference" not in kinds[component.kind].roles and kinds[component.kind].dfd != "process":
                 sink.warning(part.at("components", index, "exposure"),
                              f"'exposure' is meant for services; '{component.id}' is a {component.kind}")
         for index, asset in enumerate(part.content.data):

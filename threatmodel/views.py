@@ -161,11 +161,13 @@ def graph_view(graph: DataFlowGraph) -> dict[str, Any]:
                           for c in graph.crossings],
             "entry_points": [{"component": e.component, "flow": e.flow, "from": e.source}
                              for e in graph.entry_points],
-            "untrusted_sources": graph.untrusted_sources,
-            "reachable": {s: sorted(graph.reachable_from(s)) for s in graph.untrusted_sources},
-            "reachable_data": {s: sorted(graph.data_reachable_from(s)) for s in graph.untrusted_sources},
-            "write_paths": graph.write_paths,
-            "feedback_loops": graph.feedback_loops,
+            "actors": [{"id": a.id, "class": a.actor_class, "location": a.location, "derived": a.derived,
+                        "capabilities": graph.reach.capabilities(a)} for a in graph.reach.actors],
+            "reach": {actor_class: {"input": sorted(n for n, level in levels.items() if level == 1),
+                                    "control": sorted(n for n, level in levels.items() if level == 2)}
+                      for actor_class in sorted({a.actor_class for a in graph.reach.actors})
+                      for levels in [graph.reach.reached(actor_class)]},
+            "feedback_loops": graph.lineage.feedback_loops,
             "attack_paths": graph.attack_paths,
         },
     }

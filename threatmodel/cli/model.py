@@ -44,7 +44,7 @@ def graph(
     from ..views import graph_export
 
     catalog_loaded, loaded = common.system(system, catalog)
-    text = graph_export(DataFlowGraph(loaded.system, catalog_loaded.catalog.kinds), output_format.value)
+    text = graph_export(DataFlowGraph(loaded.system, catalog_loaded.catalog), output_format.value)
     common.emit(text, output, f"{output_format.value} graph")
 
 

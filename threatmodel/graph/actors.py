@@ -1,0 +1,93 @@
+"""The actors of a system: who can attack it, from where.
+
+Derived from the model unless it says otherwise (docs/format.md):
+- a person inside a boundary is an *insider* there;
+- a person outside every boundary is an *operator* when every flow they start is authenticated
+  and leads somewhere they work (a data store, a host that runs their code or deploys, an
+  administrative entry point, or logs in with SSH); a *customer* when every flow is authenticated but leads only to
+  services; otherwise *anonymous* (anyone on the internet can do what they do);
+- an outside service that sends data in is a *supplier*;
+- a third-party library or model is a *dependency*;
+- a component's ``actor:`` overrides the class, and ``actors:`` adds actors not drawn as components;
+- a service declared ``exposure: public`` that no anonymous person reaches gets an implicit
+  anonymous actor, "anyone on the internet".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .structure import DataFlowGraph
+
+INTERNET_ACTOR = "anyone-on-the-internet"
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: str
+    name: str
+    actor_class: str  # a catalog actor class (catalog/actors.yaml)
+    location: str  # a boundary id, or "outside"
+    node: str | None  # the component the actor is, when it is one
+    enters: tuple[str, ...]  # for actors that are not components: what they connect to directly
+    derived: bool  # derived from the model rather than declared
+
+    @property
+    def kind(self) -> str:
+        return self.actor_class
+
+
+def _person_class(graph: "DataFlowGraph", node: str) -> str:
+    if not graph.outside(node):
+        return "insider"
+    outgoing = graph.flows_out_of(node)
+    if not outgoing:
+        return "anonymous"
+    if any(graph.flow_value(key, "authenticated")[0] is not True for _t, key in outgoing):
+        return "anonymous"
+    works_there = any(graph.dfd(target) == "data-store" or graph.has_role(target, "runs_code")
+                      or graph.has_role(target, "administers_targets") or graph.is_login(key)
+                      for target, key in outgoing)
+    return "operator" if works_there else "customer"
+
+
+def derive_actors(graph: "DataFlowGraph") -> list[Actor]:
+    actors: list[Actor] = []
+    for component in sorted(graph.system.components, key=lambda c: c.id):
+        node = component.id
+        if graph.has_role(node, "person"):
+            derived_class = _person_class(graph, node)
+        elif graph.has_role(node, "dependency"):
+            derived_class = "dependency"
+        elif graph.has_role(node, "supplier"):
+            derived_class = "supplier"
+        else:
+            continue
+        if not graph.graph.out_degree(node):
+            continue  # sends nothing into the system: no way in
+        actors.append(Actor(node, component.label, component.actor or derived_class,
+                            component.boundary or "outside", node, (), component.actor is None))
+    for declared in sorted(graph.system.actors, key=lambda a: a.id):
+        actors.append(Actor(declared.id, declared.label, declared.actor_class, declared.boundary or "outside",
+                            None, tuple(declared.enters), False))
+    public = [c.id for c in sorted(graph.system.components, key=lambda c: c.id)
+              if c.exposure == "public" and graph.dfd(c.id) != "external-entity"]
+    anonymous_reach = _downstream(graph, [a.node for a in actors if a.actor_class == "anonymous" and a.node])
+    unreached = tuple(p for p in public if p not in anonymous_reach)
+    if unreached:
+        actors.append(Actor(INTERNET_ACTOR, "Anyone on the internet", "anonymous", "outside", None, unreached, True))
+    return actors
+
+
+def _downstream(graph: "DataFlowGraph", starts: list[str]) -> set[str]:
+    """Every component that flows lead to from ``starts`` (one traversal for all of them)."""
+    seen: set[str] = set()
+    stack = list(starts)
+    while stack:
+        for target in graph.graph.successors(stack.pop()):
+            if target not in seen:
+                seen.add(target)
+                stack.append(target)
+    return seen

@@ -1,0 +1,226 @@
+"""Who can reach what: for every actor class, one multi-source traversal of the graph.
+
+An actor reaches an element with one of three kinds of access:
+- ``input``: data the actor chooses arrives there (a query, an upload, poisoned samples);
+- ``control``: the actor can change it, run code in it or delete it (a shell on a host, write
+  access to a file, a library's code running in a process);
+- ``read``: the actor controls the element, or controls a process the element flows into.
+
+The traversal respects flow direction, authentication (an actor without credentials stops at an
+authenticated flow or service) and what components do: a person who logs into a host controls
+it; a controlled bastion or deployment host gives control of what it updates; controlled code or
+a model format that runs code on load gives control of the process that loads it; anything
+a controlled process writes is controlled. Input travels on along every flow but never becomes
+control, except that a notebook or build host runs what a person sends it.
+
+A finding's attack path and evidence both come from :meth:`Reach.best`, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable
+
+from .actors import Actor, derive_actors
+
+if TYPE_CHECKING:
+    from .structure import DataFlowGraph
+
+INPUT, CONTROL = 1, 2
+ACCESS_KINDS = ("input", "control", "read")
+VERBS = {"input": "sends input to", "control": "controls", "read": "can read"}
+
+
+@dataclass(frozen=True)
+class Access:
+    """How one actor reaches one element."""
+
+    actor: Actor
+    access: str  # "input", "control" or "read"
+    path: tuple[str, ...]  # from the actor (or the component it enters) to the element
+    flows: tuple[str, ...]  # the flow keys along the path
+    likelihood: int  # the actor class's likelihood adjustment
+
+    def describe(self, graph: "DataFlowGraph", element: str) -> str:
+        title = graph.catalog.actor_classes[self.actor.actor_class].title.lower()
+        via = f" via {graph.describe_path(self.path)}" if len(self.path) > 2 else ""
+        return f"{self.actor.id} ({title}) {VERBS[self.access]} {element}{via}"
+
+
+class _ClassReach:
+    """One traversal for all actors of one class: the level and predecessor of every node."""
+
+    def __init__(self, graph: "DataFlowGraph", actor_class: str, actors: list[Actor]) -> None:
+        self.graph = graph
+        self.actor_class = actor_class
+        self.info = graph.catalog.actor_classes[actor_class]
+        self.actors = {a.id: a for a in actors}
+        self.level: dict[str, int] = {}
+        self.previous: dict[str, tuple[str, str | None] | None] = {}  # node -> (node or actor id, flow)
+        self.origin: dict[str, str] = {}  # node -> actor id
+        self._run()
+
+    # -------------------------------------------------------------- rules
+
+    def _first_level(self, source: str | None, target: str, flow: str | None) -> int | None:
+        graph = self.graph
+        if graph.dfd(target) == "external-entity":
+            return None
+        if not self.info.credentials:
+            flow_auth = graph.flow_value(flow, "authenticated")[0] if flow else None
+            if flow_auth is True or graph.attribute(target, "authenticated") is True:
+                return None
+        if self.actor_class == "dependency" and source is not None:
+            runs_here = graph.dfd(target) == "process" and (
+                graph.has_role(source, "carries_code")
+                or (graph.has_role(source, "model_store") and graph.executes_on_load(source)))
+            return CONTROL if runs_here else INPUT
+        if self.info.logs_in:
+            return CONTROL
+        if source is not None and graph.has_role(source, "person") and graph.has_role(target, "runs_code"):
+            return CONTROL  # a notebook or build host runs what a person sends it
+        return INPUT
+
+    def _next_level(self, level: int, source: str, target: str) -> int | None:
+        graph = self.graph
+        if graph.dfd(target) == "external-entity":
+            return None
+        if level == CONTROL:
+            if graph.dfd(target) == "data-store":
+                return CONTROL
+            if (graph.has_role(source, "administers_targets") or graph.has_role(source, "carries_code")
+                    or (graph.has_role(source, "model_store") and graph.executes_on_load(source))):
+                return CONTROL
+        return INPUT
+
+    # -------------------------------------------------------------- traversal
+
+    def _set(self, node: str, level: int, previous: tuple[str, str | None] | None, origin: str) -> bool:
+        if self.level.get(node, 0) >= level:
+            return False
+        self.level[node] = level
+        self.previous[node] = previous
+        self.origin[node] = origin
+        return True
+
+    def _run(self) -> None:
+        graph = self.graph
+        control: deque[str] = deque()
+        inputs: list[str] = []
+
+        def reached(node: str, level: int | None, previous: tuple[str, str | None] | None, origin: str) -> None:
+            if level is not None and self._set(node, level, previous, origin):
+                (control if level == CONTROL else inputs).append(node)
+
+        for actor in sorted(self.actors.values(), key=lambda a: a.id):
+            if actor.node is not None:
+                self._set(actor.node, CONTROL, None, actor.id)
+                for target, key in graph.flows_out_of(actor.node):
+                    reached(target, self._first_level(actor.node, target, key), (actor.node, key), actor.id)
+            for entered in actor.enters:
+                reached(entered, self._first_level(None, entered, None), (actor.id, None), actor.id)
+        while control:
+            node = control.popleft()
+            origin = self.origin[node]
+            for target, key in graph.flows_out_of(node):
+                reached(target, self._next_level(CONTROL, node, target), (node, key), origin)
+            if graph.has_role(node, "administers_environment"):
+                for source, key in graph.flows_into(node):
+                    if graph.dfd(source) == "data-store":
+                        reached(source, CONTROL, (node, key), origin)
+        queue = deque(n for n in inputs if self.level[n] == INPUT)
+        while queue:
+            node = queue.popleft()
+            for target, key in graph.flows_out_of(node):
+                if target not in self.level and graph.dfd(target) != "external-entity":
+                    self._set(target, INPUT, (node, key), self.origin[node])
+                    queue.append(target)
+
+    def path(self, node: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        nodes, flows = [node], []
+        current = self.previous.get(node)
+        while current is not None:
+            previous, key = current
+            nodes.append(previous)
+            if key is not None:
+                flows.append(key)
+            current = self.previous.get(previous) if previous in self.level else None
+        return tuple(reversed(nodes)), tuple(reversed(flows))
+
+    def access(self, element: str, kind: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        level = self.level.get(element, 0)
+        if kind == "input" and level >= INPUT:
+            return self.path(element)
+        if kind in ("control", "read") and level == CONTROL:
+            return self.path(element)
+        if kind == "read":
+            readers = [t for t, _k in self.graph.flows_out_of(element) if self.level.get(t) == CONTROL]
+            if readers:
+                reader = min(readers, key=lambda r: (len(self.path(r)[0]), r))
+                nodes, flows = self.path(reader)
+                key = next(k for t, k in self.graph.flows_out_of(element) if t == reader)
+                return nodes + (element,), flows + (key,)
+        return None
+
+
+class Reach:
+    """Actor reachability for the whole graph; each class's traversal runs on first use."""
+
+    def __init__(self, graph: "DataFlowGraph") -> None:
+        self.graph = graph
+        self.actors = derive_actors(graph)
+        self._by_class: dict[str, list[Actor]] = {}
+        for actor in self.actors:
+            self._by_class.setdefault(actor.actor_class, []).append(actor)
+        self._traversals: dict[str, _ClassReach] = {}
+
+    def _traversal(self, actor_class: str) -> _ClassReach:
+        if actor_class not in self._traversals:
+            self._traversals[actor_class] = _ClassReach(self.graph, actor_class, self._by_class[actor_class])
+        return self._traversals[actor_class]
+
+    def accesses(self, element: str, kinds: Iterable[str], classes: Iterable[str] | None = None) -> list[Access]:
+        """Every actor class's best way to ``element`` with one of ``kinds`` of access, most likely first."""
+        wanted = set(classes) if classes is not None else set(self._by_class)
+        found = []
+        for actor_class in sorted(wanted & set(self._by_class)):
+            traversal = self._traversal(actor_class)
+            for kind in kinds:
+                route = traversal.access(element, kind)
+                if route is not None:
+                    path, flows = route
+                    actor = traversal.actors[path[0]]  # every path starts at its actor
+                    found.append(Access(actor, kind, path, flows, traversal.info.likelihood))
+                    break
+        return sorted(found, key=lambda a: (-a.likelihood, a.actor.id == "anyone-on-the-internet",
+                                            len(a.path), a.actor.id))
+
+    def best(self, element: str, kinds: Iterable[str], classes: Iterable[str] | None = None) -> Access | None:
+        found = self.accesses(element, kinds, classes)
+        return found[0] if found else None
+
+    def reached(self, actor_class: str) -> dict[str, int]:
+        """Every node this class reaches, with its level (1 input, 2 control)."""
+        return dict(self._traversal(actor_class).level) if actor_class in self._by_class else {}
+
+    def capabilities(self, actor: Actor) -> list[str]:
+        """NIST-style capabilities an actor has, from what its class reaches from it."""
+        traversal = self._traversal(actor.actor_class)
+        graph = self.graph
+        mine = [n for n, origin in traversal.origin.items() if origin == actor.id]
+        found = set()
+        for node in mine:
+            level = traversal.level[node]
+            if graph.has_role(node, "inference"):
+                found.add("query_access")
+            if graph.has_role(node, "training_data"):
+                found.add("training_data_control")
+            if level == CONTROL:
+                if graph.has_role(node, "model_store"):
+                    found.add("model_control")
+                if graph.has_role(node, "carries_code") or graph.has_role(node, "runs_code"):
+                    found.add("source_code_control")
+                if graph.has_role(node, "administers_targets"):
+                    found.add("infrastructure_access")
+        return [c for c in graph.catalog.capabilities if c in found]
