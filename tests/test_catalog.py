@@ -228,3 +228,88 @@ def test_every_model_format_has_a_catalog_entry(catalog):
 def test_format_errors_in_a_user_catalog(write, text, expected):
     found = errors_of(write(text, "extra.yaml"))
     assert any(e.startswith(expected) for e in found), found
+
+
+def _traits_in(value) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, list):
+        return {item for v in value for item in _traits_in(v)}
+    if isinstance(value, dict):
+        return {item for v in value.values() for item in _traits_in(v)}
+    return set()
+
+
+def test_every_trait_is_used_by_a_threat_a_role_or_a_mitigation(catalog):
+    used = {trait for role in catalog.roles.values() for trait in role}
+    for threat in catalog.threats.values():
+        for rule in threat.applies_to:
+            used |= set(rule.traits) | (_traits_in(rule.when) & set(catalog.traits))
+    for mitigation in catalog.mitigations.values():
+        used |= set(mitigation.fits) & set(catalog.traits)
+    assert set(catalog.traits) - used == set()
+
+
+def test_no_trait_or_kind_name_is_a_literal_in_python(catalog):
+    # code asks for roles; only the catalog (and the loader's role table) names traits and kinds.
+    # DFD types ("process", "data-store") and lifecycle stages ("monitoring") are fixed
+    # vocabularies, not kinds, even where a kind shares the name.
+    import ast
+
+    from .conftest import REPO
+
+    from typing import get_args
+
+    from threatmodel.catalog import Lifecycle
+
+    vocabulary = {"process", "data-store", "external-entity", "data-flow", *get_args(Lifecycle)}
+    forbidden = (set(catalog.traits) | set(catalog.kinds)) - vocabulary
+    offenders = []
+    for path in sorted((REPO / "threatmodel").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in forbidden:
+                offenders.append(f"{path.relative_to(REPO)}:{node.lineno}: {node.value!r}")
+    assert offenders == []
+
+
+def test_renaming_a_trait_fails_at_load_with_a_located_error_or_keeps_working(tmp_path):
+    import shutil
+
+    from threatmodel import resources
+
+    folder = tmp_path / "catalog"
+    shutil.copytree(resources.catalog_dir(), folder)
+    kinds = folder / "kinds.yaml"
+    kinds.write_text(kinds.read_text(encoding="utf-8").replace("holds_secrets", "keeps_credentials"), encoding="utf-8")
+    # every use renamed consistently in the copy: it still loads and binds the role
+    for path in folder.glob("*.yaml"):
+        path.write_text(path.read_text(encoding="utf-8").replace("holds_secrets", "keeps_credentials"), encoding="utf-8")
+    catalog = _load_folder(folder, tmp_path / "ok").catalog
+    assert "keeps_credentials" in catalog.role("audit_watched")
+    # renamed in the traits table only: a located error names the role and the trait
+    broken = tmp_path / "broken"
+    shutil.copytree(resources.catalog_dir(), broken)
+    text = (broken / "kinds.yaml").read_text(encoding="utf-8")
+    (broken / "kinds.yaml").write_text(text.replace("  holds_secrets:", "  keeps_credentials:", 1), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        _load_folder(broken, tmp_path / "bad")
+    messages = [str(d) for d in info.value.diagnostics]
+    assert any("catalog/kinds.yaml:" in m and "unknown trait 'holds_secrets'" in m for m in messages), messages
+
+
+def _load_folder(folder, scratch):
+    from unittest import mock
+
+    from threatmodel import catalog_load
+
+    with mock.patch.object(catalog_load, "catalog_dir", return_value=folder):
+        return catalog_load.load_catalog()
+
+
+def test_loading_the_catalog_does_not_import_networkx():
+    import subprocess
+    import sys
+
+    code = "import sys, threatmodel as tm; tm.load_catalog(); print('networkx' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -31,7 +31,7 @@ DECLARABLE_TYPES = {**ATTRIBUTE_TYPES, **{name: bool for name in FLOW_ATTRIBUTE_
 # The role table: every role the code asks for, and what for. catalog/kinds.yaml binds each to
 # traits; loading fails when one is unbound, so renaming a trait can never silently change a result.
 REQUIRED_ROLES: dict[str, str] = {
-    "person": "components that become person actors",
+    "people": "components that become person actors",
     "supplier": "outside services that become supplier actors",
     "dependency": "third-party code and models that become dependency actors",
     "administers_targets": "control here gives control of the components it updates",

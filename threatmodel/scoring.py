@@ -167,9 +167,14 @@ def score(catalog: Catalog, graph: "DataFlowGraph", threat: Threat, element: str
     likelihood_reasons = [f"exploitability {ratings.exploitability}"]
     adjustment, why = _actor_adjustment(catalog, graph, element, is_flow, access)
     likelihood_reasons.append(f"{_signed(adjustment)} {why}" if adjustment else why)
-    credit = min(len(controls), MAX_CONTROL_CREDIT)
-    for control in controls[:MAX_CONTROL_CREDIT]:
-        likelihood_reasons.append(f"−1 declared in place: {control.describe(access, graph)}")
+    # one declaration earns one credit, even when it declares several mitigations
+    credited: dict[tuple[str, str], list[Control]] = {}
+    for control in controls:
+        credited.setdefault((control.component, control.attribute), []).append(control)
+    credit = min(len(credited), MAX_CONTROL_CREDIT)
+    for group in list(credited.values())[:MAX_CONTROL_CREDIT]:
+        names = ", ".join(c.mitigation for c in group)
+        likelihood_reasons.append(f"−1 declared in place: {names} ({group[0].describe(access, graph).split(' (', 1)[1]}")
     if assumed:
         likelihood_reasons.append(f"assumed (not stated): {', '.join(assumed)}")
     if unknown:

@@ -57,7 +57,7 @@ def derive_actors(graph: "DataFlowGraph") -> list[Actor]:
     actors: list[Actor] = []
     for component in sorted(graph.system.components, key=lambda c: c.id):
         node = component.id
-        if graph.has_role(node, "person"):
+        if graph.has_role(node, "people"):
             derived_class = _person_class(graph, node)
         elif graph.has_role(node, "dependency"):
             derived_class = "dependency"
@@ -82,12 +82,13 @@ def derive_actors(graph: "DataFlowGraph") -> list[Actor]:
 
 
 def _downstream(graph: "DataFlowGraph", starts: list[str]) -> set[str]:
-    """Every component that flows lead to from ``starts`` (one traversal for all of them)."""
+    """Every component that flows lead to from ``starts``, not passing through other actors
+    (one traversal for all of them)."""
     seen: set[str] = set()
     stack = list(starts)
     while stack:
         for target in graph.graph.successors(stack.pop()):
-            if target not in seen:
+            if target not in seen and graph.dfd(target) != "external-entity":
                 seen.add(target)
                 stack.append(target)
     return seen

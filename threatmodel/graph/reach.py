@@ -78,7 +78,7 @@ class _ClassReach:
             return CONTROL if runs_here else INPUT
         if self.info.logs_in:
             return CONTROL
-        if source is not None and graph.has_role(source, "person") and graph.has_role(target, "runs_code"):
+        if source is not None and graph.has_role(source, "people") and graph.has_role(target, "runs_code"):
             return CONTROL  # a notebook or build host runs what a person sends it
         return INPUT
 

@@ -169,7 +169,7 @@ class DataFlowGraph:
     def internet_entries(self, component_id: str) -> list[tuple[str, str]]:
         """(person, flow) pairs by which someone outside every boundary connects to the component."""
         return [(source, key) for source, key in self.flows_into(component_id)
-                if self.outside(source) and self.has_role(source, "person")]
+                if self.outside(source) and self.has_role(source, "people")]
 
     # ------------------------------------------------------------------ data
 

@@ -1,0 +1,212 @@
+"""Every edit a reviewer makes to a model moves the report the way they expect.
+
+Each case starts from a small model (or the bundled Husky AI example), makes one edit, and
+asserts the change: a control declared where it lives lowers the right scores, moving people
+inside their boundaries lowers what depends on them, new data paths add the threats they imply.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+import threatmodel as tm
+from threatmodel.system import ATTRIBUTE_NAMES, FLOW_ATTRIBUTE_NAMES
+
+from .conftest import EXAMPLES
+
+HUSKY = EXAMPLES / "huskyai.yaml"
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return tm.load_catalog()
+
+
+def husky_document() -> dict:
+    return yaml.safe_load(HUSKY.read_text(encoding="utf-8"))
+
+
+def analyse(tmp_path: Path, document: dict, catalog, name: str = "m.yaml"):
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return tm.analyze(path, catalog, review=False)
+
+
+def component(document: dict, component_id: str) -> dict:
+    return next(c for c in document["components"] if c["id"] == component_id)
+
+
+def findings(assessment) -> dict:
+    return {f.id: f for f in assessment.findings}
+
+
+def test_gateway_rate_limiting_lowers_query_threats_behind_it(tmp_path, catalog):
+    on = findings(analyse(tmp_path, husky_document(), catalog, "on.yaml"))
+    document = husky_document()
+    del component(document, "api-gateway")["rate_limiting"]
+    off = findings(analyse(tmp_path, document, catalog, "off.yaml"))
+    for finding_id in ("ML01@web-server", "INFERENCE-DOS@web-server", "ML05@web-server"):
+        assert on[finding_id].score.likelihood == off[finding_id].score.likelihood - 1, finding_id
+        assert "api-gateway has rate_limiting: true on user → api-gateway → web-server" in on[finding_id].score.explanation
+    assert "rate_limiting on web-server" in off["ML01@web-server"].open_questions
+
+
+def test_label_only_output_suppresses_model_inversion_and_lowers_theft(tmp_path, catalog):
+    document = husky_document()
+    for item in document["data"]:
+        if item["id"] == "training-data":
+            item["pii"] = True
+    scores = findings(analyse(tmp_path, document, catalog, "scores.yaml"))
+    assert {"ML03@web-server", "ML04@web-server"} <= set(scores)
+    component(document, "web-server")["returns_scores"] = False
+    labels = findings(analyse(tmp_path, document, catalog, "labels.yaml"))
+    assert "ML03@web-server" not in labels and "ML04@web-server" in labels
+    assert labels["ML05@web-server"].score.likelihood == scores["ML05@web-server"].score.likelihood - 1
+    assert "output-minimisation" in labels["ML05@web-server"].controls_in_place
+
+
+def test_unknown_returns_scores_is_assumed_and_said(tmp_path, catalog):
+    document = husky_document()
+    del component(document, "web-server")["returns_scores"]
+    for item in document["data"]:
+        if item["id"] == "training-data":
+            item["pii"] = True
+    ml03 = findings(analyse(tmp_path, document, catalog))["ML03@web-server"]
+    assert "returns_scores on web-server" in ml03.open_questions
+    assert any("assumed returns_scores: true" in line for line in ml03.evidence)
+
+
+def test_signing_alone_lowers_model_tampering(tmp_path, catalog):
+    before = findings(analyse(tmp_path, husky_document(), catalog, "a.yaml"))
+    document = husky_document()
+    component(document, "production-model")["signed"] = True
+    after = findings(analyse(tmp_path, document, catalog, "b.yaml"))
+    assert after["ML10@production-model"].score.likelihood == before["ML10@production-model"].score.likelihood - 1
+    assert "artifact-integrity-verification" in after["ML10@production-model"].controls_in_place
+
+
+def test_people_inside_their_boundaries(tmp_path, catalog):
+    outside = findings(analyse(tmp_path, husky_document(), catalog, "out.yaml"))
+    document = husky_document()
+    component(document, "engineer")["boundary"] = "experimentation"
+    component(document, "infra-admin")["boundary"] = "production"
+    inside = analyse(tmp_path, document, catalog, "in.yaml")
+    moved = findings(inside)
+    assert {a.id: a.kind for a in inside.analysis.actors}["engineer"] == "insider"
+    # nobody reaches the bastion from the internet any more
+    assert "ADMIN-ENDPOINT-EXPOSURE@bastion" in outside and "ADMIN-ENDPOINT-EXPOSURE@bastion" not in moved
+    # what only insiders can do is less likely
+    # (a notebook would stay as likely: a compromised library controls it just as well)
+    for finding_id in ("ARTIFACT-REPUDIATION@model-file", "ARTIFACT-REPUDIATION@production-model",
+                       "SOURCE-TAMPERING@source-code"):
+        assert moved[finding_id].score.likelihood < outside[finding_id].score.likelihood, finding_id
+
+
+def test_direct_https_without_a_gateway_adds_no_output_integrity_finding(tmp_path, catalog):
+    document = husky_document()
+    document["flows"] = [f for f in document["flows"] if f["id"] not in ("user-upload", "gateway-to-server")]
+    document["flows"].append({"id": "direct", "from": "user", "to": "web-server", "protocol": "HTTPS",
+                              "bidirectional": True, "data": ["user-image", "prediction"]})
+    result = findings(analyse(tmp_path, document, catalog))
+    assert "ML01@web-server" in result
+    assert not [f for f in result if f.startswith(("ML09@", "TRANSIT-TAMPERING@"))]
+
+
+def test_feedback_loop_adds_model_skewing(tmp_path, catalog):
+    document = husky_document()
+    assert "ML08@training-images" not in findings(analyse(tmp_path, document, catalog, "a.yaml"))
+    document["flows"].append({"id": "feedback", "from": "web-server", "to": "training-images", "data": ["user-image"]})
+    assert "ML08@training-images" in findings(analyse(tmp_path, document, catalog, "b.yaml"))
+
+
+def test_fine_tuning_a_hub_model_adds_transfer_learning(tmp_path, catalog):
+    document = husky_document()
+    document["components"] += [{"id": "hub", "kind": "model-hub"},
+                               {"id": "base-model", "kind": "pretrained-model", "boundary": "experimentation"}]
+    document["flows"] += [{"id": "download", "from": "hub", "to": "base-model", "protocol": "HTTPS"},
+                          {"id": "fine-tune", "from": "base-model", "to": "jupyter-notebook"}]
+    result = findings(analyse(tmp_path, document, catalog))
+    assert "ML07@jupyter-notebook" in result
+
+
+def test_no_finding_exists_only_because_of_a_default(tmp_path, catalog):
+    # a library imported over a flow that says nothing about its protocol: no transit finding
+    document = husky_document()
+    for flow in document["flows"]:
+        if flow["id"].startswith("import-libs"):
+            flow.pop("protocol", None)
+            flow.pop("encrypted", None)
+    result = analyse(tmp_path, document, catalog)
+    assert not [f.id for f in result.findings if f.threat.id == "TRANSIT-TAMPERING"]
+    assert {q.element for q in result.analysis.open_questions if q.attribute == "encrypted"} >= {
+        "import-libs-server"}
+
+
+# ---------------------------------------------------------------- every attribute matters
+
+SMALL = {
+    "system": {"name": "small"},
+    "boundaries": [{"id": "prod", "trust": "restricted"}],
+    "data": [{"id": "weights", "confidentiality": "high", "integrity": "high"},
+             {"id": "train", "pii": True}],
+    "components": [
+        {"id": "user", "kind": "person"},
+        {"id": "admin", "kind": "person"},
+        {"id": "bastion", "kind": "bastion", "boundary": "prod"},
+        {"id": "api", "kind": "inference-service", "boundary": "prod"},
+        {"id": "model", "kind": "model-artifact", "boundary": "prod", "data": ["weights"]},
+        {"id": "faces", "kind": "dataset", "boundary": "prod", "data": ["train"]},
+        {"id": "trainer", "kind": "training-job", "boundary": "prod"},
+        {"id": "batch", "kind": "inference-service", "boundary": "prod"},
+    ],
+    "flows": [
+        {"id": "query", "from": "user", "to": "api", "bidirectional": True},
+        {"id": "login", "from": "admin", "to": "bastion", "protocol": "SSH"},
+        {"id": "update", "from": "bastion", "to": "model", "protocol": "SSH"},
+        {"id": "load", "from": "model", "to": "api"},
+        {"id": "learn", "from": "faces", "to": "trainer"},
+        {"id": "save", "from": "trainer", "to": "model"},
+        {"id": "answer", "from": "api", "to": "admin"},
+        {"id": "load-batch", "from": "model", "to": "batch"},
+    ],
+}
+
+# attribute, element, value: setting it must change some finding's presence or score
+ATTRIBUTE_CASES = [
+    ("authenticated", "api", True),
+    ("rate_limiting", "api", True),
+    ("returns_scores", "api", False),
+    ("retrains_on_feedback", "api", True),
+    ("signed", "model", True),
+    ("integrity_check", "model", True),
+    ("audit_logging", "model", True),
+    ("origin", "model", "third-party"),
+    ("exposure", "batch", "public"),
+    ("encrypted", "answer", False),
+    ("authenticated", "query", True),
+]
+
+
+def _signature(assessment) -> dict:
+    return {f.id: (f.score.likelihood, f.score.impact) for f in assessment.findings}
+
+
+@pytest.mark.parametrize("attribute, element, value", ATTRIBUTE_CASES, ids=[f"{c[0]}-{c[1]}" for c in ATTRIBUTE_CASES])
+def test_each_attribute_changes_some_result(tmp_path, catalog, attribute, element, value):
+    import copy
+
+    before = _signature(analyse(tmp_path, SMALL, catalog, "before.yaml"))
+    document = copy.deepcopy(SMALL)
+    target = next((c for c in document["components"] if c["id"] == element), None)
+    target = target or next(f for f in document["flows"] if f["id"] == element)
+    target[attribute] = value
+    after = _signature(analyse(tmp_path, document, catalog, "after.yaml"))
+    assert after != before
+
+
+def test_every_attribute_has_a_case():
+    covered = {c[0] for c in ATTRIBUTE_CASES}
+    assert set(ATTRIBUTE_NAMES) | set(FLOW_ATTRIBUTE_NAMES) <= covered
