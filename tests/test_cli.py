@@ -187,3 +187,31 @@ def test_docs_list_every_kind_trait_and_predicate(catalog):
         assert f"`{trait}`" in format_doc, trait
     for name in REGISTRY:
         assert f"`{name}`" in catalog_doc, name
+
+
+def test_validate_strict_fails_while_open_questions_remain(cli, write):
+    result = cli("validate", HUSKY, "--strict")
+    assert result.exit_code == 1 and "open question: Must callers of web-server authenticate?" in result.stderr
+    assert cli("validate", HUSKY).exit_code == 0
+    answered = write("""
+system: {name: answered}
+boundaries: [{id: prod, trust: restricted}]
+components:
+  - {id: user, kind: person}
+  - {id: api, kind: inference-service, boundary: prod, authenticated: false, rate_limiting: true,
+     returns_scores: false}
+flows:
+  - {from: user, to: api, protocol: HTTPS}
+""")
+    result = cli("validate", answered, "--strict")
+    assert result.exit_code == 0, result.stderr
+    assert "0 open questions" in result.stdout
+
+
+def test_validate_runs_every_check_the_report_runs(cli, write):
+    # an exclusion naming an unknown threat is found by the analysis: validate must find it too
+    model = write("system: {name: x}\ncomponents:\n  - {id: api, kind: inference-service}\n"
+                  "exclusions:\n  - {threat: ML99, element: api, reason: none}\n")
+    assert cli("report", model).exit_code == 2
+    result = cli("validate", model)
+    assert result.exit_code == 2 and "unknown threat 'ML99'" in result.stderr

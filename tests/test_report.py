@@ -151,3 +151,10 @@ def test_every_example_json_report_matches_the_published_schema(model, cli):
     data = json.loads(cli("report", model, "-f", "json").stdout)
     jsonschema.Draft202012Validator(schema).validate(data)
     Report.model_validate(data)
+
+
+def test_report_json_reference_is_generated_from_the_model():
+    from threatmodel.report_model import report_reference_markdown
+
+    assert (REPO / "docs" / "report-json.md").read_text(encoding="utf-8") == report_reference_markdown(), (
+        "regenerate with: python -m threatmodel.report_model > docs/report-json.md")

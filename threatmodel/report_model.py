@@ -26,11 +26,15 @@ class _Model(BaseModel):
 
 
 class Tool(_Model):
+    """The program that wrote the report."""
+
     name: str
     version: str
 
 
 class SystemInfo(_Model):
+    """The system's header, as the model states it."""
+
     name: str
     description: str
     owner: str
@@ -38,11 +42,15 @@ class SystemInfo(_Model):
 
 
 class Coverage(_Model):
+    """Findings of one severity, and how many the review resolved."""
+
     total: int
     resolved: int
 
 
 class Summary(_Model):
+    """Counts over the findings."""
+
     findings: int = Field(description="number of findings (excluded ones not counted)")
     open: int = Field(description="findings whose status is open or in-progress")
     coverage: dict[Severity, Coverage]
@@ -54,17 +62,23 @@ class Summary(_Model):
 
 
 class Tactic(_Model):
+    """An ATLAS tactic."""
+
     id: str
     name: str
 
 
 class AtlasTechnique(_Model):
+    """An ATLAS technique a finding maps to, with its tactics."""
+
     id: str = Field(description="ATLAS technique id, of the ATLAS version in atlas_version")
     name: str
     tactics: list[Tactic]
 
 
 class FindingMitigation(_Model):
+    """A catalog mitigation that fits the finding's element, with its state."""
+
     id: str
     title: str
     control: Literal["preventive", "detective", "corrective"]
@@ -73,6 +87,8 @@ class FindingMitigation(_Model):
 
 
 class ReviewDecision(_Model):
+    """The review-file entry that set a finding's status."""
+
     key: str = Field(description="the review-file key that set the status (an id or a wildcard)")
     justification: str
     owner: str
@@ -82,6 +98,8 @@ class ReviewDecision(_Model):
 
 
 class Finding(_Model):
+    """One threat on one element: why, who, how likely, what to do."""
+
     id: str = Field(description="stable id: THREAT@element")
     threat: str
     title: str
@@ -109,6 +127,8 @@ class Finding(_Model):
 
 
 class NotApplicable(_Model):
+    """A catalog threat that raised nothing, and why not."""
+
     threat: str
     title: str
     stride: list[StrideLetter]
@@ -117,6 +137,8 @@ class NotApplicable(_Model):
 
 
 class Excluded(_Model):
+    """A finding the model excludes, with the team's reason."""
+
     id: str
     threat: str
     title: str
@@ -126,6 +148,8 @@ class Excluded(_Model):
 
 
 class ChecklistItem(_Model):
+    """A mitigation to put in place on one element."""
+
     id: str
     title: str
     verify: str
@@ -136,11 +160,15 @@ class ChecklistItem(_Model):
 
 
 class ChecklistGroup(_Model):
+    """The checklist items of one element."""
+
     element: str
     items: list[ChecklistItem]
 
 
 class OpenQuestion(_Model):
+    """An attribute the model leaves unknown that some finding depends on."""
+
     element: str
     attribute: str
     question: str
@@ -148,6 +176,8 @@ class OpenQuestion(_Model):
 
 
 class Actor(_Model):
+    """Someone who can attack the system, derived from the model or declared."""
+
     id: str
     name: str
     kind: str = Field(description="the actor class (catalog/actors.yaml)")
@@ -158,6 +188,8 @@ class Actor(_Model):
 
 
 class Report(_Model):
+    """The whole report (`report --format json`)."""
+
     schema_version: Literal[2]
     tool: Tool
     atlas_version: str
@@ -179,3 +211,73 @@ def report_json_schema() -> str:
               "$id": "https://github.com/threatmodel/threatmodel/docs/report.schema.json",
               "title": f"threatmodel JSON report, schema version {REPORT_SCHEMA_VERSION}", **schema}
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+INTRO = """# The JSON report
+
+<!-- Generated from threatmodel/report_model.py: python -m threatmodel.report_model > docs/report-json.md -->
+
+`threatmodel report SYSTEM.yaml --format json` writes one JSON object whose shape is published as
+a JSON Schema in [report.schema.json](report.schema.json) (`threatmodel schema --report`), and is
+the `Report` model of `threatmodel.report_model` for Python callers (`threatmodel.analyze(...).report`).
+Key order is fixed, findings are sorted by score (highest first) then id, every other list is
+sorted, and two runs on the same input give byte-identical output. Each top-level key is on its
+own line and each list item on its own line, so reports diff well in version control.
+
+`schema_version` is {version}; it changes when a field is removed or changes meaning (adding a
+field is compatible). Version 2 added actors, open questions and each finding's actor.
+"""
+
+
+NOTES = {
+    "schema_version": "the report format's version", "tool": "the program that wrote the report",
+    "atlas_version": "the MITRE ATLAS release of the catalog's index, e.g. 5.6.0",
+    "review_file": "the review file applied, relative to the model's folder; null when none",
+    "summary": "counts", "actors": "who can attack the system", "findings": "highest score first, then id",
+    "open_questions": "unknown attributes and the findings they affect",
+    "not_applicable": "catalog threats that raised nothing", "excluded": "findings the model excludes",
+    "checklist": "mitigations grouped by the element they protect", "coverage": "per severity",
+    "by_status": "findings per review status", "by_severity": "findings per severity",
+    "by_stride": "findings per STRIDE letter", "by_threat": "findings per catalog threat",
+    "title": "short title", "threat_title": "the official title", "stride": "STRIDE letters",
+    "element_type": "component or flow", "element_kind": "the component's kind, or flow",
+    "severity": "see scoring.md", "score": "likelihood × impact", "score_explanation": "every adjustment, in words",
+    "status": "from the review file; open by default", "review": "the decision that set the status, if any",
+    "residual_score": "after mitigations the review records as implemented",
+    "residual_explanation": "how the residual score was reached", "atlas": "ATLAS techniques",
+    "mitigations": "the threat's mitigations that fit this element", "capabilities": "NIST AI 100-2 capabilities",
+    "question": "what to state in the model to answer it", "reasons": "why each rule did not hold",
+    "reason": "the team's reason", "items": "mitigations", "verify": "how a reviewer checks it",
+}
+
+
+def _type_name(annotation: object) -> str:
+    import re
+
+    text = str(annotation).replace("typing.", "")
+    text = re.sub(r"<class '(?:[\w]+\.)*(\w+)'>", r"\1", text)
+    text = re.sub(r"(?:[A-Za-z_]\w*\.)+([A-Z]\w*)", r"\1", text)
+    optional = re.fullmatch(r"Optional\[(.*)\]", text)
+    return f"{optional.group(1)} or null" if optional else text
+
+
+def report_reference_markdown() -> str:
+    """docs/report-json.md: one table per object of the report, from the models' fields."""
+    sections = [INTRO.replace("{version}", str(REPORT_SCHEMA_VERSION))]
+    models: list[type[BaseModel]] = [Report, Summary, Actor, Finding, FindingMitigation, ReviewDecision,
+                                     AtlasTechnique, OpenQuestion, NotApplicable, Excluded, ChecklistGroup,
+                                     ChecklistItem]
+    for model in models:
+        rows = [f"## `{model.__name__}`", "", (model.__doc__ or "").strip() if model.__doc__ else "",
+                "", "| key | type | meaning |", "|---|---|---|"]
+        for name, field in model.model_fields.items():
+            meaning = (field.description or NOTES.get(name, "")).replace("|", "\\|")
+            rows.append(f"| `{name}` | `{_type_name(field.annotation)}` | {meaning} |")
+        sections.append("\n".join(line for line in rows if line is not None) + "\n")
+    return "\n".join(sections)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+
+    sys.stdout.write(report_reference_markdown())

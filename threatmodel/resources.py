@@ -12,7 +12,8 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def _find(name: str) -> Path:
-    for candidate in (_PACKAGE_DIR / "_data" / name, _PACKAGE_DIR.parent / name):
+    for candidate in (_PACKAGE_DIR / "_data" / name, _PACKAGE_DIR.parent / name,
+                      _PACKAGE_DIR.parent / "docs" / name):
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"threatmodel installation is missing its '{name}' folder")
@@ -24,3 +25,8 @@ def catalog_dir() -> Path:
 
 def templates_dir() -> Path:
     return _find("templates")
+
+
+def examples_dir() -> Path:
+    """The bundled example models (docs/examples in a checkout)."""
+    return _find("examples")

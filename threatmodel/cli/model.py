@@ -22,14 +22,27 @@ class GraphFormat(str, Enum):
 @app.command()
 def validate(
     system: Path = common.SystemArgument,
+    strict: bool = typer.Option(False, "--strict", help="Also fail (exit 1) while the model leaves open questions."),
+    status: Optional[Path] = common.StatusOption,
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
-    """Check a system model: every problem at once as file:line:col, exit 2 if any."""
-    _catalog_loaded, loaded = common.system(system, catalog)
-    model = loaded.system
+    """Check a system model (and its review file) as `report` would: every problem at once as
+    file:line:col, exit 2 if any; with --strict, exit 1 while open questions remain."""
+    assessment = common.assess(system, catalog, status)
+    model = assessment.system.system
+    questions = assessment.analysis.open_questions
     typer.echo(f"{system}: OK: {len(model.components)} components, {len(model.flows)} flows, "
-               f"{len(model.boundaries)} boundaries, {len(model.data)} data assets"
-               + (f", {len(loaded.warnings)} warnings" if loaded.warnings else ""))
+               f"{len(model.boundaries)} boundaries, {len(model.data)} data assets, "
+               f"{len(assessment.findings)} findings, {len(questions)} open questions"
+               + (f", {len(assessment.warnings)} warnings" if assessment.warnings else ""))
+    if strict and questions:
+        locations = assessment.system.locations
+        for question in questions:
+            where = locations.get(question.element, system)
+            typer.echo(f"{where}: open question: {question.question}", err=True)
+        typer.echo(f"--strict: {len(questions)} open question{'s' if len(questions) != 1 else ''}; "
+                   "state the attributes in the model to answer them", err=True)
+        raise typer.Exit(common.EXIT_GATE)
 
 
 @app.command()
@@ -68,12 +81,20 @@ def schema(
 def init(
     directory: Path = typer.Argument(Path("."), metavar="DIR", help="Where to write threatmodel.yaml and its schema."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
+    example: Optional[str] = typer.Option(None, "--example", metavar="NAME",
+                                          help="Copy a bundled example (huskyai, …) and its review file instead."),
 ) -> None:
-    """Write a commented starter model and the JSON Schema that editors use to check it."""
-    from ..starter import StarterExists, write_starter
+    """Write a commented starter model (or a copy of a bundled example) and its JSON Schema."""
+    from ..starter import StarterExists, example_names, write_example, write_starter
 
+    if example is not None and example not in example_names():
+        from ..errors import did_you_mean
+
+        raise common.fail(f"no bundled example '{example}' (known: {', '.join(example_names())})"
+                          f"{did_you_mean(example, example_names())}")
     try:
-        written = common.guarded(lambda: write_starter(directory, force))
+        written = common.guarded(lambda: write_example(example, directory, force) if example
+                                 else write_starter(directory, force))
     except StarterExists as exc:
         typer.echo(f"{exc.path}: error: already exists (use --force to overwrite)", err=True)
         raise typer.Exit(common.EXIT_INVALID) from None
