@@ -121,6 +121,12 @@ class _Matcher:
         return sorted(c for kind in kinds for c in self.by_kind.get(kind.id, []))
 
     def describe_element(self, element: str, rule: Rule) -> str:
+        key = ("describe", element, rule.element, tuple(rule.traits))
+        if key not in self.graph.memo:
+            self.graph.memo[key] = self._describe_element(element, rule)
+        return self.graph.memo[key]  # type: ignore[return-value]
+
+    def _describe_element(self, element: str, rule: Rule) -> str:
         if rule.element == "flow":
             flow = self.graph.flow(element)
             return f"{element} is a flow from {flow.source} to {flow.target}"
@@ -186,6 +192,7 @@ def analyse(catalog: Catalog, graph: DataFlowGraph,
     excluded: list[Excluded] = []
     not_applicable: list[NotApplicable] = []
     used_exclusions: set[tuple[str, str]] = set()
+    fitting_cache: dict[tuple[str, frozenset[str], str], tuple[str, ...]] = {}
     for threat in sorted(catalog.threats.values(), key=lambda t: t.id):
         matched: dict[str, tuple[str, list[str], list[_Match]]] = {}
         near_misses: list[tuple[int, str]] = []  # (conditions that held, why the next one failed)
@@ -202,7 +209,7 @@ def analyse(catalog: Catalog, graph: DataFlowGraph,
                 else:
                     near_misses.append((match.held, match.reasons[0]))
         for element, (element_type, evidence, matches) in sorted(matched.items()):
-            finding = _finding(catalog, graph, threat, element, element_type, evidence, matches)
+            finding = _finding(catalog, graph, threat, element, element_type, evidence, matches, fitting_cache)
             exclusion = exclusions.get((threat.id, element))
             if exclusion is not None:
                 used_exclusions.add((threat.id, element))
@@ -229,7 +236,8 @@ def _best_access(matches: list[_Match]) -> Access | None:
 
 
 def _finding(catalog: Catalog, graph: DataFlowGraph, threat: Threat, element: str, element_type: str,
-             evidence: list[str], matches: list[_Match]) -> Finding:
+             evidence: list[str], matches: list[_Match],
+             fitting_cache: dict[tuple[str, frozenset[str], str], tuple[str, ...]]) -> Finding:
     is_flow = element_type == "flow"
     access = _best_access(matches)
     # the evidence leads with the reach the score and attack path follow
@@ -237,10 +245,10 @@ def _finding(catalog: Catalog, graph: DataFlowGraph, threat: Threat, element: st
         lead = access.describe(graph, element)
         evidence = [evidence[0], lead] + [e for e in evidence[1:] if e != lead]
     assumed = tuple(sorted({a for m in matches if m.holds for a in m.assumed})) if all(m.assumed for m in matches) else ()
-    controls, unknown = declared_controls(catalog, graph, threat, element, is_flow, access)
     traits = frozenset() if is_flow else graph.traits(element)
     dfd = "data-flow" if is_flow else graph.dfd(element)
-    fitting = tuple(m for m in threat.mitigations if catalog.mitigations[m].fits_element(traits, dfd, is_flow))
+    fitting = _fitting(catalog, threat, traits, dfd, is_flow, fitting_cache)
+    controls, unknown = declared_controls(catalog, graph, threat, element, is_flow, access, fitting)
     questions = tuple(f"{attribute} on {subject}" for subject, attribute in unknown) + assumed
     return Finding(
         id=f"{threat.id}@{element}",
@@ -255,6 +263,16 @@ def _finding(catalog: Catalog, graph: DataFlowGraph, threat: Threat, element: st
         actor=access.actor.id if access is not None else None,
         open_questions=tuple(dict.fromkeys(questions)),
     )
+
+
+def _fitting(catalog: Catalog, threat: Threat, traits: frozenset[str], dfd: str, is_flow: bool,
+             cache: dict[tuple[str, frozenset[str], str], tuple[str, ...]]) -> tuple[str, ...]:
+    """The threat's mitigations that fit an element of these traits (cached per analysis: a
+    model has few combinations of kind and threat)."""
+    key = (threat.id, traits, dfd)
+    if key not in cache:
+        cache[key] = tuple(m for m in threat.mitigations if catalog.mitigations[m].fits_element(traits, dfd, is_flow))
+    return cache[key]
 
 
 def _actors(graph: DataFlowGraph) -> list[ActorView]:

@@ -80,16 +80,22 @@ def _subjects(graph: "DataFlowGraph", element: str, is_flow: bool, access: "Acce
 
 
 def declared_controls(catalog: Catalog, graph: "DataFlowGraph", threat: Threat, element: str, is_flow: bool,
-                      access: "Access | None" = None) -> tuple[list[Control], list[tuple[str, str]]]:
+                      access: "Access | None" = None,
+                      fitting: tuple[str, ...] | None = None) -> tuple[list[Control], list[tuple[str, str]]]:
     """The threat's fitting mitigations declared in place (on the element, or on the attacker's
     path for controls that protect what is behind them), and the (component, attribute) pairs
     left unknown that could have declared one."""
     traits = frozenset() if is_flow else graph.traits(element)
+    dfd = "data-flow" if is_flow else graph.dfd(element)
     controls: list[Control] = []
     unknown: set[tuple[str, str]] = set()
     for mitigation_id in threat.mitigations:
         mitigation = catalog.mitigations[mitigation_id]
-        if not mitigation.fits_element(traits, "data-flow" if is_flow else graph.dfd(element), is_flow):
+        if not mitigation.declared_by:
+            continue
+        if fitting is not None and mitigation_id not in fitting:
+            continue
+        if fitting is None and not mitigation.fits_element(traits, dfd, is_flow):
             continue
         found = None
         missing: set[tuple[str, str]] = set()
@@ -141,7 +147,15 @@ def _actor_adjustment(catalog: Catalog, graph: "DataFlowGraph", element: str, is
 
 def _data_at_stake(catalog: Catalog, graph: "DataFlowGraph", threat: Threat, element: str,
                    is_flow: bool) -> list[tuple[Any, str]]:
-    """(asset, property) pairs the threat endangers on this element."""
+    """(asset, property) pairs the threat endangers on this element (cached per STRIDE letters)."""
+    key = ("stake", tuple(threat.stride), element, is_flow)
+    if key not in graph.memo:
+        graph.memo[key] = _compute_data_at_stake(catalog, graph, threat, element, is_flow)
+    return graph.memo[key]  # type: ignore[return-value]
+
+
+def _compute_data_at_stake(catalog: Catalog, graph: "DataFlowGraph", threat: Threat, element: str,
+                           is_flow: bool) -> list[tuple[Any, str]]:
     categories = {c.letter: c for c in catalog.stride.categories}
     pairs = []
     for letter in threat.stride:

@@ -59,6 +59,7 @@ class _ClassReach:
         self.level: dict[str, int] = {}
         self.previous: dict[str, tuple[str, str | None] | None] = {}  # node -> (node or actor id, flow)
         self.origin: dict[str, str] = {}  # node -> actor id
+        self.by_origin: dict[str, list[str]] | None = None
         self._run()
 
     # -------------------------------------------------------------- rules
@@ -207,8 +208,12 @@ class Reach:
     def capabilities(self, actor: Actor) -> list[str]:
         """NIST-style capabilities an actor has, from what its class reaches from it."""
         traversal = self._traversal(actor.actor_class)
+        if traversal.by_origin is None:  # grouped once per class, not scanned once per actor
+            traversal.by_origin = {}
+            for node, origin in traversal.origin.items():
+                traversal.by_origin.setdefault(origin, []).append(node)
         graph = self.graph
-        mine = [n for n, origin in traversal.origin.items() if origin == actor.id]
+        mine = traversal.by_origin.get(actor.id, [])
         found = set()
         for node in mine:
             level = traversal.level[node]

@@ -59,6 +59,9 @@ class DataFlowGraph:
         self._trust = {c.id: TRUST_ORDER[system.trust_of(c)] for c in system.components}
         self._traits = {c.id: frozenset(self.kinds[c.kind].traits) for c in system.components}
         self._roles = {c.id: self.kinds[c.kind].roles for c in system.components}
+        self._dfd = {c.id: self.kinds[c.kind].dfd for c in system.components}
+        self._produced: dict[str, frozenset[str]] = {}
+        self.memo: dict[tuple[object, ...], object] = {}  # per-graph caches of the analysis and scoring
         self._boundary_chain = {b.id: self._chain(b.id) for b in system.boundaries}
         self._assets: dict[str, frozenset[str]] = {}
 
@@ -80,7 +83,7 @@ class DataFlowGraph:
         return role in self._roles[component_id]
 
     def dfd(self, component_id: str) -> str:
-        return self.kinds[self.component(component_id).kind].dfd
+        return self._dfd[component_id]
 
     def attribute(self, component_id: str, name: str) -> object:
         return getattr(self.component(component_id), name)
@@ -178,10 +181,12 @@ class DataFlowGraph:
 
     def data_produced(self, component_id: str) -> frozenset[str]:
         """Data assets the component stores or sends out."""
-        assets = set(self.component(component_id).data)
-        for _s, _t, key in self.graph.out_edges(component_id, keys=True):
-            assets.update(self.flow(key).data)
-        return frozenset(assets)
+        if component_id not in self._produced:
+            assets = set(self.component(component_id).data)
+            for _s, _t, key in self.graph.out_edges(component_id, keys=True):
+                assets.update(self.flow(key).data)
+            self._produced[component_id] = frozenset(assets)
+        return self._produced[component_id]
 
     def data_stored_or_carried(self, component_id: str) -> frozenset[str]:
         """Data assets a component stores, plus those on flows into or out of it."""
