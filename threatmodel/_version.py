@@ -1,3 +1,4 @@
-"""The package version, in a module of its own so that any module can import it without a cycle."""
+"""Version numbers, in a module of their own so that any module can import them cheaply and without a cycle."""
 
 __version__ = "0.1.0"
+REPORT_SCHEMA_VERSION = 2  # the JSON report format (threatmodel/report_model.py); bump on incompatible changes

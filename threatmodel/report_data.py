@@ -12,7 +12,7 @@ from ._version import __version__
 from .analysis import Analysis, Finding
 from .review import OPEN_STATUSES, ReviewedFinding, ReviewResult
 from .catalog import STRIDE_LETTERS
-from .report_model import REPORT_SCHEMA_VERSION
+from ._version import REPORT_SCHEMA_VERSION
 from .views import atlas_technique_view, graph_view
 
 SEVERITIES = ("critical", "high", "medium", "low")

@@ -14,7 +14,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
-REPORT_SCHEMA_VERSION = 2
+from ._version import REPORT_SCHEMA_VERSION
 
 Severity = Literal["critical", "high", "medium", "low"]
 Status = Literal["open", "in-progress", "mitigated", "accepted", "false-positive", "not-applicable"]

@@ -21,6 +21,7 @@ def environment(template_dir: Path | None = None) -> jinja2.Environment:
     folders.append(str(templates_dir()))
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folders),
+        bytecode_cache=_bytecode_cache(),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -30,6 +31,25 @@ def environment(template_dir: Path | None = None) -> jinja2.Environment:
     env.filters.update(md_cell=md_cell, md_text=md_text, mermaid_label=mermaid_label,
                        mermaid_id=mermaid_id, dot_string=dot_string)
     return env
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs in the user's cache folder (keyed by each template's
+    source, so an edited template is recompiled); none when that folder cannot be used or
+    THREATMODEL_CACHE=0 says not to write there."""
+    import os
+
+    if os.environ.get("THREATMODEL_CACHE", "1") == "0":
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "threatmodel", "templates")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    except OSError:
+        return None
+    if not os.access(folder, os.W_OK):
+        return None
+    return jinja2.FileSystemBytecodeCache(folder)
 
 
 def render(template: str, data: Any, template_dir: Path | None = None) -> str:
