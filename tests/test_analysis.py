@@ -137,3 +137,24 @@ def test_severity_bands(value, severity):
     from threatmodel.scoring import severity_of
 
     assert severity_of(value) == severity
+
+
+INDEPENDENT_MUST_RAISE = {
+    "ML01@server": "T", "ML05@h5": "I", "ML05@prod-h5": "I", "ML10@prod-h5": "T",
+    "ARTIFACT-REPUDIATION@prod-h5": "R", "ML06@pypi-exp": "TE", "ML06@pypi-prod": "TE",
+    "ML02@images-store": "T", "DEV-HOST-COMPROMISE@notebook": "TE", "CREDENTIAL-THEFT@bing-key": "SIE",
+    "CREDENTIAL-THEFT@authkeys": "SIE", "UPLOAD-PARSER-EXPLOIT@server": "TE", "DATA-DESTRUCTION@images-store": "D",
+    "DATA-DESTRUCTION@prod-h5": "D", "USER-DATA-DISCLOSURE@server": "I", "SECRET-DESTRUCTION@authkeys": "DR",
+    "ADMIN-ENDPOINT-EXPOSURE@jump": "DE", "KEY-BACKDOOR@authkeys": "TE", "INFERENCE-DOS@server": "D",
+}
+
+
+def test_a_husky_model_written_independently_gets_the_same_threats(catalog):
+    # written from the architecture facts and docs/format.md, with other ids and fewer details
+    result = assess(catalog, EXAMPLES.parent.parent / "tests" / "fixtures" / "huskyai-independent.yaml")
+    raised = {f.id: "".join(sorted(f.threat.stride)) for f in result.findings}
+    for finding_id, letters in INDEPENDENT_MUST_RAISE.items():
+        assert raised.get(finding_id) == "".join(sorted(letters)), finding_id
+    assert not {f.threat.id for f in result.findings} & {"ML03", "ML04", "ML07", "ML08", "ML09"}
+    high = [f.id for f in result.findings if f.score.severity in ("high", "critical")]
+    assert len(high) * 2 <= len(result.findings), high

@@ -128,8 +128,13 @@ class DataFlowGraph:
         return sorted((target, key) for _, target, key in self.graph.out_edges(component_id, keys=True))
 
     def _protocol(self, key: str) -> object:
-        words = self.flow(key).protocol.lower().replace("(", " ").split()
-        return self.catalog.protocols.get(words[0]) if words else None
+        """The first well-known protocol named in the flow's ``protocol`` ("VS Code (SSH)": ssh)."""
+        import re
+
+        for word in re.findall(r"[a-z0-9][a-z0-9-]*", self.flow(key).protocol.lower()):
+            if word in self.catalog.protocols:
+                return self.catalog.protocols[word]
+        return None
 
     def flow_value(self, key: str, name: str) -> tuple[bool | None, str]:
         """A flow's ``encrypted`` or ``authenticated``: what it states, else what its protocol
@@ -140,7 +145,7 @@ class DataFlowGraph:
         protocol = self._protocol(key)
         implied = getattr(protocol, name, None) if protocol is not None else None
         if implied is not None:
-            return implied, f"implied by protocol {self.flow(key).protocol.split()[0]}"
+            return implied, f"implied by protocol {self.flow(key).protocol}"
         return None, "unknown"
 
     def is_login(self, key: str) -> bool:
