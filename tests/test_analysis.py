@@ -158,3 +158,19 @@ def test_a_husky_model_written_independently_gets_the_same_threats(catalog):
     assert not {f.threat.id for f in result.findings} & {"ML03", "ML04", "ML07", "ML08", "ML09"}
     high = [f.id for f in result.findings if f.score.severity in ("high", "critical")]
     assert len(high) * 2 <= len(result.findings), high
+
+
+def test_mitigations_fit_their_element(husky):
+    by_id = {f.id: f for f in husky.findings}
+    # theft of a file at rest: no query limits or output minimisation, which protect services
+    assert not {"query-rate-limiting", "output-minimisation"} & set(by_id["ML05@model-file"].mitigations)
+    assert {"query-rate-limiting", "output-minimisation"} <= set(by_id["ML05@web-server"].mitigations)
+    # repudiation of a model change: no inference-request logging
+    assert "tamper-evident-logging" not in by_id["ARTIFACT-REPUDIATION@model-file"].mitigations
+    assert "file-audit-logging" in by_id["ARTIFACT-REPUDIATION@model-file"].mitigations
+
+
+def test_checklist_prints_a_real_audit_command(cli):
+    text = cli("checklist", EXAMPLES / "huskyai.yaml").stdout
+    assert "auditctl -w /opt/huskyai/models/huskymodel.h5 -p wa -k tm-production-model-change" in text
+    assert "auditd -w" not in text
