@@ -11,6 +11,11 @@ error at ``components[3].kind`` can point at the exact line.
 
 from __future__ import annotations
 
+import errno
+import os
+import re
+import stat
+import sys
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -23,10 +28,22 @@ try:  # the C parser is much faster; fall back to the pure-Python one where liby
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Parser = yaml.SafeLoader  # type: ignore[misc]
 
-MAX_FILE_BYTES = 64 * 1024 * 1024
+def _env_limit(name: str, default: int) -> int:
+    """A documented limit, overridable by an environment variable (a positive integer)."""
+    value = os.environ.get(name, "")
+    return int(value) if value.isdigit() and int(value) > 0 else default
+
+
+MAX_FILE_BYTES = _env_limit("THREATMODEL_MAX_FILE_BYTES", 64 * 1024 * 1024)
 MAX_DEPTH = 64
 MAX_SCALAR_CHARS = 100_000
 MAX_NODES = 5_000_000  # counted after alias expansion, so "billion laughs" stops early
+MAX_EXPANDED_CHARS = _env_limit("THREATMODEL_MAX_EXPANDED_CHARS", 50_000_000)  # characters after alias expansion
+
+# C0 controls other than tab, newline and carriage return, DEL, and C1 controls: YAML forbids
+# them in a document, and they would reach terminals and reports
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_NAMES = {0x1B: "ESC", 0x7F: "DEL", 0x00: "NUL", 0x07: "BEL", 0x08: "BS", 0x0B: "VT", 0x0C: "FF"}
 
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
@@ -72,7 +89,8 @@ def _loc(filename: str, mark: Any) -> Location:
 
 
 class _Frame:
-    __slots__ = ("container", "anchor", "pending_key", "pending_key_location", "start_count", "merges")
+    __slots__ = ("container", "anchor", "pending_key", "pending_key_location", "start_count", "start_chars",
+                 "merges")
 
     def __init__(self, container: YamlMap | YamlSeq, start_count: int, anchor: str | None) -> None:
         self.container = container
@@ -80,6 +98,7 @@ class _Frame:
         self.pending_key: Any = _NO_KEY
         self.pending_key_location: Location | None = None
         self.start_count = start_count
+        self.start_chars = 0
         self.merges: list[tuple[Any, Location]] = []
 
 
@@ -95,20 +114,28 @@ class _Builder:
         self.resolved: dict[tuple[str, bool], str] = {}  # plain values repeat a lot (kinds, booleans)
         self.constructor = yaml.constructor.SafeConstructor()
         self.stack: list[_Frame] = []
-        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.anchors: dict[str, tuple[Any, int, int]] = {}
         self.nodes = 0
+        self.chars = 0  # characters of scalars, counted again for every alias that repeats them
         self.errors: list[Diagnostic] = []
         self.documents: list[Any] = []
 
     def error(self, location: Location, message: str) -> None:
         self.errors.append(Diagnostic(location, message))
 
-    def count(self, amount: int, location: Location) -> None:
+    def count(self, amount: int, location: Location, chars: int = 0) -> None:
         self.nodes += amount
+        self.chars += chars
         if self.nodes > MAX_NODES:
             raise _LimitExceeded(
                 location,
                 f"document expands to more than {MAX_NODES:,} nodes (alias bomb?)",
+            )
+        if self.chars > MAX_EXPANDED_CHARS:
+            raise _LimitExceeded(
+                location,
+                f"document expands to more than {MAX_EXPANDED_CHARS:,} characters of text through "
+                "aliases (alias bomb?); set THREATMODEL_MAX_EXPANDED_CHARS to allow more",
             )
 
     def run(self, events: Iterable[yaml.Event]) -> None:
@@ -126,7 +153,7 @@ class _Builder:
                 self.on_alias(event, location)
 
     def on_scalar(self, event: yaml.ScalarEvent, location: Location) -> None:
-        self.count(1, location)
+        self.count(1, location, len(event.value))
         if len(event.value) > MAX_SCALAR_CHARS:
             raise _LimitExceeded(
                 location, f"string of {len(event.value):,} characters is longer than the limit "
@@ -157,7 +184,10 @@ class _Builder:
             except (yaml.YAMLError, ValueError) as exc:
                 self.error(location, f"invalid {tag.rsplit(':', 1)[-1]} value '{event.value}': {exc}")
                 value = event.value
-        self.attach(value, 1, location, event.anchor)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and not _round_trips(value, event.value):
+                # keep what the user wrote: `id: 010` is "010", `version: 1.10` is "1.10"
+                value = event.value
+        self.attach(value, 1, location, event.anchor, len(event.value))
 
     def on_start(self, container: Any, event: Any, location: Location, tags: set[Any]) -> None:
         if len(self.stack) >= MAX_DEPTH:
@@ -172,6 +202,7 @@ class _Builder:
         else:
             container.item_locations = []
         frame = _Frame(container, self.nodes - 1, event.anchor)
+        frame.start_chars = self.chars
         frame.pending_key_location = location
         self.stack.append(frame)
 
@@ -181,25 +212,25 @@ class _Builder:
         if isinstance(container, YamlMap):
             self._apply_merges(frame)
         size = self.nodes - frame.start_count
-        self.attach(container, size, container.location, frame.anchor)
+        self.attach(container, size, container.location, frame.anchor, self.chars - frame.start_chars)
 
     def on_alias(self, event: yaml.AliasEvent, location: Location) -> None:
         if event.anchor not in self.anchors:
             self.error(location, f"unknown alias '*{event.anchor}'")
-            self.attach(None, 1, location, None)
+            self.attach(None, 1, location, None, 0)
             return
-        value, size = self.anchors[event.anchor]
-        self.count(size, location)
-        self.attach(value, size, location, None)
+        value, size, chars = self.anchors[event.anchor]
+        self.count(size, location, chars)
+        self.attach(value, size, location, None, chars)
 
     def _expecting_key(self) -> bool:
         return bool(self.stack) and isinstance(self.stack[-1].container, YamlMap) and (
             self.stack[-1].pending_key is _NO_KEY
         )
 
-    def attach(self, value: Any, size: int, location: Location, anchor: str | None) -> None:
+    def attach(self, value: Any, size: int, location: Location, anchor: str | None, chars: int = 0) -> None:
         if anchor:
-            self.anchors[anchor] = (value, size)
+            self.anchors[anchor] = (value, size, chars)
         if not self.stack:
             self.documents.append(value)
             return
@@ -261,8 +292,32 @@ def _parse_events(text: str) -> Iterator[yaml.Event]:
         loader.dispose()
 
 
+def _round_trips(value: int | float, text: str) -> bool:
+    """Whether a number reads back as the text the user wrote (``10``), not as a different
+    spelling of it (``010``, ``1.10``, ``1e3``, ``0x1f``)."""
+    return (str(value) if isinstance(value, int) else repr(value)) == text
+
+
+def _control_characters(text: str, filename: str) -> list[Diagnostic]:
+    problems = []
+    for match in _CONTROL.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+        code = ord(match.group())
+        name = CONTROL_NAMES.get(code, "a control character")
+        problems.append(Diagnostic(Location(filename, line, column),
+                                   f"control character U+{code:04X} ({name}) is not allowed; remove it "
+                                   "(write it as an escape such as \\u001b inside double quotes if it is meant)"))
+        if len(problems) >= 20:
+            break
+    return problems
+
+
 def parse_yaml(text: str, filename: str) -> Any:
     """Parse one YAML document from text; raise :class:`InputError` with located errors."""
+    problems = _control_characters(text, filename)
+    if problems:
+        raise InputError(problems)
     builder = _Builder(filename)
     try:
         builder.run(_parse_events(text))
@@ -273,7 +328,8 @@ def parse_yaml(text: str, filename: str) -> Any:
         context = f" ({exc.context})" if exc.context else ""
         raise InputError([Diagnostic(location, f"YAML syntax: {problem}{context}")]) from None
     except yaml.YAMLError as exc:
-        raise InputError([Diagnostic(Location(filename), f"YAML syntax: {exc}")]) from None
+        first_line = " ".join(str(exc).split())
+        raise InputError([Diagnostic(Location(filename, 1, 1), f"YAML syntax: {first_line}")]) from None
     except _LimitExceeded as exc:
         raise InputError([Diagnostic(exc.location, exc.message)]) from None
     if builder.errors:
@@ -288,29 +344,120 @@ def parse_yaml(text: str, filename: str) -> Any:
     return builder.documents[0]
 
 
-def read_text(path: Path, display_name: str | None = None) -> str:
-    """Read a file as UTF-8 text, with clear errors for missing, huge or binary files."""
-    name = display_name or str(path)
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+_BOMS = ((b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"), (b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"),
+         (b"\xfe\xff", "UTF-16 (big-endian)"), (b"\xff\xfe", "UTF-16 (little-endian)"))
+
+
+def describe_file_type(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def file_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be read as an input file, without opening it; None when it can be."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError([Diagnostic(Location(name), f"file is {size:,} bytes, larger than "
-                                         f"the limit of {MAX_FILE_BYTES:,}")])
-        data = path.read_bytes()
+        mode = os.stat(path).st_mode
     except FileNotFoundError:
-        raise InputError([Diagnostic(Location(name), "no such file")]) from None
-    except IsADirectoryError:
-        raise InputError([Diagnostic(Location(name), "is a directory, not a file")]) from None
+        return "no such file"
     except OSError as exc:
-        raise InputError([Diagnostic(Location(name), f"cannot read: {exc.strerror}")]) from None
+        return _os_problem(exc)
+    if not stat.S_ISREG(mode):
+        return f"not a regular file ({describe_file_type(mode)})"
+    return None
+
+
+def _os_problem(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "cannot read: a symbolic link loop"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "cannot read: permission denied"
+    if exc.errno == errno.ENAMETOOLONG:
+        return "cannot read: the file name is too long"
+    return f"cannot read: {exc.strerror or exc}"
+
+
+def read_bytes(path: Path, display_name: str | None = None, limit: int | None = None) -> bytes:
+    """The bytes of a regular file (or of standard input for ``-``), at most ``limit``.
+
+    The file is opened without blocking and checked before anything is read: a FIFO, a device,
+    a directory or a socket is refused (reading one could hang or never end), and a file larger
+    than the limit is refused from its size. Every problem is a located InputError.
+    """
+    name = display_name or str(path)
+    limit = limit or MAX_FILE_BYTES
+
+    def fail(message: str) -> InputError:
+        return InputError([Diagnostic(Location(name), message)])
+
+    if str(path) == "-":
+        data = sys.stdin.buffer.read(limit + 1)
+        if len(data) > limit:
+            raise fail(f"standard input is larger than the limit of {limit:,} bytes "
+                       "(set THREATMODEL_MAX_FILE_BYTES to allow more)")
+        return data
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        handle = os.open(path, flags)
+    except FileNotFoundError:
+        raise fail("no such file") from None
+    except IsADirectoryError:
+        raise fail("not a regular file (a directory)") from None
+    except OSError as exc:
+        raise fail(_os_problem(exc)) from None
+    try:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode):
+            raise fail(f"not a regular file ({describe_file_type(info.st_mode)})")
+        if info.st_size > limit:
+            raise fail(f"file is {info.st_size:,} bytes, larger than the limit of {limit:,} "
+                       "(set THREATMODEL_MAX_FILE_BYTES to allow more)")
+        chunks, total = [], 0
+        while True:
+            chunk = os.read(handle, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                raise fail(f"file grew past the limit of {limit:,} bytes while being read")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise fail(_os_problem(exc)) from None
+    finally:
+        os.close(handle)
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """UTF-8 text (a UTF-8 byte-order mark is allowed); other encodings are named in the error."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            raise InputError([Diagnostic(Location(name), f"the file is {encoding} text (it starts with a "
+                                         "byte-order mark); save it as UTF-8")])
     if b"\x00" in data:
+        sample = data[:4096]
+        zeros_odd, zeros_even = sample[1::2].count(0), sample[0::2].count(0)
+        if len(sample) >= 4 and max(zeros_odd, zeros_even) > len(sample) // 4:
+            order = "little-endian" if zeros_odd > zeros_even else "big-endian"
+            raise InputError([Diagnostic(Location(name), f"the file looks like UTF-16 ({order}) text without a "
+                                         "byte-order mark; save it as UTF-8")])
         raise InputError([Diagnostic(Location(name), "not a text file (contains NUL bytes)")])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(
-            [Diagnostic(Location(name), f"not a UTF-8 text file (invalid byte at offset {exc.start})")]
-        ) from None
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError([Diagnostic(Location(name, line, column),
+                                     f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                                     "save the file as UTF-8")]) from None
+
+
+def read_text(path: Path, display_name: str | None = None) -> str:
+    """Read a regular file (or ``-``, standard input) as UTF-8 text, with clear errors for
+    missing, special, huge or binary files."""
+    name = display_name or str(path)
+    return decode_text(read_bytes(path, name), name)
 
 
 def load_yaml_file(path: Path, display_name: str | None = None) -> Any:

@@ -23,10 +23,20 @@ CHUNK = 1024 * 1024
 
 
 def sha256_file(path: Path) -> str:
+    """The SHA-256 of a regular file; opened without blocking and checked, so that a path swapped
+    for a FIFO or a device between listing and hashing cannot hang the run."""
+    import stat
+
     digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(CHUNK), b""):
-            digest.update(block)
+    handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        with os.fdopen(handle, "rb", closefd=False) as stream:
+            for block in iter(lambda: stream.read(CHUNK), b""):
+                digest.update(block)
+    finally:
+        os.close(handle)
     return digest.hexdigest()
 
 

@@ -82,6 +82,8 @@ def _key_location(document: YamlMap | None, section: str, key: str, path: str) -
 
 def default_status_path(model: Path) -> Path | None:
     """``<model>.status.yaml`` beside the model, else ``threatmodel.status.yaml`` there."""
+    if str(model) == "-":
+        return None
     for candidate in (model.with_name(f"{model.stem}.status.yaml"), model.with_name("threatmodel.status.yaml")):
         if candidate.is_file():
             return candidate

@@ -35,10 +35,14 @@ def update_review(path: Path, section: str, key: str, values: dict[str, str]) ->
 
     yaml = _round_trip()
     if path.exists():
+        from .loader import read_text
+
+        text = read_text(path)  # a regular file within the size limit, or a located error
         try:
-            document = yaml.load(path.read_text(encoding="utf-8")) or CommentedMap()
+            document = yaml.load(text) or CommentedMap()
         except Exception as exc:  # ruamel raises many types; all mean "not valid YAML here"
-            raise InputError([Diagnostic(Location(str(path)), f"cannot update: {exc}")]) from None
+            message = " ".join(str(exc).split())
+            raise InputError([Diagnostic(Location(str(path)), f"cannot update: {message}")]) from None
         if not isinstance(document, CommentedMap):
             raise InputError([Diagnostic(Location(str(path), 1, 1), "expected a mapping at the top of the file")])
         prefix = ""

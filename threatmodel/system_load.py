@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from .catalog import Kind
 from .errors import Diagnostic, DiagnosticSink, InputError, Location, did_you_mean
-from .loader import YamlMap, load_mapping, locate
+from .loader import YamlMap, file_problem, load_mapping, locate
 from .paths import path_problem
 from .system import ATTRIBUTE_NAMES, Component, System, SystemDocument
 from .validation import diagnostics_from
@@ -49,7 +49,17 @@ class LoadedSystem:
 def load_system(path: Path, kinds: dict[str, Kind], display_name: str | None = None) -> LoadedSystem:
     sink = DiagnosticSink()
     parts: list[_Part] = []
-    _load_part(path.resolve(), display_name or str(path), path.resolve().parent, parts, [], sink, set())
+    name = display_name or str(path)
+    if str(path) == "-":
+        resolved = Path("-")
+        root = Path.cwd().resolve()
+    else:
+        try:
+            resolved = path.resolve()
+        except (OSError, RuntimeError):  # a symbolic link loop
+            raise InputError([Diagnostic(Location(name), "cannot read: a symbolic link loop")]) from None
+        root = resolved.parent
+    _load_part(resolved, name, root, parts, [], sink, set())
     if not parts:
         sink.raise_if_errors()
     main = parts[0]
@@ -106,12 +116,21 @@ def _resolve_include(include: str, current: Path, root: Path, where: Location,
     if Path(include).is_absolute() or include.startswith("~"):
         sink.error(where, f"include '{include}' must be a relative path")
         return None
-    target = (current.parent / include).resolve()
+    base = current.parent if str(current) != "-" else root
+    try:
+        target = (base / include).resolve()
+    except (OSError, RuntimeError):
+        sink.error(where, f"include '{include}': a symbolic link loop")
+        return None
     if not target.is_relative_to(root):
         sink.error(where, f"include '{include}' points outside the model's folder")
         return None
-    if not target.is_file():
+    problem = file_problem(target)
+    if problem == "no such file":
         sink.error(where, f"included file '{include}' does not exist")
+        return None
+    if problem:
+        sink.error(where, f"include '{include}': {problem}")
         return None
     return target
 
