@@ -179,7 +179,8 @@ def test_schema_errors_in_a_user_catalog(write):
             colour: red
         """, "extra.yaml")
     found = errors_of(path)
-    assert "2:9: error: threats[0].id: String should match pattern '^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$'" in found
+    assert ("2:9: error: threats[0].id: invalid value 'bad id': a threat id is upper-case letters and digits, "
+            "words joined by '-' (ML02, MY-THREAT)") in found
     assert "4:13: error: threats[0].source: invalid value 'somewhere'; expected 'owasp-ml-top10-2023', 'stride-baseline' or 'user'" in found
     assert "6:14: error: threats[0].stride[0]: invalid value 'X'; expected 'S', 'T', 'R', 'I', 'D' or 'E'" in found
     assert "8:31: error: threats[0].ratings.exploitability: Input should be less than or equal to 5" in found

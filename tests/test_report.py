@@ -46,8 +46,8 @@ def test_markdown_report_sections(cli):
                     "## Not applicable", "## Mitigation checklist"):
         assert heading in text
     assert "```mermaid\nflowchart LR" in text
-    assert "- [x] `query-rate-limiting` Limit how many queries a client can make (INFERENCE-DOS@web-server, " \
-           "ML01@web-server, ML05@web-server)" in text
+    assert "- [x] `query-rate-limiting` Limit how many queries a client can make (INFERENCE-DOS\\@web-server, " \
+           "ML01\\@web-server, ML05\\@web-server)" in text
 
 
 def test_json_report_shape_and_determinism(cli, tmp_path):
@@ -82,7 +82,7 @@ flows:
 def test_markdown_escapes_cells_and_html(cli, write):
     text = cli("report", write(HOSTILE)).stdout
     assert "<script>" not in text
-    assert "# Threat model: &lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "# Threat model: \\<script\\>alert(1)\\</script\\>" in text
     assert 'n_user -->|"quote #quot; and #93; and #124;"| n_evil' in text
 
 

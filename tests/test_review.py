@@ -193,7 +193,7 @@ def test_checklist_formats(cli):
     markdown = cli("checklist", HUSKY).stdout
     assert "### production-model" in markdown
     assert "- [x] `artifact-integrity-verification` Sign model files and verify them before loading — " \
-           "ARTIFACT-REPUDIATION@production-model, ML10@production-model" in markdown
+           "ARTIFACT-REPUDIATION\\@production-model, ML10\\@production-model" in markdown
     assert "- [ ] `model-encryption`" in markdown
     text = cli("checklist", HUSKY, "--format", "text").stdout
     assert "  [~] input-validation:" in text
@@ -223,7 +223,7 @@ def test_diff_reports_added_resolved_and_changed(cli, write, tmp_path):
     changed = {c["id"]: c["changes"] for c in data["changed"]}
     assert changed["ML10@model"] == {"status": {"old": "open", "new": "mitigated"}}
     markdown = cli("diff", old, new).stdout
-    assert "3 added, 0 resolved" in markdown and "| ML10@model | status open → mitigated |" in markdown
+    assert "3 added, 0 resolved" in markdown and "| ML10\\@model | status open → mitigated |" in markdown
     assert cli("diff", new, old, "--format", "json").exit_code == 0
     back = json.loads(cli("diff", new, old, "--format", "json").stdout)
     assert [f["id"] for f in back["resolved"]] == ["CREDENTIAL-THEFT@keys", "ML09@leak", "TRANSIT-TAMPERING@leak"]
@@ -260,8 +260,12 @@ def test_sarif_is_valid_and_located(cli, tmp_path):
     assert [r["id"] for r in run_["tool"]["driver"]["rules"]] == sorted(catalog.threats)
     rule = next(r for r in run_["tool"]["driver"]["rules"] if r["id"] == "ML10")
     assert "AML.T0018" in rule["properties"]["tags"] and "Mitigations" in rule["help"]["text"]
-    ids = [r["partialFingerprints"]["threatmodelFindingId/v1"] for r in run_["results"]]
+    ids = [r["partialFingerprints"]["threatmodelFindingId/v1"] for r in run_["results"] if "suppressions" not in r]
     assert "ML10@production-model" not in ids and "ML05@model-file" not in ids  # mitigated / accepted
+    suppressed = {r["partialFingerprints"]["threatmodelFindingId/v1"]: r["suppressions"][0]
+                  for r in run_["results"] if "suppressions" in r}
+    assert suppressed["ML05@model-file"]["status"] == "accepted"
+    assert suppressed["ML10@production-model"]["justification"].startswith("mitigated: The server checks")
     report = tm.analyze(HUSKY).report
     assert len(ids) == len([f for f in report.findings if f.status in ("open", "in-progress")])
     result = next(r for r in run_["results"] if r["partialFingerprints"]["threatmodelFindingId/v1"] == "ML01@web-server")

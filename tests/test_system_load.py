@@ -31,7 +31,8 @@ def problems(catalog, path):
     ("boundaries:\n  - {id: b, trust: galaxy}\n",
      "m.yaml:3:20: error: boundaries[0].trust: invalid value 'galaxy'; expected 'internet', 'partner', 'internal' or 'restricted'"),
     ("components:\n  - {id: 'a b', kind: person}\n",
-     "m.yaml:3:10: error: components[0].id: String should match pattern '^[A-Za-z0-9][A-Za-z0-9._-]*$'"),
+     "m.yaml:3:10: error: components[0].id: invalid value 'a b': an id starts with a letter or digit and has only "
+     "letters, digits, '.', '_' and '-'"),
     # unknown kind, with a hint
     ("components:\n  - {id: a, kind: datset}\n", "m.yaml:3:19: error: unknown kind 'datset', did you mean 'dataset'?"),
     # duplicate ids

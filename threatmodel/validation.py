@@ -55,6 +55,16 @@ def _field_names(model: type[BaseModel] | None) -> list[str]:
     return [info.alias or name for name, info in model.model_fields.items()]
 
 
+# what each pattern in the models means, in words (error messages never show a regular expression)
+PATTERN_WORDS = {
+    r"^[A-Za-z0-9][A-Za-z0-9._-]*$": "an id starts with a letter or digit and has only letters, digits, '.', '_' and '-'",
+    r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$": "a threat id is upper-case letters and digits, words joined by '-' (ML02, MY-THREAT)",
+    r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$": "a mitigation id is lower-case letters and digits, words joined by '-' (model-signing)",
+}
+FLOW_MAPPING_HINT = ("; in a {…} flow mapping a comma ends the value, so 'technology: Python, Keras' makes "
+                     "'Keras' a key of its own: quote the value ('Python, Keras')")
+
+
 def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
     kind = error["type"]
     loc = tuple(error["loc"])
@@ -65,7 +75,13 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
         hint = did_you_mean(str(loc[-1]), allowed)
         if not hint and allowed:
             hint = f" (allowed: {', '.join(sorted(allowed))})"
+        if error.get("input") is None:
+            hint += FLOW_MAPPING_HINT
         return f"unknown key '{loc[-1]}'{hint}"
+    if kind == "string_pattern_mismatch":
+        pattern = error.get("ctx", {}).get("pattern", "")
+        words = PATTERN_WORDS.get(pattern, "it does not have the expected form")
+        return f"{where}: invalid value {error.get('input')!r}: {words}"
     if kind == "missing":
         return f"missing required field '{loc[-1]}'" if loc else "missing required field"
     if kind in ("literal_error", "enum"):
@@ -83,6 +99,8 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
         return f"{where}: expected a whole number, found {error.get('input')!r}"
     if kind == "value_error":
         return f"{where}: {error['msg'].removeprefix('Value error, ')}"
+    if kind in ("too_short", "too_long"):
+        return f"{where}: {error['msg'].replace('List', 'the list').replace('String', 'the text')}"
     return f"{where}: {error['msg']}"
 
 

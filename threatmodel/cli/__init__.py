@@ -15,6 +15,23 @@ import typer
 from .._version import __version__
 from . import catalog, controls, model, report, review
 
+def _readable_list_types() -> None:
+    """typer labels a list argument '<list[Path]>'; say '<path>...' instead."""
+    import typer.core
+
+    original = typer.core.TyperArgument.display_type
+
+    def display_type(self, ctx):  # type: ignore[no-untyped-def]
+        label = original(self, ctx)
+        if label and label.startswith("<list[") and label.endswith("]>"):
+            return f"<{label[6:-2].lower()}>..."
+        return label
+
+    typer.core.TyperArgument.display_type = display_type  # type: ignore[method-assign]
+
+
+_readable_list_types()
+
 app = typer.Typer(
     name="threatmodel",
     help="Threat modeling for machine-learning systems: OWASP ML Top 10, MITRE ATLAS and STRIDE.",

@@ -73,7 +73,7 @@ def catalog_show(
 
 @catalog_app.command("validate")
 def catalog_validate(
-    files: Optional[List[Path]] = typer.Argument(None, metavar="[FILE]...",
+    files: Optional[List[Path]] = typer.Argument(None, metavar="FILE",
                                                  help="User catalog files to check with the built-in one."),
 ) -> None:
     """Check the built-in catalog and any user catalogs; exit 2 on errors."""

@@ -31,5 +31,8 @@ def report(
         typer.echo(f"{template}: error: --template must be a folder of templates", err=True)
         raise typer.Exit(common.EXIT_INVALID)
     assessment = common.assess(system, catalog, status)
-    rendered = common.guarded(lambda: chosen.render(assessment, RenderOptions(template_dir=template)))
+    options = RenderOptions(template_dir=template)
+    rendered = common.guarded(lambda: chosen.render(assessment, options))
+    for note in options.notes:
+        typer.echo(f"note: {note}", err=True)
     common.emit(rendered, output, f"{chosen.name} report, {len(assessment.findings)} findings")

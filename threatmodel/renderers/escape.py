@@ -1,7 +1,23 @@
 """Escaping for every output context: one function per context, used by every template.
 
 Python code builds plain data and never concatenates markup; templates pass each user string
-through the function for the context it lands in.
+through the function for the context it lands in:
+
+| context | function |
+|---|---|
+| Markdown running text, list items, headings, emphasis | ``md_text`` |
+| Markdown table cells | ``md_cell`` |
+| Markdown code spans (ids, paths, commands) | ``md_code`` (``md_code_cell`` inside tables) |
+| Markdown link targets | ``md_url`` (only http, https and mailto; anything else is not a link) |
+| Mermaid labels and node ids | ``mermaid_label``, ``mermaid_id`` |
+| Graphviz DOT strings | ``dot_string`` |
+| terminal and plain-text output | ``terminal`` |
+
+Every context first neutralises what no output should carry: control characters (ESC, DEL, …),
+bidirectional overrides and zero-width characters, which are shown as ``<U+202E>``. Markdown text
+is then backslash-escaped (CommonMark allows a backslash before any ASCII punctuation), so no user
+string can open a heading, a list or task item, emphasis, a link, an image, an autolink, raw HTML,
+a table cell or a code span. HTML output relies on Jinja2's autoescaping.
 """
 
 from __future__ import annotations
@@ -9,24 +25,103 @@ from __future__ import annotations
 import re
 from typing import Any
 
+# bidirectional embeddings, overrides and isolates; zero-width and invisible format characters;
+# line and paragraph separators
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u206a-\u206f\ufeff\u2028\u2029\u00ad\u061c]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_WHITESPACE = re.compile(r"\s+")
+# characters CommonMark, GFM (tables, strikethrough, task lists, autolinks, linkify) or GitHub's
+# math can give a meaning anywhere in a line; `_` between letters or digits is left alone
+_ALWAYS = frozenset("\\`*_[]<>|~&$@")
+_LEADING = re.compile(r"^(\d{1,9})([.)])")  # "1." or "1)" would start an ordered list
+_ALLOWED_SCHEMES = ("http://", "https://", "mailto:")
 
-def md_cell(value: Any) -> str:
-    """Text safe inside a Markdown table cell: no pipes, newlines or raw HTML."""
-    text = str(value if value is not None else "")
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = text.replace("|", "\\|")
-    return re.sub(r"\s*\n\s*", " ", text).strip()
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def visible(value: Any) -> str:
+    """Control, bidirectional and zero-width characters shown as <U+XXXX>; other text unchanged."""
+    text = _text(value)
+    text = _INVISIBLE.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
+    return _CONTROL.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
+
+
+def one_line(value: Any) -> str:
+    """Visible characters only, all whitespace runs (newlines included) as one space."""
+    return _WHITESPACE.sub(" ", visible(value)).strip()
+
+
+def _escape_markdown(text: str) -> str:
+    """Backslash-escape what could turn text into markup, and only that, so reports stay
+    readable as plain text: the always-special characters; a dot before a letter, a double slash
+    and the colon of a URL scheme (which linkify would read as a domain or a link); and at
+    the start, whatever opens a block (heading, list, quote, thematic break)."""
+    out = []
+    last = len(text) - 1
+    for index, char in enumerate(text):
+        following = text[index + 1] if index < last else " "
+        if char in _ALWAYS:
+            if char == "_" and 0 < index < last and text[index - 1].isalnum() and following.isalnum():
+                out.append(char)
+            else:
+                out.append("\\" + char)
+        elif (char == "." and following.isalpha()) or (char == "/" and following == "/") or (
+                char == ":" and (following == "/" or text[max(0, index - 6):index].lower() == "mailto")):
+            out.append("\\" + char)
+        elif index == 0 and char in "#-+=>":
+            out.append("\\" + char)
+        else:
+            out.append(char)
+    return _LEADING.sub(lambda m: m.group(1) + "\\" + m.group(2), "".join(out))
 
 
 def md_text(value: Any) -> str:
-    """Running Markdown text with raw HTML neutralised."""
-    return str(value if value is not None else "").replace("<", "&lt;").replace(">", "&gt;")
+    """Markdown running text (a paragraph, a list item, a heading): one line, every special
+    character escaped."""
+    return _escape_markdown(one_line(value))
+
+
+def md_cell(value: Any) -> str:
+    """A Markdown (GFM) table cell: like running text; the pipe is escaped too."""
+    return md_text(value)
+
+
+def md_code(value: Any) -> str:
+    """A Markdown code span: a backtick fence longer than any backtick run in the text."""
+    text = one_line(value)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}" if text else ""
+
+
+def md_code_cell(value: Any) -> str:
+    """A code span inside a GFM table cell: pipes must still be escaped there."""
+    return md_code(value).replace("|", "\\|")
+
+
+def md_url(value: Any) -> str:
+    """A link target: only http, https and mailto, percent-encoding what could end the target;
+    anything else gives an empty string (the template then prints no link)."""
+    text = one_line(value)
+    if not text.lower().startswith(_ALLOWED_SCHEMES):
+        return ""
+    return re.sub(r"[\s()<>\[\]\\`\"']", lambda m: f"%{ord(m.group()):02X}", text)
+
+
+def terminal(value: Any) -> str:
+    """Plain text for a terminal or a text file: escape sequences and invisible characters shown
+    as <U+XXXX> (newlines and tabs kept)."""
+    return visible(value)
 
 
 def mermaid_label(value: Any) -> str:
-    """A label for a quoted Mermaid string: quotes and markup become entity codes."""
-    text = re.sub(r"\s+", " ", str(value)).strip()
-    for char, code in (("&", "#amp;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;"),
+    """A label for a quoted Mermaid string: quotes, markup and backticks become Mermaid entity
+    codes (``#35;`` is '#'), so a label can neither end its string nor its code fence."""
+    text = one_line(value).replace("#", "#35;")
+    for char, code in (("&", "#amp;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;"), ("`", "#96;"),
                        ("|", "#124;"), ("[", "#91;"), ("]", "#93;"), ("{", "#123;"), ("}", "#125;")):
         text = text.replace(char, code)
     return text
@@ -39,5 +134,12 @@ def mermaid_id(value: Any) -> str:
 
 def dot_string(value: Any) -> str:
     """A double-quoted DOT string with quotes, backslashes and newlines escaped."""
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + re.sub(r"\r?\n", "\\\\n", text) + '"'
+    text = one_line(value).replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + text + '"'
+
+
+FILTERS = {
+    "md_text": md_text, "md_cell": md_cell, "md_code": md_code, "md_code_cell": md_code_cell, "md_url": md_url,
+    "terminal": terminal, "one_line": one_line, "mermaid_label": mermaid_label, "mermaid_id": mermaid_id,
+    "dot_string": dot_string,
+}

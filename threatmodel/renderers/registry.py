@@ -28,6 +28,8 @@ class RenderOptions:
 
     template_dir: Path | None = None  # templates that override the built-in ones
     model_uri: str | None = None  # how SARIF names the model file (default: its path as given)
+    sarif_max_results: int = 25_000  # GitHub code scanning's limit per run
+    notes: list[str] = field(default_factory=list)  # what a renderer wants the user told (the CLI prints them)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..catalog import Catalog
 from ..errors import Location
+from .escape import terminal
 from .jsonout import to_json
 from .registry import RenderOptions
 
@@ -41,7 +42,7 @@ def _rule(catalog: Catalog, threat_id: str) -> dict[str, Any]:
         "help": {"text": help_text, "markdown": help_markdown},
         "properties": {
             "tags": ["security", "threat-model", *[f"STRIDE-{s}" for s in threat.stride],
-                     *[link.id for link in threat.atlas]],
+                     *[link.id for link in threat.atlas]][:MAX_TAGS],
             # GitHub reads a 0.1-10 severity from the rule: exploitability × technical impact
             "security-severity": f"{threat.ratings.exploitability * threat.ratings.technical_impact / 2.5:.1f}",
             "precision": "medium",
@@ -52,41 +53,65 @@ def _rule(catalog: Catalog, threat_id: str) -> dict[str, Any]:
     return rule
 
 
+MAX_RESULTS = 25_000  # GitHub code scanning rejects a run with more (and shows the top 5,000)
+MAX_TAGS = 20  # GitHub rejects a rule with more tags
+OPEN = ("open", "in-progress")
+SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
+
+
+def _result(finding: dict[str, Any], index: dict[str, int], model_uri: str,
+            locations: dict[str, Location]) -> dict[str, Any]:
+    where = locations.get(finding["element"])
+    region = {"startLine": where.line, "startColumn": where.column} if where and where.line else {"startLine": 1}
+    severity = finding.get("residual_severity", finding["severity"])
+    status = finding.get("status", "open")
+    result: dict[str, Any] = {
+        "ruleId": finding["threat"],
+        "ruleIndex": index[finding["threat"]],
+        "level": LEVELS[severity],
+        "message": {"text": terminal(f"{finding['title']} on {finding['element']} ({severity}, score "
+                                     f"{finding.get('residual_score', finding['score'])}): "
+                                     + "; ".join(finding["evidence"]))},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": model_uri}, "region": region}}],
+        "partialFingerprints": {"threatmodelFindingId/v1": finding["id"]},
+        "properties": {"finding": finding["id"], "severity": severity, "stride": finding["stride"],
+                       "status": status},
+    }
+    if status not in OPEN:
+        # a decided finding stays in the log, suppressed, so code scanning closes its alert
+        review = finding.get("review") or {}
+        justification = f"{status}: {review.get('justification') or 'recorded in the review file'}"
+        result["suppressions"] = [{"kind": "external", "status": "accepted",
+                                   "justification": terminal(justification)}]
+    return result
+
+
 def sarif_report(data: dict[str, Any], catalog: Catalog, model_uri: str,
-                 locations: dict[str, Location]) -> dict[str, Any]:
-    """``data`` is the report data (with review statuses, when a review file exists)."""
+                 locations: dict[str, Location], max_results: int = MAX_RESULTS) -> dict[str, Any]:
+    """``data`` is the report data (with review statuses, when a review file exists). Open
+    findings come first, most severe first; past ``max_results`` the least severe are dropped
+    and the run's properties say how many."""
     rule_ids = sorted(catalog.threats)
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
-    results = []
-    for finding in data["findings"]:
-        if finding.get("status", "open") not in ("open", "in-progress"):
-            continue
-        where = locations.get(finding["element"])
-        region = {"startLine": where.line, "startColumn": where.column} if where and where.line else {"startLine": 1}
-        severity = finding.get("residual_severity", finding["severity"])
-        results.append({
-            "ruleId": finding["threat"],
-            "ruleIndex": index[finding["threat"]],
-            "level": LEVELS[severity],
-            "message": {"text": f"{finding['title']} on {finding['element']} ({severity}, score "
-                                f"{finding.get('residual_score', finding['score'])}): " + "; ".join(finding["evidence"])},
-            "locations": [{"physicalLocation": {"artifactLocation": {"uri": model_uri}, "region": region}}],
-            "partialFingerprints": {"threatmodelFindingId/v1": finding["id"]},
-            "properties": {"finding": finding["id"], "severity": severity, "stride": finding["stride"],
-                           "status": finding.get("status", "open")},
-        })
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "threatmodel",
-                "version": data["tool"]["version"],
-                "rules": [_rule(catalog, rule_id) for rule_id in rule_ids],
-            }},
-            "results": results,
-        }],
+    ordered = sorted(data["findings"], key=lambda f: (
+        f.get("status", "open") not in OPEN, -SEVERITY_RANK[f.get("residual_severity", f["severity"])],
+        -f.get("residual_score", f["score"]), f["id"]))
+    kept = ordered[:max_results]
+    dropped = len(ordered) - len(kept)
+    kept.sort(key=lambda f: (-f["score"], f["id"]))
+    run: dict[str, Any] = {
+        "tool": {"driver": {
+            "name": "threatmodel",
+            "version": data["tool"]["version"],
+            "rules": [_rule(catalog, rule_id) for rule_id in rule_ids],
+        }},
+        "results": [_result(f, index, model_uri, locations) for f in kept],
     }
+    if dropped:
+        run["properties"] = {"droppedResults": dropped, "maxResults": max_results,
+                             "note": f"{dropped} least severe findings left out to stay within "
+                                     f"{max_results:,} results per run"}
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
 def model_uri(path: str) -> str:
@@ -103,6 +128,10 @@ def model_uri(path: str) -> str:
 
 def render_sarif(assessment: "Assessment", options: RenderOptions) -> str:
     uri = options.model_uri or model_uri(str(assessment.model_path))
-    return to_json(sarif_report(assessment.report_data(), assessment.catalog.catalog, uri,
-                                assessment.system.locations))
+    document = sarif_report(assessment.report_data(), assessment.catalog.catalog, uri, assessment.system.locations,
+                            options.sarif_max_results)
+    properties = document["runs"][0].get("properties")
+    if properties:
+        options.notes.append(f"SARIF: {properties['note']} (GitHub code scanning rejects more)")
+    return to_json(document)
 

@@ -9,7 +9,9 @@ from typing import Any
 import jinja2
 
 from ..resources import templates_dir
-from .escape import dot_string, md_cell, md_text, mermaid_id, mermaid_label
+from markupsafe import Markup
+
+from .escape import FILTERS, visible
 
 
 @lru_cache(maxsize=8)
@@ -27,10 +29,19 @@ def environment(template_dir: Path | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_finalize,
     )
-    env.filters.update(md_cell=md_cell, md_text=md_text, mermaid_label=mermaid_label,
-                       mermaid_id=mermaid_id, dot_string=dot_string)
+    env.filters.update(FILTERS)
     return env
+
+
+def _finalize(value: Any) -> Any:
+    """Applied to everything a template prints: no output format may carry terminal escape
+    sequences, bidirectional overrides or zero-width characters (markup a template marks safe,
+    such as the Graphviz SVG, is left alone)."""
+    if isinstance(value, Markup):
+        return value
+    return visible(value) if isinstance(value, str) else value
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
