@@ -37,7 +37,9 @@ class Diagnostic:
     severity: Severity = "error"
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.severity}: {self.message}"
+        from .renderers.escape import terminal  # messages quote user text: keep it off the terminal's controls
+
+        return terminal(f"{self.location}: {self.severity}: {self.message}").replace("\n", " ")
 
 
 @dataclass

@@ -112,9 +112,9 @@ def md_url(value: Any) -> str:
 
 
 def terminal(value: Any) -> str:
-    """Plain text for a terminal or a text file: escape sequences and invisible characters shown
-    as <U+XXXX> (newlines and tabs kept)."""
-    return visible(value)
+    """Plain text for a terminal or a text file: escape sequences, carriage returns (which could
+    overwrite what a line shows) and invisible characters shown as <U+XXXX>; newlines and tabs kept."""
+    return visible(value).replace("\r", "<U+000D>")
 
 
 def mermaid_label(value: Any) -> str:

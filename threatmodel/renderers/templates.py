@@ -11,7 +11,7 @@ import jinja2
 from ..resources import templates_dir
 from markupsafe import Markup
 
-from .escape import FILTERS, visible
+from .escape import FILTERS, terminal
 
 
 @lru_cache(maxsize=8)
@@ -41,7 +41,7 @@ def _finalize(value: Any) -> Any:
     such as the Graphviz SVG, is left alone)."""
     if isinstance(value, Markup):
         return value
-    return visible(value) if isinstance(value, str) else value
+    return terminal(value) if isinstance(value, str) else value
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
