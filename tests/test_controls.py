@@ -82,8 +82,9 @@ INJECTIONS = [
     ("/srv//model.h5", "contains an empty segment"),
     ("/srv/ /model.h5", "contains whitespace"),
     ("/srv/-D", "has a segment starting with '-'"),
-    ("models/model.h5", "must be an absolute path"),
-    ("~/model.h5", "must be an absolute path"),
+    ("models/../../etc/shadow", "contains a '..' segment"),
+    ("~/model.h5", "starts with '~'"),
+    ("-D", "has a segment starting with '-'"),
     ("/srv/mod\tel", "contains a control character"),
     ("/srv/modèle.h5", "contains 'è'"),
 ]
@@ -227,3 +228,16 @@ def test_scan_script_is_valid_shell(cli, write, tmp_path):
     for line in text.splitlines():
         if line and not line.startswith("#") and not line.startswith("set "):
             shlex.split(line)  # every command line is well-formed shell words
+
+
+def test_relative_artifact_paths_are_resolved_against_the_model_folder(cli, tmp_path):
+    folder = tmp_path / "project"
+    folder.mkdir()
+    model = folder / "m.yaml"
+    model.write_text("system: {name: r}\ncomponents:\n  - {id: m, kind: model-artifact, paths: [models/m.h5]}\n")
+    rules = cli("controls", "auditd", model).stdout
+    assert f"-w {folder.resolve()}/models/m.h5 -p wa -k tm-m-change" in rules
+    assert "resolved against the folder of the model file" in rules
+    model.write_text("system: {name: r}\ncomponents:\n  - {id: m, kind: model-artifact, paths: [../m.h5]}\n")
+    result = cli("validate", model)
+    assert result.exit_code == 2 and "contains a '..' segment" in result.stderr

@@ -1,7 +1,8 @@
 """Which declared file paths are safe to write into audit rules and shell scripts.
 
 Paths come from a YAML file and end up in files that root loads (/etc/audit/rules.d) and
-scripts a pipeline runs, so they are held to a strict form: absolute, ASCII, no whitespace or
+scripts a pipeline runs, so they are held to a strict form: absolute (a relative path in a model
+is first resolved against the folder of its file, see system_load), ASCII, no whitespace or
 control characters, no '.' or '..' segments, no empty segments, and only characters that are
 inert both in a shell word and in an audit rule. A crafted path can therefore never add a
 second audit rule (say '-D' or '-e 0') or a shell command.

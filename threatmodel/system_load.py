@@ -31,6 +31,7 @@ class _Part:
     name: str
     document: YamlMap
     content: SystemDocument
+    folder: Path  # relative artifact paths are resolved against the folder of the file that declares them
 
     def at(self, *path: Any) -> Location:
         return locate(self.document, tuple(path)) or Location(self.name, 1, 1)
@@ -90,7 +91,7 @@ def _load_part(path: Path, name: str, root: Path, parts: list[_Part], chain: lis
     except ValidationError as exc:
         sink.extend(diagnostics_from(exc, document, name, SystemDocument))
         return
-    part = _Part(name, document, content)
+    part = _Part(name, document, content, Path.cwd() if str(path) == "-" else path.parent)
     parts.append(part)
     for index, include in enumerate(content.include):
         where = part.at("include", index)
@@ -162,6 +163,7 @@ def _merge(parts: list[_Part], kinds: dict[str, Kind], sink: DiagnosticSink) -> 
             claim(flow.key, location, "flow")
 
     boundaries = {b.id: b for _, _, b in entities["boundaries"]}
+    relative_paths: dict[str, list[str]] = {}
     components = {c.id: c for _, _, c in entities["components"]}
     data_ids = {d.id for _, _, d in entities["data"]}
 
@@ -181,10 +183,14 @@ def _merge(parts: list[_Part], kinds: dict[str, Kind], sink: DiagnosticSink) -> 
             current = boundaries[current].parent
     for part, index, component in entities["components"]:
         ref(component.kind, kinds, part, ("components", index, "kind"), "kind")
+        absolute_paths = []
         for j, declared in enumerate(component.paths):
-            problem = path_problem(declared)
+            absolute, problem = _absolute_path(declared, part.folder)
             if problem:
                 sink.error(part.at("components", index, "paths", j), f"path {declared!r} {problem}")
+            absolute_paths.append(absolute)
+        if absolute_paths != list(component.paths):
+            relative_paths[component.id] = absolute_paths
         ref(component.boundary, boundaries, part, ("components", index, "boundary"), "boundary")
         for j, data_id in enumerate(component.data):
             ref(data_id, data_ids, part, ("components", index, "data", j), "data asset")
@@ -207,6 +213,8 @@ def _merge(parts: list[_Part], kinds: dict[str, Kind], sink: DiagnosticSink) -> 
         _with_defaults(component, kinds[component.kind]) if component.kind in kinds else component
         for _, _, component in entities["components"]
     ]
+    resolved = [c.model_copy(update={"paths": relative_paths[c.id]}) if c.id in relative_paths else c
+                for c in resolved]
     info = parts[0].content.system
     assert info is not None or sink.has_errors
     fields = dict(info=info, boundaries=list(boundaries.values()), components=resolved,
@@ -214,6 +222,25 @@ def _merge(parts: list[_Part], kinds: dict[str, Kind], sink: DiagnosticSink) -> 
                   exclusions=[e for _, _, e in entities["exclusions"]], actors=[a for _, _, a in entities["actors"]])
     system = System.model_construct(**fields) if sink.has_errors else System(**fields)
     return system, where
+
+
+def _absolute_path(declared: str, folder: Path) -> tuple[str, str | None]:
+    """A declared artifact path as an absolute one: a relative path is taken from the folder of
+    the model file that declares it (audit rules and manifests need absolute paths)."""
+    if declared.startswith("/"):
+        return declared, path_problem(declared)
+    if declared.startswith("~"):
+        return declared, "starts with '~'; write the absolute path (home folders differ between machines)"
+    problem = path_problem("/" + declared)  # the same character and segment rules, relative form
+    if problem:
+        return declared, problem.replace("must be an absolute path (starting with '/')", "is empty")
+    import os
+
+    absolute = os.path.normpath(os.path.join(str(folder.resolve()), declared))
+    problem = path_problem(absolute)
+    if problem:
+        return absolute, f"resolves to {absolute!r}, which {problem}"
+    return absolute, None
 
 
 def _with_defaults(component: Component, kind: Kind) -> Component:
