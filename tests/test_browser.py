@@ -92,3 +92,4 @@ def test_sorting_by_element(page):
     browser_page.click('th[data-key="element"]')
     elements = browser_page.eval_on_selector_all("#findings-table tbody tr", "rows => rows.map(r => r.dataset.element)")
     assert elements == sorted(elements)
+

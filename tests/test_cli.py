@@ -215,3 +215,29 @@ def test_validate_runs_every_check_the_report_runs(cli, write):
     assert cli("report", model).exit_code == 2
     result = cli("validate", model)
     assert result.exit_code == 2 and "unknown threat 'ML99'" in result.stderr
+
+
+def test_atlas_import_without_output_never_touches_the_installed_catalog(cli, tmp_path):
+    import hashlib
+
+    from threatmodel.resources import catalog_dir
+
+    installed = catalog_dir() / "atlas.yaml"
+    before = hashlib.sha256(installed.read_bytes()).hexdigest()
+    source = tmp_path / "ATLAS.yaml"
+    source.write_text("version: 9.0.0\nmatrices:\n- id: ATLAS\n  tactics: [{id: AML.TA0001, name: Staging}]\n"
+                      "  techniques: [{id: AML.T0015, name: Evade Any Model, tactics: [AML.TA0001]}]\n"
+                      "  mitigations: []\n")
+    result = cli("atlas", "import", source)
+    assert result.exit_code == 0 and "atlas_version: 9.0.0" in result.stdout
+    assert hashlib.sha256(installed.read_bytes()).hexdigest() == before
+
+
+def test_atlas_show_reads_user_catalogs(cli, write):
+    extra = write("threats: []\n", "extra.yaml")
+    assert cli("atlas", "show", "AML.T0018", "--catalog", extra).exit_code == 0
+
+
+def test_a_dataset_may_serve_several_purposes(cli, write):
+    model = write("system: {name: p}\ncomponents:\n  - {id: d, kind: dataset, purpose: [training, validation]}\n")
+    assert cli("validate", model).exit_code == 0

@@ -288,3 +288,17 @@ def test_sarif_uri_is_relative_to_the_working_directory(tmp_path, monkeypatch):
     assert model_uri(str(tmp_path / "models" / "m.yaml")) == "models/m.yaml"
     assert model_uri("./models/m.yaml") == "models/m.yaml"
     assert model_uri("/elsewhere/m.yaml") == "file:///elsewhere/m.yaml"
+
+
+def test_sarif_keeps_the_most_severe_results_within_the_limit():
+    from threatmodel.renderers.sarif import sarif_report
+
+    assessment = tm.analyze(HUSKY, review=False)
+    data = assessment.report_data()
+    document = sarif_report(data, assessment.catalog.catalog, "m.yaml", assessment.system.locations, max_results=5)
+    run_ = document["runs"][0]
+    assert len(run_["results"]) == 5
+    assert run_["properties"]["droppedResults"] == len(data["findings"]) - 5
+    kept = {r["partialFingerprints"]["threatmodelFindingId/v1"] for r in run_["results"]}
+    scores = sorted((f["score"] for f in data["findings"]), reverse=True)
+    assert min(f["score"] for f in data["findings"] if f["id"] in kept) >= scores[4]
