@@ -55,3 +55,27 @@ def test_installed_wheel_works_from_the_filesystem_root(wheel, tmp_path, catalog
     where = subprocess.run([str(python), "-c", "import threatmodel.resources as r; print(r.catalog_dir())"],
                            cwd="/", capture_output=True, text=True, env=environment)
     assert str(env_dir) in where.stdout
+
+
+def test_the_wheel_carries_precompiled_templates_that_render_the_same(wheel, tmp_path):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert any(n.startswith("threatmodel/_data/compiled/tmpl_") for n in names)
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    inner = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    outer = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
+    Path(inner, "_outer_dependencies.pth").write_text("\n".join(sorted(outer)) + "\n", encoding="utf-8")
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)], check=True)
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    model = REPO / "docs" / "examples" / "huskyai.yaml"
+    installed = subprocess.run([str(python), "-m", "threatmodel", "report", str(model)], cwd="/",
+                               capture_output=True, text=True, env=environment)
+    assert installed.returncode == 0, installed.stderr
+    where = subprocess.run([str(python), "-c", "import threatmodel.resources as r; print(r.compiled_templates_dir())"],
+                           cwd="/", capture_output=True, text=True, env=environment).stdout
+    assert str(env_dir) in where
+    source = subprocess.run([sys.executable, "-m", "threatmodel", "report", str(model)], cwd="/",
+                            capture_output=True, text=True)
+    assert installed.stdout == source.stdout

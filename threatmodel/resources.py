@@ -30,3 +30,9 @@ def templates_dir() -> Path:
 def examples_dir() -> Path:
     """The bundled example models (docs/examples in a checkout)."""
     return _find("examples")
+
+
+def compiled_templates_dir() -> Path | None:
+    """The built-in templates precompiled by the wheel's build hook; None in a source checkout."""
+    candidate = _PACKAGE_DIR / "_data" / "compiled"
+    return candidate if candidate.is_dir() else None

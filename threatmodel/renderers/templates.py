@@ -8,22 +8,17 @@ from typing import Any
 
 import jinja2
 
-from ..resources import templates_dir
 from markupsafe import Markup
+
+from ..resources import compiled_templates_dir, templates_dir
 
 from .escape import FILTERS, terminal
 
 
-@lru_cache(maxsize=8)
-def environment(template_dir: Path | None = None) -> jinja2.Environment:
-    """The template environment; a user's folder, when given, is searched first.
-
-    One environment per folder, kept for the process: Jinja2 then compiles each template once."""
-    folders = [str(template_dir)] if template_dir else []
-    folders.append(str(templates_dir()))
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folders),
-        bytecode_cache=_bytecode_cache(),
+def environment_options() -> dict[str, Any]:
+    """The settings every template is compiled and rendered with (the wheel's build hook
+    precompiles the built-in templates with the same ones)."""
+    return dict(
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -31,6 +26,23 @@ def environment(template_dir: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
         finalize=_finalize,
     )
+
+
+@lru_cache(maxsize=8)
+def environment(template_dir: Path | None = None) -> jinja2.Environment:
+    """The template environment; a user's folder, when given, is searched first.
+
+    An installed wheel carries the built-in templates precompiled (``_data/compiled``, made by
+    hatch_build.py), so a run does not spend its start-up compiling them; a source checkout
+    compiles them from templates/. One environment per folder, kept for the process."""
+    loaders: list[jinja2.BaseLoader] = []
+    if template_dir:
+        loaders.append(jinja2.FileSystemLoader(str(template_dir)))
+    compiled = compiled_templates_dir()
+    if compiled is not None:
+        loaders.append(jinja2.ModuleLoader(str(compiled)))
+    loaders.append(jinja2.FileSystemLoader(str(templates_dir())))
+    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), **environment_options())
     env.filters.update(FILTERS)
     return env
 
@@ -42,25 +54,6 @@ def _finalize(value: Any) -> Any:
     if isinstance(value, Markup):
         return value
     return terminal(value) if isinstance(value, str) else value
-
-
-def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    """Compiled templates kept between runs in the user's cache folder (keyed by each template's
-    source, so an edited template is recompiled); none when that folder cannot be used or
-    THREATMODEL_CACHE=0 says not to write there."""
-    import os
-
-    if os.environ.get("THREATMODEL_CACHE", "1") == "0":
-        return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "threatmodel", "templates")
-    try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-    except OSError:
-        return None
-    if not os.access(folder, os.W_OK):
-        return None
-    return jinja2.FileSystemBytecodeCache(folder)
 
 
 def render(template: str, data: Any, template_dir: Path | None = None) -> str:
