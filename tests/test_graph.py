@@ -141,3 +141,20 @@ def test_nested_boundaries_cross_only_the_inner_one(catalog, write):
     graph = build(catalog, write, NESTED)
     assert graph.crossings == [Crossing("keys-to-app", "keys", "app", ("vault",), "outbound")]
     assert graph.boundaries_of("keys") == ("vault", "corp")
+
+
+def test_a_collector_is_answered_by_the_service_it_calls(catalog, write):
+    graph = build(catalog, write, """
+system: {name: collect}
+boundaries: [{id: lab, trust: internal}]
+components:
+  - {id: search, kind: external-service}
+  - {id: crawler, kind: data-collection, boundary: lab}
+  - {id: images, kind: dataset, boundary: lab}
+flows:
+  - {from: crawler, to: search, protocol: HTTPS}
+  - {from: crawler, to: images}
+""")
+    assert {a.id: a.actor_class for a in graph.reach.actors} == {"search": "supplier"}
+    best = graph.reach.best("images", ["input"])
+    assert best.actor.id == "search" and best.path == ("search", "crawler", "images")

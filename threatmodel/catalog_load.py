@@ -33,6 +33,7 @@ DECLARABLE_TYPES = {**ATTRIBUTE_TYPES, **{name: bool for name in FLOW_ATTRIBUTE_
 REQUIRED_ROLES: dict[str, str] = {
     "people": "components that become person actors",
     "supplier": "outside services that become supplier actors",
+    "collector": "collectors: a service they call answers with data, whichever way the flow is drawn",
     "dependency": "third-party code and models that become dependency actors",
     "administers_targets": "control here gives control of the components it updates",
     "administers_environment": "control here gives control of every component it touches",

@@ -6,7 +6,8 @@ Derived from the model unless it says otherwise (docs/format.md):
   and leads somewhere they work (a data store, a host that runs their code or deploys, an
   administrative entry point, or logs in with SSH); a *customer* when every flow is authenticated but leads only to
   services; otherwise *anonymous* (anyone on the internet can do what they do);
-- an outside service that sends data in is a *supplier*;
+- an outside service that sends data in is a *supplier* (a data collector that calls it is
+  answered by it, even when the flow is drawn only from the collector to the service);
 - a third-party library or model is a *dependency*;
 - a component's ``actor:`` overrides the class, and ``actors:`` adds actors not drawn as components;
 - a service declared ``exposure: public`` that no anonymous person reaches gets an implicit
@@ -65,7 +66,7 @@ def derive_actors(graph: "DataFlowGraph") -> list[Actor]:
             derived_class = "supplier"
         else:
             continue
-        if not graph.graph.out_degree(node):
+        if not graph.graph.out_degree(node) and not graph.answered_collectors(node):
             continue  # sends nothing into the system: no way in
         actors.append(Actor(node, component.label, component.actor or derived_class,
                             component.boundary or "outside", node, (), component.actor is None))

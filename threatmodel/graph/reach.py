@@ -119,6 +119,8 @@ class _ClassReach:
                 self._set(actor.node, CONTROL, None, actor.id)
                 for target, key in graph.flows_out_of(actor.node):
                     reached(target, self._first_level(actor.node, target, key), (actor.node, key), actor.id)
+                for collector, key in graph.answered_collectors(actor.node):
+                    reached(collector, INPUT, (actor.node, key), actor.id)
             for entered in actor.enters:
                 reached(entered, self._first_level(None, entered, None), (actor.id, None), actor.id)
         while control:

@@ -174,6 +174,13 @@ class DataFlowGraph:
         points = {EntryPoint(t, k, s) for s, t, k in self.directed_flows() if self.trust(s) < self.trust(t)}
         return sorted(points, key=lambda e: (e.component, e.flow, e.source))
 
+    def answered_collectors(self, component_id: str) -> list[tuple[str, str]]:
+        """(collector, flow) pairs where a data collector calls this component: the answer is data
+        the collector gathers, whichever way the flow is drawn."""
+        if self.dfd(component_id) != "external-entity":
+            return []
+        return [(source, key) for source, key in self.flows_into(component_id) if self.has_role(source, "collector")]
+
     def internet_entries(self, component_id: str) -> list[tuple[str, str]]:
         """(person, flow) pairs by which someone outside every boundary connects to the component."""
         return [(source, key) for source, key in self.flows_into(component_id)
