@@ -21,6 +21,8 @@ def report(
     template: Optional[Path] = typer.Option(None, "--template", metavar="DIR",
                                             help="A folder of templates that override the built-in ones."),
     status: Optional[Path] = common.StatusOption,
+    residual: bool = typer.Option(False, "--residual",
+                                  help="atlas-layer: only findings still open after the review, by residual risk."),
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """Analyse a system and write its threat report (format from --format, else from -o's extension, else md)."""
@@ -31,7 +33,7 @@ def report(
         typer.echo(f"{template}: error: --template must be a folder of templates", err=True)
         raise typer.Exit(common.EXIT_INVALID)
     assessment = common.assess(system, catalog, status)
-    options = RenderOptions(template_dir=template)
+    options = RenderOptions(template_dir=template, residual=residual)
     rendered = common.guarded(lambda: chosen.render(assessment, options))
     for note in options.notes:
         typer.echo(f"note: {note}", err=True)

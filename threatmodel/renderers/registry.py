@@ -29,6 +29,7 @@ class RenderOptions:
     template_dir: Path | None = None  # templates that override the built-in ones
     model_uri: str | None = None  # how SARIF names the model file (default: its path as given)
     sarif_max_results: int = 25_000  # GitHub code scanning's limit per run
+    residual: bool = False  # layers: only what stays open after the review, by residual risk
     notes: list[str] = field(default_factory=list)  # what a renderer wants the user told (the CLI prints them)
 
 
@@ -62,6 +63,9 @@ BUILTIN = (
     OutputFormat("sarif", ".sarif", "application/sarif+json", False,
                  "SARIF 2.1.0 for code scanning (GitHub and others)",
                  "threatmodel.renderers.sarif:render_sarif"),
+    OutputFormat("atlas-layer", ".layer.json", "application/json", False,
+                 "an ATLAS Navigator layer (format 4.5) of the findings' techniques; --residual for what stays open",
+                 "threatmodel.renderers.atlas_layer:render_atlas_layer"),
 )
 
 _FORMATS: dict[str, OutputFormat] = {}
@@ -109,6 +113,7 @@ def get_format(name: str) -> OutputFormat:
 
 
 def format_for_path(path: Path | str) -> OutputFormat | None:
-    """The format whose extension the file name ends with, if any."""
+    """The format whose extension the file name ends with (the longest that matches), if any."""
     name = str(path).lower()
-    return next((f for f in formats() if name.endswith(f.extension)), None)
+    matches = [f for f in formats() if name.endswith(f.extension)]
+    return max(matches, key=lambda f: len(f.extension)) if matches else None
