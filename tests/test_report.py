@@ -102,7 +102,8 @@ def test_html_without_graphviz_says_so_and_renders_the_rest(cli, tmp_path, monke
     assert cli("report", HUSKY, "-f", "html", "-o", out).exit_code == 0
     html = out.read_text()
     assert "Graphviz (the `dot` program) is not installed" in html
-    assert "ML10@production-model" in html and "<svg" not in html
+    assert "ML10@production-model" in html and "<svg" in html  # drawn by threatmodel itself
+    assert "Drawn by threatmodel itself" in html
 
 
 def test_html_has_inline_svg_when_graphviz_exists(cli, tmp_path):
@@ -158,3 +159,15 @@ def test_report_json_reference_is_generated_from_the_model():
 
     assert (REPO / "docs" / "report-json.md").read_text(encoding="utf-8") == report_reference_markdown(), (
         "regenerate with: python -m threatmodel.report_model > docs/report-json.md")
+
+
+def test_builtin_diagram_is_well_formed_svg_with_inert_labels(write, monkeypatch):
+    import xml.etree.ElementTree as ElementTree
+
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    html = tm.render(tm.analyze(write(HOSTILE)), "html")
+    svg = html[html.index("<svg"):html.index("</svg>") + len("</svg>")]
+    root = ElementTree.fromstring(svg)
+    names = {element.tag.split("}")[-1] for element in root.iter()}
+    assert "script" not in names and "foreignObject" not in names
+    assert "&lt;script&gt;" in svg

@@ -21,6 +21,19 @@ def render_html(assessment: "Assessment", options: RenderOptions) -> str:
         note = too_large_note(nodes)
     else:
         svg, note = svg_from_dot(render("dfd.dot.j2", graph_view(assessment.graph), options.template_dir))
+        if svg is None:  # no Graphviz here: draw it ourselves, and say how to get the better drawing
+            svg = _builtin_svg(assessment, options)
+            note = ("Drawn by threatmodel itself because Graphviz (the `dot` program) is not installed here; "
+                    "install Graphviz for a more compact layout.")
     data = assessment.report_data(diagram_svg=svg, diagram_note=note)
     return render("report.html.j2", data, options.template_dir)
 
+
+
+def _builtin_svg(assessment: "Assessment", options: RenderOptions) -> str:
+    from .layout import layout
+
+    status = {r.finding.id: r.status for r in assessment.review.findings}
+    flagged = {f.element for f in assessment.findings if f.element_type == "component"
+               and f.score.severity in ("high", "critical") and status.get(f.id, "open") in ("open", "in-progress")}
+    return render("dfd.svg.j2", {"layout": layout(assessment.graph, flagged)}, options.template_dir)

@@ -19,7 +19,7 @@ def environment_options() -> dict[str, Any]:
     """The settings every template is compiled and rendered with (the wheel's build hook
     precompiles the built-in templates with the same ones)."""
     return dict(
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2", "svg.j2"), default=False),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
