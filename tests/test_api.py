@@ -143,3 +143,11 @@ def test_the_package_import_graph_has_no_cycles():
 
 def test_py_typed_ships():
     assert (REPO / "threatmodel" / "py.typed").exists()
+
+
+def test_the_docs_list_every_registered_format():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    interop = (REPO / "docs" / "interop.md").read_text(encoding="utf-8")
+    for output_format in formats():
+        assert output_format.name in readme, output_format.name
+        assert f"`{output_format.name}`" in interop, output_format.name

@@ -212,3 +212,15 @@ def test_terminal_output_carries_no_escape_sequences(tmp_path, text, output):
     rendered = _render(output, _write(tmp_path, text))
     for char in ("\x1b", "\u202e", "\u202c", "\u200b", "\ufeff"):
         assert char not in rendered
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=lambda t: repr(t)[:30])
+def test_sarif_rule_help_markdown_is_inert(tmp_path, text):
+    files = _write(tmp_path, text)
+    sarif = json.loads(_render("sarif", files))
+    rule = next(r for r in sarif["runs"][0]["tool"]["driver"]["rules"] if r["id"] == "USER-THREAT")
+    benign_files = _write(tmp_path / "benign", BENIGN)
+    benign_rule = next(r for r in json.loads(_render("sarif", benign_files))["runs"][0]["tool"]["driver"]["rules"]
+                       if r["id"] == "USER-THREAT")
+    assert _structure(rule["help"]["markdown"]) == _structure(benign_rule["help"]["markdown"])
+    assert "helpUri" not in rule or rule["helpUri"].startswith(("http://", "https://"))

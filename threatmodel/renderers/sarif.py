@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..catalog import Catalog
 from ..errors import Location
-from .escape import terminal
+from .escape import md_code, md_text, md_url, terminal
 from .jsonout import to_json
 from .registry import RenderOptions
 
@@ -28,17 +28,19 @@ def _rule(catalog: Catalog, threat_id: str) -> dict[str, Any]:
     threat = catalog.threats[threat_id]
     atlas = [f"{link.id} {catalog.atlas.full_name(link.id)}" for link in threat.atlas]
     mitigations = [f"- {m}: {catalog.mitigations[m].title}" for m in threat.mitigations]
-    help_text = "\n".join([threat.summary, "", "Mitigations:", *mitigations, "", "MITRE ATLAS: " + "; ".join(atlas)])
+    help_text = terminal("\n".join([threat.summary, "", "Mitigations:", *mitigations, "",
+                                    "MITRE ATLAS: " + "; ".join(atlas)]))
+    # GitHub renders help.markdown: catalog text (a user catalog's too) goes through the escaper
     help_markdown = "\n".join([
-        threat.summary, "", "**Mitigations**", "",
-        *[f"- `{m}` {catalog.mitigations[m].title}" for m in threat.mitigations], "",
-        "**MITRE ATLAS**: " + "; ".join(atlas),
+        md_text(threat.summary), "", "**Mitigations**", "",
+        *[f"- {md_code(m)} {md_text(catalog.mitigations[m].title)}" for m in threat.mitigations], "",
+        "**MITRE ATLAS**: " + "; ".join(md_text(a) for a in atlas),
     ])
     rule: dict[str, Any] = {
         "id": threat.id,
         "name": "".join(word.capitalize() for word in threat.name.replace("-", " ").split() if word.isalnum()),
-        "shortDescription": {"text": threat.title},
-        "fullDescription": {"text": threat.summary},
+        "shortDescription": {"text": terminal(threat.title)},
+        "fullDescription": {"text": terminal(threat.summary)},
         "help": {"text": help_text, "markdown": help_markdown},
         "properties": {
             "tags": ["security", "threat-model", *[f"STRIDE-{s}" for s in threat.stride],
@@ -48,7 +50,7 @@ def _rule(catalog: Catalog, threat_id: str) -> dict[str, Any]:
             "precision": "medium",
         },
     }
-    if threat.references and threat.references[0].url:
+    if threat.references and md_url(threat.references[0].url):
         rule["helpUri"] = threat.references[0].url
     return rule
 
