@@ -158,3 +158,42 @@ flows:
     assert {a.id: a.actor_class for a in graph.reach.actors} == {"search": "supplier"}
     best = graph.reach.best("images", ["input"])
     assert best.actor.id == "search" and best.path == ("search", "crawler", "images")
+
+
+DECLARED = """
+system: {name: declared}
+boundaries: [{id: prod, trust: restricted}]
+components:
+  - {id: api, kind: inference-service, boundary: prod, authenticated: true}
+  - {id: store, kind: dataset, boundary: prod}
+  - {id: ops, kind: person, boundary: prod, actor: operator}
+  - {id: vendor, kind: external-service, actor: dependency}
+flows:
+  - {from: api, to: store}
+  - {from: ops, to: store}
+  - {from: vendor, to: api}
+actors:
+  - {id: partner-bot, name: Partner integration, class: customer, enters: [api]}
+  - {id: scraper, class: anonymous, enters: [api]}
+"""
+
+
+def test_declared_actors_and_class_overrides(catalog, write):
+    graph = build(catalog, write, DECLARED)
+    classes = {a.id: (a.actor_class, a.derived) for a in graph.reach.actors}
+    assert classes == {"ops": ("operator", False), "vendor": ("dependency", False),
+                       "partner-bot": ("customer", False), "scraper": ("anonymous", False)}
+    # the declared customer reaches the authenticated service; the anonymous scraper does not
+    best = graph.reach.best("api", ["input"], ["customer"])
+    assert best.actor.id == "partner-bot" and best.path == ("partner-bot", "api")
+    assert graph.reach.best("api", ["input"], ["anonymous"]) is None
+    # input from the customer travels on into the store
+    assert graph.reach.best("store", ["input"], ["customer"]).path == ("partner-bot", "api", "store")
+
+
+def test_declared_actor_must_enter_known_components(catalog, write):
+    from threatmodel.errors import InputError
+
+    with pytest.raises(InputError) as info:
+        build(catalog, write, DECLARED.replace("enters: [api]}\n  - {id: scraper", "enters: [apj]}\n  - {id: scraper"))
+    assert "unknown component 'apj', did you mean 'api'?" in str(info.value)
