@@ -62,10 +62,11 @@ def _args(role: str, special: Path, good: Path) -> list[str]:
         "diff-old": ["diff", str(special), str(good)],
         "diff-new": ["diff", str(good), str(special)],
         "manifest": ["controls", "verify-manifest", str(special)],
+        "import": ["import", "otm", str(special), "-o", str(good.with_name("imported.yaml"))],
     }[role]
 
 
-ROLES = ["model", "report-model", "status", "catalog", "catalog-validate", "diff-old", "diff-new", "manifest"]
+ROLES = ["model", "report-model", "status", "catalog", "catalog-validate", "diff-old", "diff-new", "manifest", "import"]
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -13,7 +13,7 @@ import sys
 import typer
 
 from .._version import __version__
-from . import catalog, controls, model, report, review
+from . import catalog, controls, interop, model, report, review
 
 def _readable_list_types() -> None:
     """typer labels a list argument '<list[Path]>'; say '<path>...' instead."""
@@ -56,7 +56,7 @@ def main_options(
     """Describe an ML system in YAML; get its threats, mitigations and a checklist."""
 
 
-for _group in (model.app, report.app, review.app):
+for _group in (model.app, report.app, review.app, interop.app):
     app.registered_commands.extend(_group.registered_commands)
 app.add_typer(catalog.catalog_app, name="catalog")
 app.add_typer(catalog.atlas_app, name="atlas")

@@ -138,8 +138,18 @@ def dot_string(value: Any) -> str:
     return '"' + text + '"'
 
 
+def yaml_value(value: Any) -> str:
+    """A YAML value written as JSON (a quoted string, a number, a boolean, a flow list): YAML
+    reads it back exactly, whatever characters it holds."""
+    import json
+
+    if isinstance(value, str):
+        return json.dumps(one_line(value), ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False)
+
+
 FILTERS = {
     "md_text": md_text, "md_cell": md_cell, "md_code": md_code, "md_code_cell": md_code_cell, "md_url": md_url,
     "terminal": terminal, "one_line": one_line, "mermaid_label": mermaid_label, "mermaid_id": mermaid_id,
-    "dot_string": dot_string,
+    "dot_string": dot_string, "yaml_value": yaml_value,
 }

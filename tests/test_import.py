@@ -1,0 +1,88 @@
+"""Importers: real files from other tools, round trips through our own exports, hostile files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+import threatmodel as tm
+
+from .conftest import EXAMPLES, example_models, shared_file
+
+
+def _structure(model_path: Path) -> dict:
+    system = tm.load_system(model_path).system
+    return {
+        "boundaries": sorted((b.id, b.parent or "") for b in system.boundaries),
+        "components": sorted((c.id, c.kind, c.boundary or "") for c in system.components),
+        "flows": sorted((f.source, f.target, f.bidirectional) for f in system.flows),
+    }
+
+
+@pytest.mark.parametrize("model", example_models(), ids=lambda p: p.stem)
+def test_otm_round_trip_keeps_the_structure(model, cli, tmp_path):
+    exported = tmp_path / "model.otm.json"
+    assert cli("report", model, "-o", exported).exit_code == 0
+    imported = tmp_path / "imported.yaml"
+    result = cli("import", "otm", exported, "-o", imported)
+    assert result.exit_code == 0, result.stderr
+    assert _structure(imported) == _structure(model)
+    assert cli("report", imported).exit_code == 0
+
+
+def test_otm_export_validates_against_the_published_schema():
+    schema = json.loads(shared_file("formats", "otm", "otm_schema.json").read_text())
+    for model in example_models():
+        jsonschema.validate(json.loads(tm.render(tm.analyze(model), "otm")), schema)
+
+
+def test_otm_round_trip_carries_review_decisions(cli, tmp_path):
+    exported = tmp_path / "h.otm.json"
+    cli("report", EXAMPLES / "huskyai.yaml", "-o", exported)
+    imported = tmp_path / "h.yaml"
+    result = cli("import", "otm", exported, "-o", imported)
+    review = yaml.safe_load((tmp_path / "h.status.yaml").read_text())
+    assert review["findings"]["ML05@model-file"]["status"] == "accepted"
+    assert review["findings"]["ML10@production-model"]["status"] == "mitigated"
+    assert "threat not mapped" not in result.stderr
+    assert cli("check", imported, "--fail-on", "none").exit_code == 0
+
+
+@pytest.mark.parametrize("name", ["example-from-mtmt-mvp.otm.json", "example-nested-trustzones.otm.json"])
+def test_real_otm_files_import_and_report(name, cli, tmp_path):
+    source = shared_file("formats", "otm", name)
+    target = tmp_path / "imported.yaml"
+    result = cli("import", "otm", source, "-o", target)
+    assert result.exit_code == 0, result.stderr
+    assert "guessed" in target.read_text()
+    assert cli("validate", target).exit_code == 0
+    report = cli("report", target, "-f", "json")
+    assert report.exit_code == 0 and json.loads(report.stdout)["findings"] is not None
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"project": {"name": "x", "id": "x"}}', "not an OTM file"),
+    ('{"otmVersion": "0.2.0", "project": {"name": "x", "id": "x"}, "components": {"a": 1}}', "'components' must be a list"),
+    ('{"otmVersion": "0.2.0", "project": {"name": "x", "id": "x"}, "components": '
+     '[{"id": "a", "name": "a", "parent": {"trustZone": "nowhere"}}]}', "unknown trust zone 'nowhere'"),
+    ('{"otmVersion": "0.2.0", "project": {"name": "x", "id": "x"}, "components": [{"id": "a", "name": "a", '
+     '"parent": {"trustZone": "z"}}], "trustZones": [{"id": "z", "name": "z"}], '
+     '"dataflows": [{"id": "f", "source": "a", "destination": "ghost"}]}', "unknown component 'ghost'"),
+    ("[1, 2]", "expected a mapping at the top of the file"),
+])
+def test_hostile_or_broken_otm_files_are_located_errors(text, message, cli, tmp_path):
+    source = tmp_path / "bad.otm.json"
+    source.write_text(text)
+    target = tmp_path / "out.yaml"
+    result = cli("import", "otm", source, "-o", target)
+    assert result.exit_code == 2 and message in result.stderr and str(source) in result.stderr
+    assert not target.exists()
+
+
+def test_unknown_import_format_is_refused(cli, tmp_path):
+    result = cli("import", "visio", tmp_path / "x")
+    assert result.exit_code == 2 and "unknown import format 'visio'" in result.stderr

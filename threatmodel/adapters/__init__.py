@@ -1,0 +1,32 @@
+"""Importers from other threat-modeling tools' formats, one module per format.
+
+Each importer reads a foreign file (through the located YAML loader, which also reads JSON, so
+hostile files meet the same limits and errors as a model) and returns a :class:`~.draft.Draft`:
+a system model in our terms, with every guess noted, the foreign threats and their statuses, and
+what could not be mapped. ``threatmodel import`` writes the draft as commented YAML and turns the
+foreign threats that map onto our findings into a review file.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .draft import Draft
+
+IMPORTERS = {
+    "otm": "threatmodel.adapters.otm:import_otm",
+}
+
+
+class UnknownImportFormat(ValueError):
+    pass
+
+
+def import_file(format_name: str, path: Path) -> "Draft":
+    if format_name not in IMPORTERS:
+        raise UnknownImportFormat(f"unknown import format '{format_name}' (known: {', '.join(IMPORTERS)})")
+    module, _, function = IMPORTERS[format_name].partition(":")
+    return getattr(importlib.import_module(module), function)(path)  # type: ignore[no-any-return]
