@@ -23,12 +23,13 @@ def _structure(model_path: Path) -> dict:
     }
 
 
+@pytest.mark.parametrize("fmt", ["otm", "tmbom"])
 @pytest.mark.parametrize("model", example_models(), ids=lambda p: p.stem)
-def test_otm_round_trip_keeps_the_structure(model, cli, tmp_path):
-    exported = tmp_path / "model.otm.json"
+def test_round_trip_keeps_the_structure(model, fmt, cli, tmp_path):
+    exported = tmp_path / f"model.{fmt}.json"
     assert cli("report", model, "-o", exported).exit_code == 0
     imported = tmp_path / "imported.yaml"
-    result = cli("import", "otm", exported, "-o", imported)
+    result = cli("import", fmt, exported, "-o", imported)
     assert result.exit_code == 0, result.stderr
     assert _structure(imported) == _structure(model)
     assert cli("report", imported).exit_code == 0
@@ -40,11 +41,20 @@ def test_otm_export_validates_against_the_published_schema():
         jsonschema.validate(json.loads(tm.render(tm.analyze(model), "otm")), schema)
 
 
-def test_otm_round_trip_carries_review_decisions(cli, tmp_path):
-    exported = tmp_path / "h.otm.json"
+def test_tmbom_export_validates_against_the_published_schema():
+    schema = json.loads(shared_file("formats", "tm-bom", "threat-model.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    for model in example_models():
+        document = json.loads(tm.render(tm.analyze(model), "tmbom"))
+        assert list(validator.iter_errors(document)) == []
+
+
+@pytest.mark.parametrize("fmt", ["otm", "tmbom"])
+def test_round_trip_carries_review_decisions(fmt, cli, tmp_path):
+    exported = tmp_path / f"h.{fmt}.json"
     cli("report", EXAMPLES / "huskyai.yaml", "-o", exported)
     imported = tmp_path / "h.yaml"
-    result = cli("import", "otm", exported, "-o", imported)
+    result = cli("import", fmt, exported, "-o", imported)
     review = yaml.safe_load((tmp_path / "h.status.yaml").read_text())
     assert review["findings"]["ML05@model-file"]["status"] == "accepted"
     assert review["findings"]["ML10@production-model"]["status"] == "mitigated"
@@ -52,11 +62,15 @@ def test_otm_round_trip_carries_review_decisions(cli, tmp_path):
     assert cli("check", imported, "--fail-on", "none").exit_code == 0
 
 
-@pytest.mark.parametrize("name", ["example-from-mtmt-mvp.otm.json", "example-nested-trustzones.otm.json"])
-def test_real_otm_files_import_and_report(name, cli, tmp_path):
-    source = shared_file("formats", "otm", name)
+@pytest.mark.parametrize("fmt, folder, name", [
+    ("otm", "otm", "example-from-mtmt-mvp.otm.json"), ("otm", "otm", "example-nested-trustzones.otm.json"),
+    ("tmbom", "tm-bom", "example-cryptocurrency-wallet.tmbom.json"),
+    ("tmbom", "tm-bom", "example-ephemeral-browser-isolation.tmbom.json"),
+])
+def test_real_files_import_and_report(fmt, folder, name, cli, tmp_path):
+    source = shared_file("formats", folder, name)
     target = tmp_path / "imported.yaml"
-    result = cli("import", "otm", source, "-o", target)
+    result = cli("import", fmt, source, "-o", target)
     assert result.exit_code == 0, result.stderr
     assert "guessed" in target.read_text()
     assert cli("validate", target).exit_code == 0
@@ -86,3 +100,21 @@ def test_hostile_or_broken_otm_files_are_located_errors(text, message, cli, tmp_
 def test_unknown_import_format_is_refused(cli, tmp_path):
     result = cli("import", "visio", tmp_path / "x")
     assert result.exit_code == 2 and "unknown import format 'visio'" in result.stderr
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"version": "1.0"}', "not a TM-BOM file: missing scope"),
+    ('{"version": "1.0", "scope": {}, "trust_zones": [], "actors": {}, "components": [], "data_stores": [], '
+     '"data_flows": []}', "'actors' must be a list"),
+    ('{"version": "1.0", "scope": {}, "trust_zones": [], "actors": [{"symbolic_name": "a", "title": "a", '
+     '"type": "user", "trust_zone": "nowhere"}], "components": [], "data_stores": [], "data_flows": []}',
+     "unknown trust zone 'nowhere'"),
+    ('{"version": "1.0", "scope": {}, "trust_zones": [], "actors": [], "components": [], "data_stores": [], '
+     '"data_flows": [{"symbolic_name": "f", "source": {"type": "actor", "object": "ghost"}, '
+     '"destination": {"type": "actor", "object": "ghost"}}]}', "unknown element 'ghost'"),
+])
+def test_broken_tmbom_files_are_located_errors(text, message, cli, tmp_path):
+    source = tmp_path / "bad.tmbom.json"
+    source.write_text(text)
+    result = cli("import", "tmbom", source, "-o", tmp_path / "out.yaml")
+    assert result.exit_code == 2 and message in result.stderr and str(source) in result.stderr

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 IMPORTERS = {
     "otm": "threatmodel.adapters.otm:import_otm",
+    "tmbom": "threatmodel.adapters.tmbom:import_tmbom",
 }
 
 

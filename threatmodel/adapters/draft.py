@@ -67,11 +67,12 @@ class IdMaker:
 
     def __init__(self) -> None:
         self.used: set[str] = set()
-        self.by_source: dict[str, str] = {}
+        self.by_source: dict[tuple[str, str], str] = {}
 
-    def make(self, source_id: str, name: str = "") -> str:
-        if source_id in self.by_source:
-            return self.by_source[source_id]
+    def make(self, source_id: str, name: str = "", space: str = "") -> str:
+        """Our id for ``source_id`` within the source's namespace ``space`` (zones, elements, …)."""
+        if (space, source_id) in self.by_source:
+            return self.by_source[(space, source_id)]
         readable = (re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", source_id or "") and len(source_id) <= 64
                     and not UUID.fullmatch(source_id))
         candidate = source_id if readable else ID_CHARACTERS.sub("-", (name or source_id).strip().lower()).strip("-._")[:48]
@@ -82,7 +83,7 @@ class IdMaker:
         while unique in self.used:
             unique, number = f"{candidate}-{number}", number + 1
         self.used.add(unique)
-        self.by_source[source_id] = unique
+        self.by_source[(space, source_id)] = unique
         return unique
 
 

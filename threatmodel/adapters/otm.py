@@ -80,7 +80,7 @@ def import_otm(path: Path) -> Draft:
             zones[zone_id] = None
             continue
         trust, why = _trust(rating)
-        ours = ids.make(zone_id, str(zone.get("name", "")))
+        ours = ids.make(zone_id, str(zone.get("name", "")), "zone")
         zones[zone_id] = ours
         parent = zone.get("parent", {})
         entity = Entity({"id": ours, "name": str(zone.get("name") or ours), "trust": trust}, {"trust": why})
@@ -99,7 +99,7 @@ def import_otm(path: Path) -> Draft:
     asset_ids: dict[str, str] = {}
     for asset in _list(document, "assets", name, problems):
         risk = asset.get("risk") if isinstance(asset.get("risk"), dict) else {}
-        asset_ids[str(asset.get("id", ""))] = ids.make(str(asset.get("id", "")), str(asset.get("name", "")))
+        asset_ids[str(asset.get("id", ""))] = ids.make(str(asset.get("id", "")), str(asset.get("name", "")), "asset")
         values: dict[str, Any] = {"id": asset_ids[str(asset.get("id", ""))], "name": str(asset.get("name") or "")}
         notes = {}
         for key in ("confidentiality", "integrity", "availability"):
@@ -111,7 +111,7 @@ def import_otm(path: Path) -> Draft:
     raw_components = _list(document, "components", name, problems)
     for index, component in enumerate(raw_components):
         source_id = str(component.get("id", ""))
-        ours = ids.make(source_id, str(component.get("name", "")))
+        ours = ids.make(source_id, str(component.get("name", "")), "component")
         component_ids[source_id] = ours
     for index, component in enumerate(raw_components):
         source_id = str(component.get("id", ""))
@@ -158,7 +158,7 @@ def import_otm(path: Path) -> Draft:
                                            f"dataflow '{flow.get('id')}' names unknown component '{end}'"))
         if source not in component_ids or target not in component_ids:
             continue
-        ours = ids.make(str(flow.get("id", "")), str(flow.get("name", "")))
+        ours = ids.make(str(flow.get("id", "")), str(flow.get("name", "")), "flow")
         entity = Entity({"id": ours, "from": component_ids[source], "to": component_ids[target],
                          "name": str(flow.get("name") or "")})
         if flow.get("bidirectional") is True:
