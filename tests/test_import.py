@@ -66,6 +66,8 @@ def test_round_trip_carries_review_decisions(fmt, cli, tmp_path):
     ("otm", "otm", "example-from-mtmt-mvp.otm.json"), ("otm", "otm", "example-nested-trustzones.otm.json"),
     ("tmbom", "tm-bom", "example-cryptocurrency-wallet.tmbom.json"),
     ("tmbom", "tm-bom", "example-ephemeral-browser-isolation.tmbom.json"),
+    ("threat-dragon", "threat-dragon", "example-three-tier-web-app.td2.json"),
+    ("threat-dragon", "../external-models", "threat-dragon-demo.json"),
 ])
 def test_real_files_import_and_report(fmt, folder, name, cli, tmp_path):
     source = shared_file("formats", folder, name)
@@ -118,3 +120,52 @@ def test_broken_tmbom_files_are_located_errors(text, message, cli, tmp_path):
     source.write_text(text)
     result = cli("import", "tmbom", source, "-o", tmp_path / "out.yaml")
     assert result.exit_code == 2 and message in result.stderr and str(source) in result.stderr
+
+
+TD_MODEL = {
+    "version": "2.6.2",
+    "summary": {"title": "Two zones", "owner": "team"},
+    "detail": {"diagrams": [{"id": 0, "title": "Main", "diagramType": "STRIDE", "cells": [
+        {"id": "b1", "shape": "trust-boundary-box", "position": {"x": 0, "y": 0}, "size": {"width": 300, "height": 300},
+         "data": {"type": "tm.BoundaryBox", "name": "Office"}},
+        {"id": "b2", "shape": "trust-boundary-box", "position": {"x": 400, "y": 0}, "size": {"width": 300, "height": 300},
+         "data": {"type": "tm.BoundaryBox", "name": "Cloud"}},
+        {"id": "p1", "shape": "process", "position": {"x": 50, "y": 50}, "size": {"width": 100, "height": 100},
+         "data": {"type": "tm.Process", "name": "Client app"}},
+        {"id": "s1", "shape": "store", "position": {"x": 450, "y": 50}, "size": {"width": 100, "height": 80},
+         "data": {"type": "tm.Store", "name": "Records"}},
+        {"id": "f1", "shape": "flow", "source": {"cell": "p1"}, "target": {"cell": "s1"},
+         "data": {"type": "tm.Flow", "name": "upload", "protocol": "FTP", "isEncrypted": False,
+                  "threats": [{"title": "Sniffed upload", "type": "Information disclosure", "status": "Mitigated",
+                               "mitigation": "moved to SFTP next quarter"},
+                              {"title": "Altered upload", "type": "Tampering", "status": "Open"}]}},
+    ]}]},
+}
+
+
+def test_threat_dragon_boxes_become_boundaries_and_threats_map_onto_findings(cli, tmp_path):
+    source = tmp_path / "model.json"
+    source.write_text(json.dumps(TD_MODEL))
+    target = tmp_path / "model.yaml"
+    result = cli("import", "threat-dragon", source, "-o", target)
+    assert result.exit_code == 0, result.stderr
+    system = tm.load_system(target).system
+    assert {c.id: c.boundary for c in system.components} == {"p1": "b1", "s1": "b2"}
+    assessment = tm.analyze(target)
+    assert "TRANSIT-TAMPERING@f1" in {f.id for f in assessment.findings}  # FTP across boundaries
+    # both foreign threats land on it: one mitigated, one open; the most open status wins, so
+    # the finding stays open (no review entry), and nothing is reported unmapped
+    review_path = tmp_path / "model.status.yaml"
+    assert not review_path.exists() or "TRANSIT-TAMPERING@f1" not in (yaml.safe_load(review_path.read_text()) or {}).get("findings", {})
+    assert "match no finding" not in result.stderr
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"summary": {"title": "x"}}', "not a Threat Dragon v2 model"),
+    ('{"detail": {"diagrams": [{"cells": 3}]}}', "a diagram without a 'cells' list"),
+])
+def test_broken_threat_dragon_files_are_located_errors(text, message, cli, tmp_path):
+    source = tmp_path / "bad.json"
+    source.write_text(text)
+    result = cli("import", "threat-dragon", source, "-o", tmp_path / "out.yaml")
+    assert result.exit_code == 2 and message in result.stderr

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 IMPORTERS = {
     "otm": "threatmodel.adapters.otm:import_otm",
     "tmbom": "threatmodel.adapters.tmbom:import_tmbom",
+    "threat-dragon": "threatmodel.adapters.threat_dragon:import_threat_dragon",
 }
 
 
