@@ -68,6 +68,7 @@ def test_round_trip_carries_review_decisions(fmt, cli, tmp_path):
     ("tmbom", "tm-bom", "example-ephemeral-browser-isolation.tmbom.json"),
     ("threat-dragon", "threat-dragon", "example-three-tier-web-app.td2.json"),
     ("threat-dragon", "../external-models", "threat-dragon-demo.json"),
+    ("threagile", "../external-models", "threagile-example-model.yaml"),
 ])
 def test_real_files_import_and_report(fmt, folder, name, cli, tmp_path):
     source = shared_file("formats", folder, name)
@@ -168,4 +169,31 @@ def test_broken_threat_dragon_files_are_located_errors(text, message, cli, tmp_p
     source = tmp_path / "bad.json"
     source.write_text(text)
     result = cli("import", "threat-dragon", source, "-o", tmp_path / "out.yaml")
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_threagile_links_boundaries_and_data_are_read(cli, tmp_path):
+    source = shared_file("external-models", "threagile-example-model.yaml")
+    target = tmp_path / "tg.yaml"
+    assert cli("import", "threagile", source, "-o", target).exit_code == 0
+    system = tm.load_system(target).system
+    kinds = {c.id: c.kind for c in system.components}
+    assert kinds["customer-client"] == "person" and kinds["git-repo"] == "source-repository"
+    assert kinds["jenkins-build-server"] == "build-host" and kinds["sql-database"] == "data-store"
+    assert any(b.parent for b in system.boundaries)  # nesting kept
+    link = next(f for f in system.flows if f.source == "customer-client")
+    assert link.protocol == "https" and link.authenticated is True and link.bidirectional
+    assert system.data_asset("customer-contracts").confidentiality == "high"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("title: x\n", "not a Threagile model"),
+    ("threagile_version: 1.0.0\ntechnical_assets: [1]\n", "'technical_assets' must be a mapping"),
+    ("threagile_version: 1.0.0\ntechnical_assets:\n  A:\n    id: a\n    type: process\n"
+     "    communication_links:\n      L: {target: ghost}\n", "targets unknown technical asset 'ghost'"),
+])
+def test_broken_threagile_files_are_located_errors(text, message, cli, tmp_path):
+    source = tmp_path / "bad.yaml"
+    source.write_text(text)
+    result = cli("import", "threagile", source, "-o", tmp_path / "out.yaml")
     assert result.exit_code == 2 and message in result.stderr

@@ -20,6 +20,7 @@ IMPORTERS = {
     "otm": "threatmodel.adapters.otm:import_otm",
     "tmbom": "threatmodel.adapters.tmbom:import_tmbom",
     "threat-dragon": "threatmodel.adapters.threat_dragon:import_threat_dragon",
+    "threagile": "threatmodel.adapters.threagile:import_threagile",
 }
 
 
