@@ -69,6 +69,7 @@ def test_round_trip_carries_review_decisions(fmt, cli, tmp_path):
     ("threat-dragon", "threat-dragon", "example-three-tier-web-app.td2.json"),
     ("threat-dragon", "../external-models", "threat-dragon-demo.json"),
     ("threagile", "../external-models", "threagile-example-model.yaml"),
+    ("cyclonedx", "cyclonedx", "example-mlbom-model-card-with-dataset.cdx.json"),
 ])
 def test_real_files_import_and_report(fmt, folder, name, cli, tmp_path):
     source = shared_file("formats", folder, name)
@@ -196,4 +197,32 @@ def test_broken_threagile_files_are_located_errors(text, message, cli, tmp_path)
     source = tmp_path / "bad.yaml"
     source.write_text(text)
     result = cli("import", "threagile", source, "-o", tmp_path / "out.yaml")
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_cyclonedx_model_card_bootstraps_training_lineage(cli, tmp_path):
+    source = shared_file("formats", "cyclonedx", "example-mlbom-model-card-with-dataset.cdx.json")
+    target = tmp_path / "bom.yaml"
+    assert cli("import", "cyclonedx", source, "-o", target).exit_code == 0
+    system = tm.load_system(target).system
+    kinds = {c.id: c.kind for c in system.components}
+    assert kinds["support-ticket-classifier"] == "pretrained-model"
+    assert kinds["support-ticket-training-data"] == "dataset"
+    flows = {(f.source, f.target) for f in system.flows}
+    # the model card's datasets are read by an added training job that writes the model
+    assert ("support-ticket-training-data", "support-ticket-classifier-training") in flows
+    assert ("support-ticket-classifier-training", "support-ticket-classifier") in flows
+    assert ("support-ticket-classifier", "support-triage-service") in flows
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"bomFormat": "SPDX"}', "not a CycloneDX BOM"),
+    ('{"bomFormat": "CycloneDX", "components": {}}', "'components' must be a list"),
+    ('{"bomFormat": "CycloneDX", "components": [{"type": "library", "name": "a", "bom-ref": "a"}], '
+     '"dependencies": [{"ref": "a", "dependsOn": ["ghost"]}]}', "unknown components 'a' and 'ghost'"),
+])
+def test_broken_cyclonedx_files_are_located_errors(text, message, cli, tmp_path):
+    source = tmp_path / "bad.cdx.json"
+    source.write_text(text)
+    result = cli("import", "cyclonedx", source, "-o", tmp_path / "out.yaml")
     assert result.exit_code == 2 and message in result.stderr

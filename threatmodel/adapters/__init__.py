@@ -21,6 +21,7 @@ IMPORTERS = {
     "tmbom": "threatmodel.adapters.tmbom:import_tmbom",
     "threat-dragon": "threatmodel.adapters.threat_dragon:import_threat_dragon",
     "threagile": "threatmodel.adapters.threagile:import_threagile",
+    "cyclonedx": "threatmodel.adapters.cyclonedx:import_cyclonedx",
 }
 
 

@@ -75,7 +75,7 @@ class IdMaker:
             return self.by_source[(space, source_id)]
         readable = (re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", source_id or "") and len(source_id) <= 64
                     and not UUID.fullmatch(source_id))
-        candidate = source_id if readable else ID_CHARACTERS.sub("-", (name or source_id).strip().lower()).strip("-._")[:48]
+        candidate = source_id if readable else ID_CHARACTERS.sub("-", (name or source_id).strip().lower()).strip("-._")[:64]
         candidate = candidate or "element"
         if not candidate[0].isalnum():
             candidate = "x" + candidate

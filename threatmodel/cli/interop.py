@@ -14,7 +14,7 @@ app = typer.Typer()
 
 @app.command("import")
 def import_command(
-    source_format: str = typer.Argument(..., metavar="FORMAT", help="otm, tmbom, threat-dragon or threagile."),
+    source_format: str = typer.Argument(..., metavar="FORMAT", help="otm, tmbom, threat-dragon, threagile or cyclonedx."),
     source: Path = typer.Argument(..., metavar="FILE", help="The file to import."),
     output: Optional[Path] = common.OutputOption,
     catalog: Optional[List[Path]] = common.CatalogOption,
