@@ -25,6 +25,24 @@ def wheel(tmp_path_factory) -> Path:
     return next(out.glob("threatmodel-*.whl"))
 
 
+def _venv_with_wheel(tmp_path: Path, wheel: Path) -> tuple[Path, Path]:
+    """A fresh venv with only the wheel installed in it.
+
+    The dependencies come from the interpreter running the tests (whatever kind of environment
+    that is): a .pth file appends its site-packages to the fresh venv's path. Folders named in a
+    .pth file are not scanned for further .pth files, so an editable install of threatmodel there
+    stays invisible, and the catalog and templates must come from inside the wheel."""
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    inner = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    outer = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
+    Path(inner, "_outer_dependencies.pth").write_text("\n".join(sorted(outer)) + "\n", encoding="utf-8")
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)], check=True)
+    return env_dir, python
+
+
 def test_wheel_contains_catalog_and_templates(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for path in sorted((REPO / "catalog").glob("*.yaml")):
@@ -34,19 +52,7 @@ def test_wheel_contains_catalog_and_templates(wheel):
 
 
 def test_installed_wheel_works_from_the_filesystem_root(wheel, tmp_path, catalog):
-    env_dir = tmp_path / "venv"
-    # The dependencies come from the interpreter running the tests (whatever kind of
-    # environment that is): a .pth file appends its site-packages to the fresh venv's path.
-    # Folders named in a .pth file are not scanned for further .pth files, so an editable
-    # install of threatmodel there stays invisible; the wheel goes into the fresh venv itself,
-    # so the catalog must come from inside the wheel.
-    venv.EnvBuilder(with_pip=True).create(env_dir)
-    python = env_dir / "bin" / "python"
-    inner = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                           capture_output=True, text=True, check=True).stdout.strip()
-    outer = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
-    Path(inner, "_outer_dependencies.pth").write_text("\n".join(sorted(outer)) + "\n", encoding="utf-8")
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)], check=True)
+    env_dir, python = _venv_with_wheel(tmp_path, wheel)
     executable = env_dir / "bin" / "threatmodel"
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     done = subprocess.run([str(executable), "catalog", "list"], cwd="/", capture_output=True, text=True, env=environment)
@@ -60,14 +66,7 @@ def test_installed_wheel_works_from_the_filesystem_root(wheel, tmp_path, catalog
 def test_the_wheel_carries_precompiled_templates_that_render_the_same(wheel, tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert any(n.startswith("threatmodel/_data/compiled/tmpl_") for n in names)
-    env_dir = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=True).create(env_dir)
-    python = env_dir / "bin" / "python"
-    inner = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                           capture_output=True, text=True, check=True).stdout.strip()
-    outer = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
-    Path(inner, "_outer_dependencies.pth").write_text("\n".join(sorted(outer)) + "\n", encoding="utf-8")
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)], check=True)
+    env_dir, python = _venv_with_wheel(tmp_path, wheel)
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     model = REPO / "docs" / "examples" / "huskyai.yaml"
     installed = subprocess.run([str(python), "-m", "threatmodel", "report", str(model)], cwd="/",
