@@ -116,3 +116,24 @@ def test_existing_file_permissions_are_kept(tmp_path, model):
     out.chmod(0o640)
     assert run_cli(_command("report", model, str(out)), tmp_path).code == 0
     assert stat.S_IMODE(out.stat().st_mode) == 0o640
+
+
+@pytest.mark.parametrize("args", [
+    ["report", "{model}", "-o", "{model}"],
+    ["report", "{model}", "-f", "json", "-o", "{status}"],
+    ["checklist", "{model}", "-o", "{included}"],
+    ["graph", "{model}", "-o", "{model}"],
+    ["import", "otm", "{otm}", "-o", "{otm}"],
+])
+def test_an_input_file_is_never_overwritten(tmp_path, args):
+    model = tmp_path / "m.yaml"
+    model.write_text("system: {name: m}\ninclude: [more.yaml]\n")
+    (tmp_path / "more.yaml").write_text(GOOD.split("\n", 1)[1])
+    (tmp_path / "m.status.yaml").write_text("findings: {}\n")
+    (tmp_path / "m.otm.json").write_text('{"otmVersion": "0.2.0", "project": {"name": "x", "id": "x"}}')
+    values = {"{model}": str(model), "{status}": str(tmp_path / "m.status.yaml"),
+              "{included}": str(tmp_path / "more.yaml"), "{otm}": str(tmp_path / "m.otm.json")}
+    before = snapshot(tmp_path)
+    outcome = run_cli([values.get(a, a) for a in args], tmp_path)
+    assert_contract(outcome, before, snapshot(tmp_path))
+    assert outcome.code == 2 and "it is one of this command's input files" in outcome.stderr

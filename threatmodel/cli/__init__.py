@@ -54,6 +54,9 @@ def main_options(
                                  help="Show the version and exit."),
 ) -> None:
     """Describe an ML system in YAML; get its threats, mitigations and a checklist."""
+    from .common import reset_inputs
+
+    reset_inputs()
 
 
 for _group in (model.app, report.app, review.app, interop.app):

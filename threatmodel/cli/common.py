@@ -29,6 +29,29 @@ StatusOption = typer.Option(None, "--status", "-s", metavar="FILE",
                                  "beside the model, when present).")
 SystemArgument = typer.Argument(..., metavar="MODEL", help="The system model (YAML).")
 
+# the files this command has read: an output file must never replace one of them
+_INPUTS: list[Path] = []
+
+
+def reset_inputs() -> None:
+    _INPUTS.clear()
+
+
+def note_inputs(*paths: Any) -> None:
+    _INPUTS.extend(Path(str(p)) for p in paths if p is not None and str(p) != "-")
+
+
+def _is_input(output: Path) -> bool:
+    import os
+
+    for path in _INPUTS:
+        try:
+            if os.path.samefile(output, path):
+                return True
+        except OSError:
+            continue
+    return False
+
 
 def fail(message: str) -> typer.Exit:
     """Print an error and return the exit to raise (``raise fail(...)``)."""
@@ -60,6 +83,7 @@ def guarded(action: Callable[[], T]) -> T:
 def catalog(extra: Optional[List[Path]]) -> "LoadedCatalog":
     from .. import load_catalog
 
+    note_inputs(*(extra or []))
     loaded = guarded(lambda: load_catalog(extra or []))
     report_diagnostics(loaded.warnings)
     return loaded
@@ -69,7 +93,9 @@ def system(path: Path, extra: Optional[List[Path]]) -> tuple["LoadedCatalog", "L
     from .. import load_system
 
     loaded_catalog = catalog(extra)
+    note_inputs(path)
     loaded = guarded(lambda: load_system(path, loaded_catalog))
+    note_inputs(*loaded.files)
     report_diagnostics(loaded.warnings)
     return loaded_catalog, loaded
 
@@ -81,7 +107,9 @@ def assess(path: Path, extra: Optional[List[Path]], status: Optional[Path],
 
     loaded_catalog = catalog(extra)
     review: Any = status if status is not None else (None if use_default else False)
+    note_inputs(path, status)
     result = guarded(lambda: analyze(path, loaded_catalog, review))
+    note_inputs(*result.system.files, *([result.review_file.path] if result.review_file else []))
     report_diagnostics([w for w in result.warnings if w not in loaded_catalog.warnings])
     return result
 
@@ -90,6 +118,10 @@ def emit(text: Any, output: Optional[Path], what: str = "") -> None:
     """Write to ``output`` (atomically) or stdout; say on stderr what was written to a file."""
     from ..output import emit as write
 
+    if output is not None and str(output) != "-" and _is_input(output):
+        typer.echo(f"{output}: error: cannot write: it is one of this command's input files "
+                   "(the model, an included file, a review file or a catalog); choose another file", err=True)
+        raise typer.Exit(EXIT_INVALID)
     guarded(lambda: write(text, output))
     if output is not None and str(output) != "-":
         typer.echo(f"wrote {output}" + (f" ({what})" if what else ""), err=True)

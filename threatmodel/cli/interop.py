@@ -26,6 +26,7 @@ def import_command(
     from ..adapters.review_map import map_threats
     from ..renderers.templates import render
 
+    common.note_inputs(source)
     try:
         draft = common.guarded(lambda: import_file(source_format.strip().lower(), source))
     except UnknownImportFormat as exc:
