@@ -40,11 +40,17 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+MAX_FILES = 100_000  # a manifest root with more files is not an artifact folder
+
+
 def _files_under(root: Path) -> list[Path]:
-    found = []
+    found: list[Path] = []
     for folder, subfolders, files in os.walk(root, followlinks=False):
         subfolders.sort()
         found.extend(Path(folder) / name for name in sorted(files))
+        if len(found) > MAX_FILES:
+            raise OSError(f"{root} holds more than {MAX_FILES:,} files; a manifest covers artifact folders, "
+                          "not whole file systems")
     return sorted(found)
 
 
@@ -88,9 +94,16 @@ def _validate(document: Any, name: str) -> None:
     elif not isinstance(document.get("roots"), list) or not isinstance(document.get("files"), dict):
         problems.append(Diagnostic(where, "a manifest needs a 'roots' list and a 'files' mapping"))
     else:
-        for root in document["roots"]:
+        from .paths import path_problem
+
+        for index, root in enumerate(document["roots"]):
             if not (isinstance(root, dict) and isinstance(root.get("path"), str) and root.get("type") in ("file", "directory", "missing")):
                 problems.append(Diagnostic(getattr(root, "location", where), "each root needs a 'path' and a 'type' (file, directory or missing)"))
+                continue
+            problem = path_problem(root["path"]) or (
+                "is a system folder (/proc, /sys, /dev), not an artifact" if root["path"].split("/")[1:2] in (["proc"], ["sys"], ["dev"]) else None)
+            if problem:
+                problems.append(Diagnostic(locate(document, ("roots", index, "path")) or where, f"root {root['path']!r} {problem}"))
         for path, digest in document["files"].items():
             if not (isinstance(digest, str) and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
                 problems.append(Diagnostic(locate(document, ("files", path)) or where,

@@ -179,3 +179,15 @@ def test_values_keep_what_the_user_wrote(tmp_path, name):
     assert outcome.code == 0, outcome.stderr
     graph = run_cli(["graph", str(model), "--format", "json"], tmp_path)
     assert f'"{written}"' in outcome.stdout + graph.stdout
+
+
+@pytest.mark.parametrize("root", ["/", "/proc", "/etc/../", "relative/path", "/tmp/with space"])
+def test_a_hostile_manifest_cannot_walk_the_machine(tmp_path, root):
+    import json
+
+    manifest = tmp_path / "m.json"
+    manifest.write_text(json.dumps({"format": "threatmodel-manifest", "version": 1, "algorithm": "sha256",
+                                    "model": "x", "roots": [{"component": "c", "path": root, "type": "directory"}],
+                                    "files": {}}))
+    outcome = run_cli(["controls", "verify-manifest", str(manifest)], tmp_path)
+    assert outcome.code == 2 and f"{manifest}:" in outcome.stderr and "root" in outcome.stderr
