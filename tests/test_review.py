@@ -302,3 +302,20 @@ def test_sarif_keeps_the_most_severe_results_within_the_limit():
     kept = {r["partialFingerprints"]["threatmodelFindingId/v1"] for r in run_["results"]}
     scores = sorted((f["score"] for f in data["findings"]), reverse=True)
     assert min(f["score"] for f in data["findings"] if f["id"] in kept) >= scores[4]
+
+
+def test_a_review_of_exact_ids_stays_fast_and_wildcards_are_bounded(write, tmp_path):
+    from threatmodel import review as review_module
+
+    model = write(SMALL)
+    findings = [f.id for f in run(model, use_default_status=False).findings]
+    exact = write("findings:\n" + "".join(f"  {i}: {{status: in-progress}}\n" for i in findings)
+                  + "".join(f"  GONE-{n}@nowhere: {{status: open}}\n" for n in range(2000)), "exact.yaml")
+    result = run(model, status=exact)
+    assert {r.status for r in result.review.findings} == {"in-progress"}
+    assert len(result.review.orphans) == 2000
+    many = write("findings:\n" + "".join(f"  'X{n}@*': {{status: open}}\n" for n in range(review_module.MAX_WILDCARDS + 1)),
+                 "many.yaml")
+    with pytest.raises(InputError) as info:
+        run(model, status=many)
+    assert "wildcard entries" in str(info.value)

@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from .analysis import Analysis, Finding
-from .errors import Diagnostic, DiagnosticSink, Location, did_you_mean
+from .errors import Diagnostic, DiagnosticSink, InputError, Location, did_you_mean
 from .loader import YamlMap, load_mapping, locate
 from .scoring import MAX_CONTROL_CREDIT, severity_of
 from .validation import diagnostics_from
@@ -136,9 +136,20 @@ def _specificity(pattern: str) -> tuple[int, int]:
     return (-pattern.count("*") - pattern.count("?"), len(pattern))
 
 
-def _matching(keys: dict[str, object], identifier: str) -> list[str]:
-    return sorted((k for k in keys if k == identifier or fnmatch.fnmatchcase(identifier, k)),
-                  key=_specificity, reverse=True)
+MAX_WILDCARDS = 10_000  # each is matched against every finding: a bound keeps hostile files fast
+
+
+def _wildcards(keys: dict[str, object]) -> list[str]:
+    return [k for k in keys if any(c in k for c in "*?[")]
+
+
+def _matching(keys: dict[str, object], wildcards: list[str], identifier: str) -> list[str]:
+    """The review keys that name ``identifier``, most specific first: an exact key by lookup,
+    then the wildcard keys (only those are matched one by one, so a large review of exact ids
+    stays linear)."""
+    found = [identifier] if identifier in keys else []
+    found += [k for k in wildcards if k != identifier and fnmatch.fnmatchcase(identifier, k)]
+    return sorted(found, key=_specificity, reverse=True)
 
 
 def apply_review(assessment: Analysis, loaded: LoadedReview | None) -> ReviewResult:
@@ -154,13 +165,18 @@ def apply_review(assessment: Analysis, loaded: LoadedReview | None) -> ReviewRes
     used_findings: set[str] = set()
     used_mitigations: set[str] = set()
     reviewed = []
+    finding_wildcards, mitigation_wildcards = _wildcards(review.findings), _wildcards(review.mitigations)
+    if len(finding_wildcards) + len(mitigation_wildcards) > MAX_WILDCARDS:
+        assert loaded is not None
+        raise InputError([Diagnostic(Location(loaded.path, 1, 1),
+                                     f"more than {MAX_WILDCARDS:,} wildcard entries; write exact finding ids")])
     for finding in assessment.findings:
-        keys = _matching(review.findings, finding.id)
+        keys = _matching(review.findings, finding_wildcards, finding.id)
         decision = review.findings[keys[0]] if keys else None
         used_findings.update(keys[:1])
         implemented, planned = [], []
         for mitigation_id in finding.mitigations:
-            scoped = _matching(review.mitigations, f"{mitigation_id}@{finding.element}")
+            scoped = _matching(review.mitigations, mitigation_wildcards, f"{mitigation_id}@{finding.element}")
             plain = [mitigation_id] if mitigation_id in review.mitigations else []
             chosen = (scoped or plain)[:1]
             if not chosen:
@@ -174,7 +190,10 @@ def apply_review(assessment: Analysis, loaded: LoadedReview | None) -> ReviewRes
         reviewed.append(_residual(finding, decision, keys[0] if keys else "", implemented, planned))
     if loaded is not None:
         for key in review.findings:
-            if key not in used_findings and not any(fnmatch.fnmatchcase(f.id, key) for f in assessment.findings):
+            if key in used_findings:
+                continue
+            # an exact id that names a finding is always used; only wildcards need a search
+            if key not in finding_wildcards or not any(fnmatch.fnmatchcase(f.id, key) for f in assessment.findings):
                 sink.warning(loaded.finding_location(key), f"review entry '{key}' matches no finding (orphan)")
         for key in review.mitigations:
             if key not in used_mitigations and key.split("@", 1)[0] in catalog.mitigations:
