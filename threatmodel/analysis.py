@@ -14,7 +14,6 @@ from typing import Any
 from .catalog import Catalog, Rule, Threat
 from .errors import Diagnostic, InputError, Location, did_you_mean
 from .graph import DataFlowGraph
-from .graph.actors import Actor
 from .graph.reach import Access
 from .predicates import REGISTRY, Verdict
 from .scoring import SEVERITY_ORDER, Score, declared_controls, score

@@ -219,6 +219,7 @@ class ActorClass(_Frozen):
     title: str
     credentials: bool
     logs_in: bool
+    outsider: bool = Field(description="uses the system from outside, as a user does")
     likelihood: int = Field(ge=-3, le=1)
     why: str
 
@@ -276,6 +277,10 @@ class Catalog(_Frozen):
     def role(self, name: str) -> frozenset[str]:
         """The traits bound to a role (catalog/kinds.yaml); the loader guarantees it is bound."""
         return self.roles[name]
+
+    def outsider_classes(self) -> list[str]:
+        """The actor classes that use the system from outside, as users do (catalog/actors.yaml)."""
+        return sorted(c.id for c in self.actor_classes.values() if c.outsider)
 
     def stride_name(self, letter: str) -> str:
         return next(c.name for c in self.stride.categories if c.letter == letter)

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any, Callable, get_args
 
 from .system import ATTRIBUTE_TYPES, RATING_ORDER, ActorClass
 
+from .graph.reach import ACCESS_KINDS, VERBS
+
 if TYPE_CHECKING:
     from .graph import DataFlowGraph
     from .graph.reach import Access
 
 FLOW_ATTRIBUTES = {"encrypted": bool, "authenticated": bool, "bidirectional": bool}
-ACCESS_KINDS = ("input", "control", "read")
 
 
 @dataclass(frozen=True)
@@ -134,11 +135,9 @@ def reached_by(graph: "DataFlowGraph", element: str, wanted: dict[str, Any]) -> 
     best = graph.reach.best(element, kinds, classes)
     who = f"{' or '.join(classes)} actor" if classes else "actor"
     if best is None:
-        return Verdict(False, f"no {who} {' or '.join(VERB_WORDS[k] for k in kinds)} {element}")
+        return Verdict(False, f"no {who} {' or '.join(VERBS[k] for k in kinds)} {element}")
     return Verdict(True, best.describe(graph, element), best)
 
-
-VERB_WORDS = {"input": "sends input to", "control": "controls", "read": "can read"}
 
 
 @_register("internet_facing", "component", "true or false", _one_of(True, False))
@@ -156,9 +155,9 @@ def internet_facing(graph: "DataFlowGraph", element: str, wanted: bool) -> Verdi
 
 @_register("receives_outsider_data", "component", "true or false", _one_of(True, False))
 def receives_outsider_data(graph: "DataFlowGraph", element: str, wanted: bool) -> Verdict:
-    """Data that an outside user (anonymous or customer) sends arrives here: the first flow of
+    """Data that an outside user (an outsider actor class) sends arrives here: the first flow of
     the actor's path carries declared data assets."""
-    best = graph.reach.best(element, ["input"], ["anonymous", "customer"])
+    best = graph.reach.best(element, ["input"], graph.catalog.outsider_classes())
     if best is None:
         return Verdict(not wanted, f"no outside user sends input to {element}")
     carried = sorted(graph.flow(best.flows[0]).data) if best.flows else []
@@ -175,7 +174,7 @@ def bypasses_gateway(graph: "DataFlowGraph", element: str, wanted: bool) -> Verd
     gateways = [s for s, _k in graph.flows_into(element) if graph.has_role(s, "gateway")]
     if not gateways:
         return Verdict(not wanted, f"no gateway forwards requests to {element}")
-    for access in graph.reach.accesses(element, ["input"], ["anonymous", "customer"]):
+    for access in graph.reach.accesses(element, ["input"], graph.catalog.outsider_classes()):
         if not any(graph.has_component(n) and graph.has_role(n, "gateway") for n in access.path):
             return Verdict(wanted, f"{access.actor.id} reaches {element} via {graph.describe_path(access.path)}, "
                                    f"around {gateways[0]}", access)

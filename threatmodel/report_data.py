@@ -58,7 +58,6 @@ def _mitigation_state(mitigation_id: str, finding: Finding, reviewed: ReviewedFi
 
 def finding_data(assessment: Analysis, finding: Finding, views: _ThreatViews | None = None,
                  reviewed: ReviewedFinding | None = None) -> dict[str, Any]:
-    catalog = assessment.catalog
     threat = finding.threat
     views = views or _ThreatViews(assessment)
     decision = reviewed.decision if reviewed else None

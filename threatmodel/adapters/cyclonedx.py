@@ -11,7 +11,6 @@ Protocols, encryption and trust zones are not in a BOM: they stay unknown, for t
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from ..errors import Diagnostic, InputError, Location
 from ..loader import load_mapping, locate

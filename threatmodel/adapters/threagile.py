@@ -17,12 +17,10 @@ from typing import Any
 
 from ..errors import Diagnostic, InputError, Location
 from ..loader import load_mapping, locate
-from .draft import Draft, Entity, IdMaker, SourceThreat, status_of
+from .draft import Draft, Entity, IdMaker, SourceThreat
 
 STRIDE = {"spoofing": "S", "tampering": "T", "repudiation": "R", "information-disclosure": "I",
           "denial-of-service": "D", "elevation-of-privilege": "E"}
-TRACKING = {"unchecked": "open", "in-discussion": "open", "in-progress": "in-progress", "mitigated": "mitigated",
-            "accepted": "accepted", "false-positive": "false-positive"}
 
 
 def _map(document: Any, key: str, name: str, problems: list[Diagnostic]) -> dict[str, dict[str, Any]]:
@@ -158,7 +156,7 @@ def import_threagile(path: Path) -> Draft:
             draft.threats.append(SourceThreat(element, f"{category}: {risk_title}", (letter,) if letter else (), "open"))
     tracking = document.get("risk_tracking") or {}
     if isinstance(tracking, dict) and tracking:
-        decided = {str(key): TRACKING.get(str((value or {}).get("status")), "open") for key, value in tracking.items()}
+        decided = sorted(str(key) for key in tracking)
         draft.lost.append(f"{len(decided)} risk_tracking entries name Threagile's own risk rules "
-                          f"({', '.join(sorted(decided)[:3])}…), which threatmodel does not run; review our findings instead")
+                          f"({', '.join(decided[:3])}…), which threatmodel does not run; review our findings instead")
     return draft

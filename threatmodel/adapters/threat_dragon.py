@@ -57,7 +57,6 @@ def import_threat_dragon(path: Path) -> Draft:
             problems.append(Diagnostic(locate(document, ("detail", "diagrams", d_index)) or Location(name),
                                        "a diagram without a 'cells' list"))
             continue
-        by_id = {str(c.get("id")): c for c in cells if isinstance(c, dict)}
         boxes = [c for c in cells if isinstance(c, dict) and (c.get("data") or {}).get("type") == "tm.BoundaryBox"]
         box_ids = {}
         for index, box in enumerate(boxes):
@@ -120,8 +119,6 @@ def import_threat_dragon(path: Path) -> Draft:
                 entity.values["bidirectional"] = True
             draft.flows.append(entity)
             _threats(draft, data, our_id, table)
-        if not by_id:
-            continue
     if problems:
         raise InputError(problems)
     return draft

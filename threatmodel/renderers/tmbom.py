@@ -121,7 +121,8 @@ def tmbom_document(assessment: "Assessment") -> dict[str, Any]:
             controls.append({"symbolic_name": name(f"{mitigation['id']}@{finding['id']}"), "title": mitigation["title"],
                              "description": f"{mitigation['id']} for {finding['id']}", "threats": [symbol],
                              "status": CONTROL_STATUS[mitigation["state"]], "priority": PRIORITY[finding["severity"]]})
-    has_public = any(a.kind in ("anonymous", "customer") for a in assessment.analysis.actors)
+    outsiders = assessment.catalog.catalog.outsider_classes()
+    has_public = any(a.kind in outsiders for a in assessment.analysis.actors)
     return {
         "$schema": SCHEMA_URI,
         "version": "1.0",
