@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Iterable, Literal, Union
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from .assessment import Assessment
     from .catalog_load import LoadedCatalog
     from .controls import ScanStep, Watch
@@ -79,12 +81,16 @@ def load_review(path: PathLike) -> "LoadedReview":
 
 
 def analyze(system: "LoadedSystem | PathLike", catalog: "LoadedCatalog | None" = None,
-            review: ReviewArgument = None) -> "Assessment":
+            review: ReviewArgument = None, *, evidence: "list[PathLike] | None" = None,
+            now: "datetime | None" = None, max_age_days: int | None = None) -> "Assessment":
     """Match ``system`` against the catalog and apply a review.
 
     ``review``: a review file path or a loaded review; ``None`` (the default) uses the review
     file beside the model when there is one (``<model>.status.yaml`` or
     ``threatmodel.status.yaml``), as the command line does; ``False`` uses none.
+    ``evidence``: tool outputs to read besides those the review file lists (docs/evidence.md);
+    ``now`` and ``max_age_days`` set when evidence becomes stale (default: now, the review
+    file's ``evidence.max_age_days`` or 30).
     """
     from .assessment import assess
     from .review import LoadedReview
@@ -94,11 +100,12 @@ def analyze(system: "LoadedSystem | PathLike", catalog: "LoadedCatalog | None" =
         subject: "LoadedSystem | Path" = system
     else:
         subject = Path(system)
+    options = {"evidence": [Path(p) for p in evidence or []], "now": now, "max_age_days": max_age_days}
     if review is False:
-        return assess(subject, loaded_catalog, None, use_default_status=False)
+        return assess(subject, loaded_catalog, None, use_default_status=False, **options)
     if isinstance(review, LoadedReview) or review is None:
-        return assess(subject, loaded_catalog, review)
-    return assess(subject, loaded_catalog, Path(review))
+        return assess(subject, loaded_catalog, review, **options)
+    return assess(subject, loaded_catalog, Path(review), **options)
 
 
 def output_formats() -> list["OutputFormat"]:

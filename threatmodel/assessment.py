@@ -18,8 +18,11 @@ from .errors import Diagnostic
 from .graph import DataFlowGraph
 from .review import LoadedReview, ReviewResult, apply_review, default_status_path, load_review
 from .system_load import LoadedSystem, load_system
+from .verification import DEFAULT_MAX_AGE_DAYS, EvidenceVerdicts, evidence_entries, judge_evidence, read_all
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from .report_model import Report
 
 
@@ -36,6 +39,7 @@ class Assessment:
     model_path: Path
     warnings: list[Diagnostic] = field(default_factory=list)
     review_display: str = ""  # the review file as reports name it: relative to the model's folder
+    evidence: EvidenceVerdicts = field(default_factory=EvidenceVerdicts)  # what the evidence files show
 
     @property
     def findings(self) -> list[Finding]:
@@ -64,8 +68,11 @@ def _display(review: Path, model: Path) -> str:
 
 
 def assess(model: Path | LoadedSystem, catalog: LoadedCatalog | None = None,
-           status: Path | LoadedReview | None = None, use_default_status: bool = True) -> Assessment:
-    """Analyse ``model``; ``status`` (or the default review file beside it) adds the review."""
+           status: Path | LoadedReview | None = None, use_default_status: bool = True, *,
+           evidence: list[Path] | None = None, now: "datetime | None" = None,
+           max_age_days: int | None = None) -> Assessment:
+    """Analyse ``model``; ``status`` (or the default review file beside it) adds the review, and
+    the evidence files it lists (plus ``evidence``) show which mitigations are in place."""
     loaded_catalog = catalog or load_catalog()
     if isinstance(model, LoadedSystem):
         loaded_system, model_path = model, Path(model.path)
@@ -80,8 +87,12 @@ def assess(model: Path | LoadedSystem, catalog: LoadedCatalog | None = None,
     else:
         review_path = status or (default_status_path(model_path) if use_default_status else None)
         review_file = load_review(review_path) if review_path else None
-    review = apply_review(analysis, review_file)
+    entries = evidence_entries(review_file, evidence or [])
+    sources = read_all(entries)
+    max_age = max_age_days or (review_file.review.evidence.max_age_days if review_file else DEFAULT_MAX_AGE_DAYS)
+    verdicts = judge_evidence(analysis, sources, now, max_age)
+    review = apply_review(analysis, review_file, verdicts)
     warnings = [*loaded_catalog.warnings, *loaded_system.warnings, *analysis.warnings, *review.orphans]
     display = _display(review_path, model_path) if review_path else ""
     return Assessment(loaded_catalog, loaded_system, graph, analysis, review, review_file, model_path,
-                      warnings, display)
+                      warnings, display, verdicts)

@@ -21,6 +21,11 @@ Lifecycle = Literal[
     "monitoring", "development",
 ]
 ControlType = Literal["preventive", "detective", "corrective"]
+OwnerRole = Literal["data-scientist", "ml-engineer", "mlops", "security", "product"]
+OWNER_TITLES: dict[str, str] = {"data-scientist": "Data scientists", "ml-engineer": "ML engineers",
+                                "mlops": "MLOps / platform", "security": "Security", "product": "Product"}
+Effort = Literal["low", "medium", "high"]
+EFFORT_WEIGHT: dict[str, int] = {"low": 1, "medium": 3, "high": 8}
 THREAT_ID = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$"
 MITIGATION_ID = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 
@@ -84,6 +89,8 @@ class Mitigation(_Frozen):
     what: str
     verify: str
     control: ControlType
+    owner: OwnerRole = Field(default="security", description="the role that usually does the work")
+    effort: Effort = Field(default="medium", description="rough cost; the fix plan weighs mitigations by it")
     lifecycle: list[Lifecycle] = Field(min_length=1)
     atlas: list[AtlasLink] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)

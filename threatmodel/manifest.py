@@ -78,6 +78,7 @@ class ManifestCheck:
     changed: list[str] = field(default_factory=list)
     vanished: list[str] = field(default_factory=list)
     appeared: list[str] = field(default_factory=list)
+    roots: list[dict[str, Any]] = field(default_factory=list)  # the manifest's roots, as recorded
 
     @property
     def clean(self) -> bool:
@@ -132,4 +133,18 @@ def verify_manifest(document: Any, name: str) -> ManifestCheck:
     check.changed.sort()
     check.vanished.sort()
     check.appeared = sorted(set(check.appeared))
+    check.roots = [dict(root) for root in document["roots"]]
     return check
+
+
+CHECK_FORMAT = "threatmodel-manifest-check"
+
+
+def check_document(check: ManifestCheck, manifest_name: str, checked: Any = None) -> dict[str, Any]:
+    """The result of a check as evidence (``verify-manifest --format json``; threatmodel.evidence reads it)."""
+    import datetime as dt
+
+    when = checked or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return {"format": CHECK_FORMAT, "version": 1, "manifest": manifest_name, "checked": when.isoformat(),
+            "clean": check.clean, "roots": check.roots, "changed": check.changed, "vanished": check.vanished,
+            "appeared": check.appeared}

@@ -12,15 +12,18 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .analysis import Analysis, Finding
 from .errors import Diagnostic, DiagnosticSink, InputError, Location, did_you_mean
 from .loader import YamlMap, load_mapping, locate
 from .scoring import MAX_CONTROL_CREDIT, severity_of
 from .validation import diagnostics_from
+
+if TYPE_CHECKING:
+    from .verification import EvidenceVerdicts
 
 FindingStatusValue = Literal["open", "in-progress", "mitigated", "accepted", "false-positive", "not-applicable"]
 MitigationStateValue = Literal["implemented", "partial", "planned", "not-applicable"]
@@ -56,9 +59,34 @@ class MitigationState(_Strict):
     date: str = ""
 
 
+EvidenceTool = Literal["manifest", "modelscan", "picklescan", "fickling", "auditctl", "model-signing", "pip-audit"]
+
+
+class EvidenceFile(_Strict):
+    path: str = Field(min_length=1, description="the evidence file, relative to the review file")
+    tool: EvidenceTool | None = Field(default=None, description="the tool that wrote it (default: recognised)")
+    covers: list[str] = Field(default_factory=list, description=(
+        "the artifact paths (or packages) the output is about, for outputs that do not name them"))
+    date: str = Field(default="", description="when the tool ran (ISO 8601), instead of the file's time")
+
+    @model_validator(mode="after")
+    def _date(self) -> "EvidenceFile":
+        from .evidence.common import parse_date
+
+        if self.date and parse_date(self.date) is None:
+            raise ValueError(f"date {self.date!r} is not an ISO 8601 date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)")
+        return self
+
+
+class EvidenceSettings(_Strict):
+    max_age_days: int = Field(default=30, ge=1, le=3650, description="older evidence is stale")
+    files: list[Union[str, EvidenceFile]] = Field(default_factory=list)
+
+
 class ReviewFile(_Strict):
     findings: dict[str, FindingStatus] = {}
     mitigations: dict[str, MitigationState] = {}
+    evidence: EvidenceSettings = EvidenceSettings()
 
 
 @dataclass
@@ -103,6 +131,17 @@ def load_review(path: Path, display_name: str | None = None) -> LoadedReview:
 
 
 @dataclass(frozen=True)
+class MitigationCheck:
+    """What is known about one mitigation of a finding: verified, contradicted, stale, claimed or missing."""
+
+    mitigation: str
+    state: str
+    text: str  # e.g. "verified on 2026-11-30 by modelscan.json:1", "claimed (review file)"
+    date: str = ""
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ReviewedFinding:
     finding: Finding
     status: str
@@ -114,6 +153,7 @@ class ReviewedFinding:
     residual_score: int
     residual_severity: str
     residual_explanation: str
+    checks: tuple[MitigationCheck, ...] = ()
 
     @property
     def is_open(self) -> bool:
@@ -152,7 +192,19 @@ def _matching(keys: dict[str, object], wildcards: list[str], identifier: str) ->
     return sorted(found, key=_specificity, reverse=True)
 
 
-def apply_review(assessment: Analysis, loaded: LoadedReview | None) -> ReviewResult:
+def _check(mitigation_id: str, finding: Finding, implemented: bool, verdicts: "EvidenceVerdicts | None") -> MitigationCheck:
+    verdict = verdicts.get(mitigation_id, finding.element, finding.id) if verdicts is not None else None
+    if verdict is not None:
+        return MitigationCheck(mitigation_id, verdict.state, verdict.describe(), verdict.date, verdict.evidence)
+    if mitigation_id in finding.controls_in_place:
+        return MitigationCheck(mitigation_id, "claimed", "claimed (declared in the model)")
+    if implemented:
+        return MitigationCheck(mitigation_id, "claimed", "claimed (review file)")
+    return MitigationCheck(mitigation_id, "missing", "missing")
+
+
+def apply_review(assessment: Analysis, loaded: LoadedReview | None,
+                 verdicts: "EvidenceVerdicts | None" = None) -> ReviewResult:
     review = loaded.review if loaded else ReviewFile()
     sink = DiagnosticSink()
     catalog = assessment.catalog
@@ -187,7 +239,8 @@ def apply_review(assessment: Analysis, loaded: LoadedReview | None) -> ReviewRes
                 implemented.append(mitigation_id)
             elif state in ("partial", "planned"):
                 planned.append(mitigation_id)
-        reviewed.append(_residual(finding, decision, keys[0] if keys else "", implemented, planned))
+        checks = tuple(_check(m, finding, m in implemented, verdicts) for m in finding.mitigations)
+        reviewed.append(_residual(finding, decision, keys[0] if keys else "", implemented, planned, checks))
     if loaded is not None:
         for key in review.findings:
             if key in used_findings:
@@ -209,21 +262,40 @@ def apply_review(assessment: Analysis, loaded: LoadedReview | None) -> ReviewRes
 
 
 def _residual(finding: Finding, decision: FindingStatus | None, key: str, implemented: list[str],
-              planned: list[str]) -> ReviewedFinding:
+              planned: list[str], checks: tuple[MitigationCheck, ...] = ()) -> ReviewedFinding:
+    """Residual likelihood: −1 per mitigation in place beyond those the model declares (recorded
+    implemented, or verified by evidence); a mitigation the evidence contradicts earns nothing,
+    and a declared one that it contradicts gives its credit back."""
     score = finding.score
-    declared = set(finding.controls_in_place)
-    new = [m for m in implemented if m not in declared]
+    state = {c.mitigation: c.state for c in checks}
+    contradicted = [m for m in finding.mitigations if state.get(m) == "contradicted"]
+    declared = [m for m in finding.controls_in_place if m not in contradicted]
+    lost = min(len(finding.controls_in_place), MAX_CONTROL_CREDIT) - min(len(declared), MAX_CONTROL_CREDIT)
+    in_place = [m for m in finding.mitigations
+                if (m in implemented or state.get(m) == "verified") and m not in contradicted]
+    new = [m for m in in_place if m not in finding.controls_in_place]
     room = max(0, REVIEW_CREDIT_LIMIT - min(len(declared), MAX_CONTROL_CREDIT))
     credit = min(len(new), room)
-    likelihood = max(1, score.likelihood - credit)
+    likelihood = max(1, min(5, score.likelihood + lost) - credit)
     value = likelihood * score.impact
+    parts = []
+    if lost:
+        parts.append(f"+ {lost} for declared {', '.join(m for m in finding.controls_in_place if m in contradicted)} "
+                     "contradicted by evidence")
     if credit:
-        explanation = (f"likelihood {score.likelihood} − {credit} for implemented {', '.join(new[:credit])} "
-                       f"= {likelihood}; × impact {score.impact} = {value}, {severity_of(value)}")
+        verified = [m for m in new[:credit] if state.get(m) == "verified"]
+        parts.append(f"− {credit} for {'verified' if len(verified) == credit else 'implemented'} "
+                     f"{', '.join(new[:credit])}")
+    if parts:
+        explanation = (f"likelihood {score.likelihood} {' '.join(parts)} = {likelihood}; "
+                       f"× impact {score.impact} = {value}, {severity_of(value)}")
     else:
         explanation = f"no further mitigation recorded as implemented: {value}, {severity_of(value)}"
+    if contradicted:
+        explanation += f" (no credit for {', '.join(contradicted)}: contradicted by evidence)"
     return ReviewedFinding(
         finding=finding, status=decision.status if decision else "open", decision=decision, decided_by=key,
         implemented=tuple(implemented), planned=tuple(planned), residual_likelihood=likelihood,
         residual_score=value, residual_severity=severity_of(value), residual_explanation=explanation,
+        checks=checks,
     )

@@ -65,12 +65,35 @@ def manifest(
     common.emit(to_json(document), output, "hash manifest")
 
 
+class CheckFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
 @controls_app.command("verify-manifest")
-def verify_manifest(manifest_path: Path = typer.Argument(..., metavar="MANIFEST")) -> None:
+def verify_manifest(
+    manifest_path: Path = typer.Argument(..., metavar="MANIFEST"),
+    output_format: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f",
+                                              help="json: the result as evidence for `threatmodel verify`."),
+    output: Optional[Path] = common.OutputOption,
+) -> None:
     """Re-hash the files of a manifest: exit 1 when any changed, vanished or appeared."""
     from .. import verify_manifest as verify
 
+    common.note_inputs(manifest_path)
     check = common.guarded(lambda: verify(manifest_path))
+    if output_format == CheckFormat.json:
+        from ..manifest import check_document
+        from ..renderers.jsonout import to_json
+
+        common.emit(to_json(check_document(check, str(manifest_path))), output, "manifest check")
+        if not check.clean:
+            typer.echo(f"{manifest_path}: {len(check.changed)} changed, {len(check.vanished)} vanished, "
+                       f"{len(check.appeared)} appeared", err=True)
+            raise typer.Exit(common.EXIT_GATE)
+        return
+    if output is not None:
+        raise common.fail("--output needs --format json (the text result goes to the terminal)")
     for label, paths in (("changed", check.changed), ("vanished", check.vanished), ("appeared", check.appeared)):
         for path in paths:
             typer.echo(f"{label}: {path}")

@@ -1,0 +1,68 @@
+"""Loaded audit rules: the output of ``auditctl -l`` (Linux audit).
+
+Each watch appears as ``-w /path -p wa -k key``; kernels that store watches as syscall rules
+list them as ``-a always,exit -F path=/path -F perm=wa -F key=key`` (``dir=`` for folders).
+``No rules`` means none are loaded. Every watch read is an observation that it is loaded; the
+verification compares them with the watches ``threatmodel controls auditd`` generates.
+Format: auditctl(8), the ``-l`` option.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import shlex
+from typing import Any
+
+from .common import ReaderResult, malformed
+from .model import EvidenceEntry, Observation
+from ..errors import Location
+
+TOOL = "auditctl"
+MITIGATION = "file-audit-logging"
+SUBJECT = "path"
+JSON = False
+DESCRIPTION = "auditctl -l output"
+_RULE_STARTS = ("-w ", "-a ", "-A ", "-e ", "-b ", "-f ", "-r ", "-D", "--backlog", "-W ")
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    return [(n, line.strip()) for n, line in enumerate(text.splitlines(), 1)
+            if line.strip() and not line.strip().startswith("#")]
+
+
+def recognises(text: str, document: Any) -> bool:
+    lines = _lines(text)
+    return document is None and bool(lines) and all(
+        line == "No rules" or line.startswith(_RULE_STARTS) for _, line in lines)
+
+
+def _option(argv: list[str], flag: str) -> str:
+    return argv[argv.index(flag) + 1] if flag in argv and argv.index(flag) + 1 < len(argv) else ""
+
+
+def read(text: str, document: Any, name: str, entry: EvidenceEntry) -> ReaderResult:
+    result = ReaderResult()
+    for number, line in _lines(text):
+        if line == "No rules":
+            result.notes.append("no audit rules are loaded")
+            continue
+        try:
+            argv = shlex.split(line)
+        except ValueError:
+            raise malformed(name, "auditctl -l: unbalanced quotes in a rule", number) from None
+        where = Location(name, number, 1)
+        if argv[0] == "-w":
+            path, perms, key = _option(argv, "-w"), _option(argv, "-p") or "rwxa", _option(argv, "-k")
+        elif argv[0] in ("-a", "-A"):
+            fields = dict(argv[i + 1].split("=", 1) for i, a in enumerate(argv[:-1]) if a == "-F" and "=" in argv[i + 1])
+            path = fields.get("path") or fields.get("dir") or ""
+            perms, key = fields.get("perm", ""), fields.get("key", "") or _option(argv, "-k")
+        else:
+            continue
+        if not path:
+            continue
+        path = posixpath.normpath(path)
+        result.scope.append(path)
+        result.observations.append(Observation(path, True, f"watch loaded: -w {path} -p {perms}"
+                                               + (f" -k {key}" if key else ""), where, perms, key))
+    return result

@@ -1,0 +1,43 @@
+"""fickling (Trail of Bits) safety results: ``fickling --check-safety --json-output out.json FILE``.
+
+The JSON has a ``severity`` (``LIKELY_SAFE`` … ``OVERTLY_MALICIOUS``) and an ``analysis`` text;
+it does not name the file, so the evidence entry says which artifact it covers (``covers:`` in
+the review file). ``LIKELY_SAFE`` passes; any other severity fails.
+Format: https://github.com/trailofbits/fickling (``--json-output``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .common import ReaderResult, line_of, malformed, text_field
+from .model import EvidenceEntry, Observation
+from ..errors import Location
+
+TOOL = "fickling"
+MITIGATION = "safe-model-serialisation"
+SUBJECT = "path"
+JSON = True
+DESCRIPTION = "fickling --check-safety --json-output results"
+SEVERITIES = ("LIKELY_SAFE", "POSSIBLY_UNSAFE", "SUSPICIOUS", "LIKELY_UNSAFE", "LIKELY_OVERTLY_MALICIOUS",
+              "OVERTLY_MALICIOUS")
+
+
+def recognises(text: str, document: Any) -> bool:
+    return isinstance(document, dict) and "severity" in document and "analysis" in document
+
+
+def read(text: str, document: Any, name: str, entry: EvidenceEntry) -> ReaderResult:
+    severity = document.get("severity")
+    if severity not in SEVERITIES:
+        raise malformed(name, f"fickling results: unknown severity {text_field(severity, 40)!r} "
+                              f"(expected one of {', '.join(SEVERITIES)})", line_of(text, '"severity"'))
+    where = Location(name, line_of(text, '"severity"'), 1)
+    ok = severity == "LIKELY_SAFE"
+    analysis = text_field(document.get("analysis", ""), 300).strip().splitlines()
+    detail = "no overtly unsafe code found (LIKELY_SAFE)" if ok else f"{severity}: {analysis[0] if analysis else ''}"
+    result = ReaderResult(scope=list(entry.covers))
+    result.observations = [Observation(path, ok, detail, where) for path in entry.covers]
+    if not entry.covers:
+        result.notes.append("fickling results do not name the file; say which with 'covers:' in the review file")
+    return result

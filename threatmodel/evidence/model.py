@@ -1,0 +1,47 @@
+"""The records evidence readers produce."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from ..errors import Location
+
+
+@dataclass(frozen=True)
+class EvidenceEntry:
+    """One evidence file to read, as the review file or the command line names it."""
+
+    path: str  # as written (relative to the review file, or to the working folder on the command line)
+    resolved: str  # the file to open
+    tool: str = ""  # empty: recognised from the content
+    covers: tuple[str, ...] = ()  # artifacts (or packages) the output is about, where it does not say
+    date: dt.datetime | None = None  # when the tool ran, where the file's own date is not to be trusted
+    location: Location | None = None  # where the entry is written (review file), for messages
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one tool saw about one subject."""
+
+    subject: str  # an artifact path, or a package name for dependency audits
+    ok: bool  # True: the control shows in place and passing; False: absent or failing
+    detail: str  # in words, e.g. "CRITICAL: unsafe operator 'system' from module 'posix'"
+    location: Location  # where in the evidence file it was read
+    permissions: str = ""  # audit watches: the permissions watched (e.g. "wa")
+    key: str = ""  # audit watches: the filter key
+
+
+@dataclass(frozen=True)
+class EvidenceSource:
+    """One evidence file, read: the tool, the mitigation it speaks to, when it ran, what it saw."""
+
+    name: str  # the file as messages and reports name it
+    tool: str
+    mitigation: str  # catalog mitigation id
+    subject_kind: str  # "path" or "package"
+    date: dt.datetime  # timezone-aware; from the content, the entry, or the file's modification time
+    date_source: str  # "content", "review file" or "file time"
+    observations: tuple[Observation, ...] = ()
+    scope: tuple[str, ...] = field(default_factory=tuple)  # everything the tool looked at (paths or packages)
+    notes: tuple[str, ...] = ()

@@ -1,0 +1,70 @@
+"""Read one evidence file: check it like any other input, recognise the tool, run its reader.
+
+Evidence is untrusted input. It is read with the same rules as a model (regular files only,
+size-checked before reading, UTF-8 text), a file no reader recognises is an error naming the
+formats that are, and a reader that finds the file malformed says where.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from ..errors import Diagnostic, InputError, Location
+from ..loader import decode_text, read_bytes
+from . import auditctl, fickling, manifest_check, model_signing, modelscan, picklescan, pip_audit
+from .model import EvidenceEntry, EvidenceSource
+
+MAX_EVIDENCE_BYTES = 16 * 1024 * 1024  # scanner reports and listings are small; a larger file is not one
+
+# in the order formats are tried: the JSON formats by their keys, then the text formats
+READERS: tuple[ModuleType, ...] = (manifest_check, modelscan, pip_audit, fickling, model_signing, picklescan, auditctl)
+TOOLS: dict[str, ModuleType] = {reader.TOOL: reader for reader in READERS}
+
+
+def _json(text: str, name: str) -> Any:
+    stripped = text.lstrip()
+    if not stripped.startswith(("{", "[")):
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError([Diagnostic(Location(name, exc.lineno, exc.colno), f"invalid JSON: {exc.msg}")]) from None
+    except RecursionError:
+        raise InputError([Diagnostic(Location(name, 1, 1), "invalid JSON: nested too deeply")]) from None
+
+
+def _file_time(path: str) -> dt.datetime:
+    return dt.datetime.fromtimestamp(os.stat(path).st_mtime, tz=dt.timezone.utc)
+
+
+def read_evidence(entry: EvidenceEntry) -> EvidenceSource:
+    """Read ``entry``'s file into an :class:`EvidenceSource`; an InputError says what is wrong where."""
+    name = entry.path
+    data = read_bytes(Path(entry.resolved), name, MAX_EVIDENCE_BYTES)
+    text = decode_text(data, name)
+    document = _json(text, name)
+    if entry.tool:
+        reader = TOOLS[entry.tool]
+    else:
+        reader = next((r for r in READERS if r.recognises(text, document)), None)
+        if reader is None:
+            kinds = ", ".join(r.DESCRIPTION for r in READERS)
+            raise InputError([Diagnostic(Location(name, 1, 1), "not a recognised evidence format; expected one of: "
+                                         f"{kinds} (docs/evidence.md)")])
+    if reader.JSON and document is None:
+        raise InputError([Diagnostic(Location(name, 1, 1), f"{reader.TOOL} evidence must be JSON ({reader.DESCRIPTION})")])
+    result = reader.read(text, document, name, entry)
+    if entry.date is not None:
+        date, date_source = entry.date, "review file"
+    elif result.date is not None:
+        date, date_source = result.date, "content"
+    else:
+        date, date_source = _file_time(entry.resolved), "file time"
+    return EvidenceSource(name=name, tool=reader.TOOL, mitigation=reader.MITIGATION, subject_kind=reader.SUBJECT,
+                          date=date, date_source=date_source, observations=tuple(result.observations),
+                          scope=tuple(result.scope), notes=tuple(result.notes))

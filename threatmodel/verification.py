@@ -1,0 +1,285 @@
+"""What the evidence shows about each mitigation on each element: verified, contradicted or stale.
+
+For every mitigation a finding calls for on its element, the evidence files that speak to that
+mitigation (threatmodel.evidence) are compared with what the element declares: its artifact
+paths, its package names, or the audit watches ``controls auditd`` generates for it.
+
+- **verified**: fresh evidence covers every declared path (or the package) and passes;
+- **contradicted**: the newest fresh evidence from some tool fails (a hash mismatch, a scanner
+  finding, a watch that is not loaded, a known vulnerability);
+- **stale**: there is evidence for this mitigation, but it is older than the age limit, dated in
+  the future, covers only some of the element's paths, or is about other files.
+
+Elements no evidence speaks to get no verdict here; the review then calls a mitigation
+``claimed`` (the review file or the model says it is in place) or ``missing``
+(:mod:`threatmodel.review`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import posixpath
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
+
+from .evidence import EvidenceEntry, EvidenceSource, Observation
+from .evidence.pip_audit import normalise
+
+if TYPE_CHECKING:
+    from .analysis import Analysis
+    from .review import LoadedReview
+
+STATES = ("verified", "contradicted", "stale", "claimed", "missing")
+DEFAULT_MAX_AGE_DAYS = 30
+FUTURE_TOLERANCE = dt.timedelta(days=1)  # clocks differ; evidence from further ahead is not trusted
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The evidence's verdict on one mitigation on one element."""
+
+    mitigation: str
+    element: str
+    state: str  # verified, contradicted or stale
+    date: str  # the evidence's date (YYYY-MM-DD): the oldest of what verified it, or the failing one's
+    evidence: tuple[str, ...]  # evidence files (with line) the verdict rests on
+    detail: str
+
+    def describe(self) -> str:
+        where = ", ".join(self.evidence)
+        if self.state == "verified":
+            return f"verified on {self.date} by {where}"
+        if self.state == "contradicted":
+            return f"contradicted on {self.date} by {where}: {self.detail}"
+        return f"stale: {self.detail}" + (f" ({where})" if where else "")
+
+
+@dataclass
+class EvidenceVerdicts:
+    verdicts: dict[tuple[str, str], Verdict] = field(default_factory=dict)
+    by_finding: dict[tuple[str, str], Verdict] = field(default_factory=dict)  # (mitigation, finding id)
+    sources: list[EvidenceSource] = field(default_factory=list)
+    max_age_days: int = DEFAULT_MAX_AGE_DAYS
+    as_of: str = ""
+
+    def get(self, mitigation: str, element: str, finding: str = "") -> Verdict | None:
+        """The verdict for a mitigation on an element; audit watches are judged per finding
+        (a finding needs only the watches generated for it)."""
+        return self.by_finding.get((mitigation, finding)) or self.verdicts.get((mitigation, element))
+
+
+def _related(subject: str, declared: str) -> bool:
+    """An observation about ``subject`` speaks to ``declared`` when one contains the other."""
+    subject, declared = subject.rstrip("/") or "/", declared.rstrip("/") or "/"
+    return subject == declared or subject.startswith(declared + "/") or declared.startswith(subject + "/")
+
+
+def _where(source: EvidenceSource, observation: Observation) -> str:
+    line = observation.location.line
+    return f"{source.name}:{line}" if line else source.name
+
+
+class _Judge:
+    def __init__(self, analysis: "Analysis", sources: list[EvidenceSource], now: dt.datetime, max_age: int) -> None:
+        self.analysis = analysis
+        self.graph = analysis.graph
+        self.now = now
+        self.max_age = dt.timedelta(days=max_age)
+        self.max_age_days = max_age
+        self.by_mitigation: dict[str, list[EvidenceSource]] = {}
+        for source in sources:
+            self.by_mitigation.setdefault(source.mitigation, []).append(source)
+        self._watches: dict[str, list[object]] | None = None
+
+    def age_problem(self, source: EvidenceSource) -> str:
+        if source.date > self.now + FUTURE_TOLERANCE:
+            return f"{source.name} is dated {source.date.date().isoformat()}, in the future"
+        if self.now - source.date > self.max_age:
+            return (f"{source.name} is from {source.date.date().isoformat()}, older than "
+                    f"{self.max_age_days} days")
+        return ""
+
+    def subjects(self, element: str, kind: str) -> list[str]:
+        component = self.graph.component(element)
+        if kind == "package":
+            names = {normalise(component.id), normalise(component.name or component.id)}
+            if component.technology:
+                names.add(normalise(component.technology.split()[0]))
+            return sorted(n for n in names if n)
+        return sorted({p.rstrip("/") or "/" for p in component.paths})
+
+    def judge(self, mitigation: str, element: str, finding: str = "") -> Verdict | None:
+        sources = self.by_mitigation.get(mitigation)
+        if not sources or not self.graph.has_component(element):
+            return None
+        if mitigation == "file-audit-logging" and any(s.tool == "auditctl" for s in sources):
+            verdict = self._judge_watches(element, finding, [s for s in sources if s.tool == "auditctl"])
+            others = [s for s in sources if s.tool != "auditctl"]
+            return verdict if verdict is not None or not others else self._judge_subjects(mitigation, element, others)
+        return self._judge_subjects(mitigation, element, sources)
+
+    def _judge_subjects(self, mitigation: str, element: str, sources: list[EvidenceSource]) -> Verdict | None:
+        kind = sources[0].subject_kind
+        declared = self.subjects(element, kind)
+        if not declared:
+            return None  # nothing the evidence could be about: claimed or missing
+        stale: list[str] = []
+        failing: list[tuple[EvidenceSource, Observation]] = []
+        verified_paths: dict[str, tuple[EvidenceSource, Observation]] = {}
+        for path in declared:
+            related = [(s, o) for s in sources for o in s.observations if self._matches(o.subject, path, kind)]
+            if not related:
+                continue
+            fresh = [(s, o) for s, o in related if not self.age_problem(s)]
+            if not fresh:
+                stale.extend(self.age_problem(s) for s, _ in related)
+                continue
+            by_tool: dict[str, list[tuple[EvidenceSource, Observation]]] = {}
+            for source, observation in fresh:
+                by_tool.setdefault(source.tool, []).append((source, observation))
+            path_ok = None
+            for pairs in by_tool.values():
+                newest = max(s.date for s, _ in pairs)
+                latest = [(s, o) for s, o in pairs if s.date == newest]
+                bad = [(s, o) for s, o in latest if not o.ok]
+                if bad:
+                    failing.extend(bad)
+                elif path_ok is None:
+                    path_ok = latest[0]
+            if path_ok is not None:
+                verified_paths[path] = path_ok
+        if failing:
+            source, observation = min(failing, key=lambda so: (so[0].date, so[0].name))
+            return Verdict(mitigation, element, "contradicted", source.date.date().isoformat(),
+                           tuple(dict.fromkeys(_where(s, o) for s, o in failing)), observation.detail)
+        if verified_paths and (kind == "package" or len(verified_paths) == len(declared)):
+            used = list(verified_paths.values())
+            oldest = min(s.date for s, _ in used)
+            return Verdict(mitigation, element, "verified", oldest.date().isoformat(),
+                           tuple(dict.fromkeys(_where(s, o) for s, o in used)),
+                           "; ".join(dict.fromkeys(o.detail for _, o in used)))
+        if verified_paths:
+            missing = [p for p in declared if p not in verified_paths]
+            return Verdict(mitigation, element, "stale", "", tuple(dict.fromkeys(_where(s, o) for s, o in verified_paths.values())),
+                           f"evidence covers {len(verified_paths)} of {len(declared)} declared paths; "
+                           f"none for {', '.join(missing[:3])}")
+        if stale:
+            return Verdict(mitigation, element, "stale", "", (), "; ".join(dict.fromkeys(stale)))
+        names = ", ".join(dict.fromkeys(s.name for s in sources))
+        what = "packages" if kind == "package" else "files"
+        return Verdict(mitigation, element, "stale", "", (),
+                       f"the evidence ({names}) is about other {what}, not {', '.join(declared[:3])}")
+
+    @staticmethod
+    def _matches(subject: str, declared: str, kind: str) -> bool:
+        return subject == declared if kind == "package" else _related(subject, declared)
+
+    def _judge_watches(self, element: str, finding: str, sources: list[EvidenceSource]) -> Verdict | None:
+        from .controls import audit_watches
+
+        if self._watches is None:
+            self._watches = {}
+            for watch in audit_watches(self.analysis):
+                self._watches.setdefault(watch.component, []).append(watch)
+        expected = [w for w in self._watches.get(element, []) if not finding or finding in w.findings]  # type: ignore[attr-defined]
+        if not expected:
+            return None
+        fresh = [s for s in sources if not self.age_problem(s)]
+        if not fresh:
+            return Verdict("file-audit-logging", element, "stale", "", (),
+                           "; ".join(dict.fromkeys(self.age_problem(s) for s in sources)))
+        listing = max(fresh, key=lambda s: s.date)
+        model_paths = {p.rstrip("/") for c in self.graph.system.components for p in c.paths}
+        loaded, missing = [], []
+        for watch in expected:
+            match = next((o for o in listing.observations if o.subject == watch.path.rstrip("/")  # type: ignore[attr-defined]
+                          and set(watch.permissions) <= set(o.permissions)), None)  # type: ignore[attr-defined]
+            (loaded if match else missing).append((watch, match))
+        date = listing.date.date().isoformat()
+        if not missing:
+            return Verdict("file-audit-logging", element, "verified", date,
+                           tuple(dict.fromkeys(_where(listing, m) for _, m in loaded if m)),
+                           f"{len(loaded)} watch{'es' if len(loaded) != 1 else ''} loaded")
+        describe = "; ".join(f"-w {w.path} -p {w.permissions} -k {w.key} not loaded" for w, _ in missing[:3])  # type: ignore[attr-defined]
+        # a listing is from one machine: it speaks for the components in the trust boundaries
+        # whose declared paths it watches (or for all, when it says no rules are loaded at all)
+        watched = {o.subject for o in listing.observations}
+        machine = {c.boundary for c in self.graph.system.components
+                   if any(p.rstrip("/") in watched for p in c.paths)}
+        component = self.graph.component(element)
+        speaks_for_machine = (not listing.observations and any("no audit rules" in n for n in listing.notes)) \
+            or bool(loaded) or component.boundary in machine
+        if speaks_for_machine:
+            return Verdict("file-audit-logging", element, "contradicted", date, (listing.name,), describe)
+        what = "none of this model's paths" if not watched & model_paths else f"nothing in {component.boundary or 'its zone'}"
+        return Verdict("file-audit-logging", element, "stale", "", (listing.name,),
+                       f"the listing in {listing.name} watches {what} (from another machine?)")
+
+
+def judge_evidence(analysis: "Analysis", sources: Iterable[EvidenceSource], now: dt.datetime | None = None,
+                   max_age_days: int = DEFAULT_MAX_AGE_DAYS) -> EvidenceVerdicts:
+    """The evidence's verdict on every (mitigation, element) pair the findings call for."""
+    sources = list(sources)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    result = EvidenceVerdicts(sources=sources, max_age_days=max_age_days, as_of=now.date().isoformat())
+    if not sources:
+        return result
+    judge = _Judge(analysis, sources, now, max_age_days)
+    for finding in analysis.findings:
+        if finding.element_type != "component":
+            continue
+        for mitigation in finding.mitigations:
+            key = (mitigation, finding.element)
+            if mitigation == "file-audit-logging":
+                verdict = judge.judge(mitigation, finding.element, finding.id)
+                if verdict is not None:
+                    result.by_finding[(mitigation, finding.id)] = verdict
+                continue
+            if key not in result.verdicts:
+                verdict = judge.judge(mitigation, finding.element)
+                if verdict is not None:
+                    result.verdicts[key] = verdict
+    return result
+
+
+def evidence_entries(review: "LoadedReview | None", extra: Iterable[str | Path] = ()) -> list[EvidenceEntry]:
+    """The evidence files to read: those the review file lists (relative to it), then ``extra``."""
+    from .evidence.common import parse_date
+    from .loader import locate
+
+    entries: list[EvidenceEntry] = []
+    if review is not None:
+        folder = Path(review.path).parent if review.path != "-" else Path(".")
+        for index, item in enumerate(review.review.evidence.files):
+            spec = item if not isinstance(item, str) else None
+            path = item if isinstance(item, str) else item.path
+            resolved = Path(path) if Path(path).is_absolute() else folder / path
+            display = str(resolved) if not Path(path).is_absolute() and str(folder) != "." else path
+            entries.append(EvidenceEntry(
+                path=display, resolved=str(resolved), tool=(spec.tool or "") if spec else "",
+                covers=tuple(posixpath.normpath(c) for c in spec.covers) if spec else (),
+                date=parse_date(spec.date) if spec and spec.date else None,
+                location=locate(review.document, ("evidence", "files", index)) if review.document is not None else None))
+    entries += [EvidenceEntry(path=str(p), resolved=str(p)) for p in extra]
+    return entries
+
+
+def read_all(entries: list[EvidenceEntry]) -> list[EvidenceSource]:
+    """Read every entry; all problems are reported together, none is skipped silently."""
+    from .errors import Diagnostic, InputError
+    from .evidence import read_evidence
+
+    sources, problems = [], []
+    for entry in entries:
+        if entry.location is not None and not os.path.lexists(entry.resolved):
+            problems.append(Diagnostic(entry.location, f"evidence file {entry.path}: no such file"))
+            continue
+        try:
+            sources.append(read_evidence(entry))
+        except InputError as exc:
+            problems.extend(exc.diagnostics)
+    if problems:
+        raise InputError(problems)
+    return sources
