@@ -192,7 +192,7 @@ def test_review_rejects_bad_requests(cli, write, args, message):
 def test_checklist_formats(cli):
     markdown = cli("checklist", HUSKY).stdout
     assert "### production-model" in markdown
-    assert "- [x] `artifact-integrity-verification` Sign model files and verify them before loading — " \
+    assert "- [x] `artifact-integrity-verification` Sign model files and verify them before loading (claimed) — " \
            "ARTIFACT-REPUDIATION\\@production-model, ML10\\@production-model" in markdown
     assert "- [ ] `model-encryption`" in markdown
     text = cli("checklist", HUSKY, "--format", "text").stdout

@@ -49,7 +49,8 @@ class Assessment:
         """The plain report data every renderer formats (see docs/report-json.md)."""
         from .report_data import report_data
 
-        return report_data(self.analysis, review=self.review, review_path=self.review_display, **options)
+        return report_data(self.analysis, review=self.review, review_path=self.review_display,
+                           evidence=self.evidence, **options)
 
     @cached_property
     def report(self) -> "Report":

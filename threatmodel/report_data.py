@@ -16,6 +16,7 @@ from ._version import REPORT_SCHEMA_VERSION
 from .views import atlas_technique_view, graph_view
 
 SEVERITIES = ("critical", "high", "medium", "low")
+VERIFICATION_STATES = ("verified", "contradicted", "stale", "claimed", "missing")
 STATUSES = ("open", "in-progress", "mitigated", "accepted", "false-positive", "not-applicable")
 
 
@@ -27,14 +28,19 @@ class _ThreatViews:
         self.atlas: dict[str, list[dict[str, Any]]] = {}
         self.mitigations: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
 
-    def mitigations_for(self, mitigation_ids: tuple[str, ...], states: tuple[str, ...]) -> list[dict[str, Any]]:
+    def mitigations_for(self, mitigation_ids: tuple[str, ...], states: tuple[str, ...],
+                        checks: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         """The mitigation list for one set of fitting mitigations and states, shared by findings."""
-        key = (mitigation_ids, states)
+        key = (mitigation_ids, states, checks)
         if key not in self.mitigations:
             catalog = self.catalog
+            verified = {c.mitigation: c for c in checks}
             self.mitigations[key] = [
                 {"id": m, "title": catalog.mitigations[m].title, "control": catalog.mitigations[m].control,
-                 "in_place": state in ("declared", "implemented"), "state": state}
+                 "owner": catalog.mitigations[m].owner,
+                 "in_place": state in ("declared", "implemented") and _state(verified, m) != "contradicted",
+                 "state": state, "verification": _state(verified, m),
+                 "verification_text": verified[m].text if m in verified else "missing"}
                 for m, state in zip(mitigation_ids, states)
             ]
         return self.mitigations[key]
@@ -44,6 +50,11 @@ class _ThreatViews:
             threat = self.catalog.threats[threat_id]
             self.atlas[threat_id] = [atlas_technique_view(self.catalog.atlas, link.id) for link in threat.atlas]
         return self.atlas[threat_id]
+
+
+def _state(checks: dict[str, Any], mitigation_id: str) -> str:
+    check = checks.get(mitigation_id)
+    return check.state if check is not None else "missing"
 
 
 def _mitigation_state(mitigation_id: str, finding: Finding, reviewed: ReviewedFinding | None) -> str:
@@ -89,7 +100,7 @@ def finding_data(assessment: Analysis, finding: Finding, views: _ThreatViews | N
         "actor": finding.actor,
         "open_questions": list(finding.open_questions),
         "atlas": views.atlas_for(threat.id),
-        "mitigations": views.mitigations_for(finding.mitigations, states),
+        "mitigations": views.mitigations_for(finding.mitigations, states, reviewed.checks if reviewed else ()),
     }
 
 
@@ -109,7 +120,13 @@ def _summary(findings: list[dict[str, Any]], open_questions: int) -> dict[str, A
         "by_stride": {letter: sum(1 for f in findings if letter in f["stride"]) for letter in STRIDE_LETTERS},
         "by_threat": dict(sorted(by_threat.items())),
         "open_questions": open_questions,
+        "verification": {state: sum(1 for f in findings for m in f["mitigations"] if m["verification"] == state)
+                         for state in VERIFICATION_STATES},
     }
+
+
+# an item on an element serves several findings; it shows the most worrying of their states
+_CONCERN = {"verified": 0, "claimed": 1, "missing": 2, "stale": 3, "contradicted": 4}
 
 
 def _checklist(assessment: Analysis, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -126,10 +143,16 @@ def _checklist(assessment: Analysis, findings: list[dict[str, Any]]) -> list[dic
             item = items.setdefault(mitigation["id"], {
                 "id": mitigation["id"], "title": mitigation["title"],
                 "verify": catalog.mitigations[mitigation["id"]].verify,
-                "in_place": mitigation["in_place"], "state": mitigation["state"], "findings": [],
+                "owner": mitigation["owner"],
+                "in_place": mitigation["in_place"], "state": mitigation["state"],
+                "verification": mitigation["verification"], "verification_text": mitigation["verification_text"],
+                "findings": [],
                 "controls": generated.get(finding["element"], {}).get(mitigation["id"], []),
             })
             item["findings"].append(finding["id"])
+            if _CONCERN[mitigation["verification"]] > _CONCERN[item["verification"]]:
+                item["verification"], item["verification_text"] = mitigation["verification"], mitigation["verification_text"]
+                item["in_place"] = item["in_place"] and mitigation["in_place"]
     return [
         {"element": element, "items": [dict(item, findings=sorted(item["findings"]))
                                        for _, item in sorted(items.items())]}
@@ -150,8 +173,18 @@ def _threats(assessment: Analysis, views: _ThreatViews, findings: list[dict[str,
     ]
 
 
+def evidence_data(verdicts: Any) -> list[dict[str, Any]]:
+    """The evidence files read, each with its tool, the mitigation it speaks to, its date and notes."""
+    if verdicts is None:
+        return []
+    return [{"file": s.name, "tool": s.tool, "mitigation": s.mitigation, "date": s.date.isoformat(),
+             "date_source": s.date_source, "about": list(s.scope[:50]), "notes": list(s.notes)}
+            for s in verdicts.sources]
+
+
 def report_data(assessment: Analysis, *, diagram_svg: str | None = None, diagram_note: str = "",
-                review: ReviewResult | None = None, review_path: str = "") -> dict[str, Any]:
+                review: ReviewResult | None = None, review_path: str = "", evidence: Any = None,
+                plan: Any = None) -> dict[str, Any]:
     system = assessment.graph.system
     views = _ThreatViews(assessment)
     reviewed = {r.finding.id: r for r in review.findings} if review else {}
@@ -184,6 +217,8 @@ def report_data(assessment: Analysis, *, diagram_svg: str | None = None, diagram
             for e in sorted(assessment.excluded, key=lambda e: e.finding.id)
         ],
         "checklist": _checklist(assessment, findings),
+        "evidence": evidence_data(evidence),
+        "evidence_max_age_days": evidence.max_age_days if evidence is not None else None,
         "threats": _threats(assessment, views, findings),
         "severities": list(SEVERITIES),
         "stride_letters": list(STRIDE_LETTERS),
@@ -192,7 +227,7 @@ def report_data(assessment: Analysis, *, diagram_svg: str | None = None, diagram
 
 
 JSON_KEYS = ("schema_version", "tool", "atlas_version", "review_file", "system", "summary", "actors", "findings",
-             "open_questions", "not_applicable", "excluded", "checklist")
+             "open_questions", "not_applicable", "excluded", "checklist", "evidence")
 
 
 def actor_data(actor: Any, catalog: Any) -> dict[str, Any]:

@@ -19,6 +19,8 @@ from ._version import REPORT_SCHEMA_VERSION
 Severity = Literal["critical", "high", "medium", "low"]
 Status = Literal["open", "in-progress", "mitigated", "accepted", "false-positive", "not-applicable"]
 StrideLetter = Literal["S", "T", "R", "I", "D", "E"]
+Verification = Literal["verified", "contradicted", "stale", "claimed", "missing"]
+OwnerRole = Literal["data-scientist", "ml-engineer", "mlops", "security", "product"]
 
 
 class _Model(BaseModel):
@@ -59,6 +61,7 @@ class Summary(_Model):
     by_stride: dict[StrideLetter, int]
     by_threat: dict[str, int]
     open_questions: int = Field(description="attributes the model leaves unknown that some threat depends on")
+    verification: dict[Verification, int] = Field(description="finding mitigations per verification state")
 
 
 class Tactic(_Model):
@@ -82,8 +85,12 @@ class FindingMitigation(_Model):
     id: str
     title: str
     control: Literal["preventive", "detective", "corrective"]
-    in_place: bool = Field(description="declared in the model or recorded as implemented in the review")
+    owner: OwnerRole = Field(description="the role that usually does the work")
+    in_place: bool = Field(description="declared in the model or recorded as implemented in the review, "
+                                       "and not contradicted by evidence")
     state: Literal["", "declared", "implemented", "planned"]
+    verification: Verification = Field(description="what the evidence shows (docs/evidence.md)")
+    verification_text: str = Field(description="e.g. 'verified on 2026-11-30 by modelscan.json:1'")
 
 
 class ReviewDecision(_Model):
@@ -153,8 +160,11 @@ class ChecklistItem(_Model):
     id: str
     title: str
     verify: str
+    owner: OwnerRole
     in_place: bool
     state: Literal["", "declared", "implemented", "planned"]
+    verification: Verification = Field(description="the most worrying state among the findings it serves")
+    verification_text: str
     findings: list[str]
     controls: list[str] = Field(description="controls `threatmodel controls` generates for this item")
 
@@ -187,6 +197,18 @@ class Actor(_Model):
     derived: bool = Field(description="true when derived from the model rather than declared")
 
 
+class EvidenceRead(_Model):
+    """An evidence file the review read (docs/evidence.md)."""
+
+    file: str
+    tool: str
+    mitigation: str = Field(description="the catalog mitigation the tool's output speaks to")
+    date: str = Field(description="when the tool ran (ISO 8601)")
+    date_source: Literal["content", "review file", "file time"]
+    about: list[str] = Field(description="the artifacts or packages the output is about (at most 50)")
+    notes: list[str]
+
+
 class Report(_Model):
     """The whole report (`report --format json`)."""
 
@@ -202,6 +224,7 @@ class Report(_Model):
     not_applicable: list[NotApplicable]
     excluded: list[Excluded]
     checklist: list[ChecklistGroup]
+    evidence: list[EvidenceRead] = Field(description="evidence files read (schema version 2 added this key)")
 
 
 def report_json_schema() -> str:

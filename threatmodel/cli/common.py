@@ -28,6 +28,12 @@ StatusOption = typer.Option(None, "--status", "-s", metavar="FILE",
                             help="Review file (default: <model>.status.yaml or threatmodel.status.yaml "
                                  "beside the model, when present).")
 SystemArgument = typer.Argument(..., metavar="MODEL", help="The system model (YAML).")
+EvidenceOption = typer.Option(None, "--evidence", "-e", metavar="FILE",
+                              help="A tool's output to read as evidence, besides those the review file lists "
+                                   "(repeatable; docs/evidence.md).")
+MaxAgeOption = typer.Option(None, "--max-age", metavar="DAYS", min=1, max=3650,
+                            help="Evidence older than this is stale (default: the review file's "
+                                 "evidence.max_age_days, else 30).")
 
 # the files this command has read: an output file must never replace one of them
 _INPUTS: list[Path] = []
@@ -101,14 +107,17 @@ def system(path: Path, extra: Optional[List[Path]]) -> tuple["LoadedCatalog", "L
 
 
 def assess(path: Path, extra: Optional[List[Path]], status: Optional[Path],
-           use_default: bool = True) -> "Assessment":
+           use_default: bool = True, evidence: Optional[List[Path]] = None,
+           max_age: Optional[int] = None) -> "Assessment":
     """Load, analyse and review a model, printing warnings; invalid input exits with status 2."""
     from .. import analyze
 
     loaded_catalog = catalog(extra)
     review: Any = status if status is not None else (None if use_default else False)
-    note_inputs(path, status)
-    result = guarded(lambda: analyze(path, loaded_catalog, review))
+    note_inputs(path, status, *(evidence or []))
+    result = guarded(lambda: analyze(path, loaded_catalog, review, evidence=list(evidence or []),
+                                     max_age_days=max_age))
+    note_inputs(*(s.name for s in result.evidence.sources))
     note_inputs(*result.system.files, *([result.review_file.path] if result.review_file else []))
     report_diagnostics([w for w in result.warnings if w not in loaded_catalog.warnings])
     return result

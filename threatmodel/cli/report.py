@@ -23,6 +23,8 @@ def report(
     status: Optional[Path] = common.StatusOption,
     residual: bool = typer.Option(False, "--residual",
                                   help="atlas-layer: only findings still open after the review, by residual risk."),
+    evidence: Optional[List[Path]] = common.EvidenceOption,
+    max_age: Optional[int] = common.MaxAgeOption,
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """Analyse a system and write its threat report (format from --format, else from -o's extension, else md)."""
@@ -32,7 +34,7 @@ def report(
     if template is not None and not template.is_dir():
         typer.echo(f"{template}: error: --template must be a folder of templates", err=True)
         raise typer.Exit(common.EXIT_INVALID)
-    assessment = common.assess(system, catalog, status)
+    assessment = common.assess(system, catalog, status, evidence=evidence, max_age=max_age)
     options = RenderOptions(template_dir=template, residual=residual)
     rendered = common.guarded(lambda: chosen.render(assessment, options))
     for note in options.notes:

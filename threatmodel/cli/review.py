@@ -14,6 +14,20 @@ from . import common
 app = typer.Typer()
 
 
+class Role(str, Enum):
+    data_scientist = "data-scientist"
+    ml_engineer = "ml-engineer"
+    mlops = "mlops"
+    security = "security"
+    product = "product"
+
+
+class VerifyFormat(str, Enum):
+    text = "text"
+    md = "md"
+    json = "json"
+
+
 class ChecklistFormat(str, Enum):
     md = "md"
     text = "text"
@@ -38,14 +52,45 @@ def checklist(
     system: Path = common.SystemArgument,
     output_format: ChecklistFormat = typer.Option(ChecklistFormat.md, "--format", "-f"),
     output: Optional[Path] = common.OutputOption,
+    role: Optional[Role] = typer.Option(None, "--role", help="Only the mitigations this role owns."),
+    by_role: bool = typer.Option(False, "--by-role", help="Group by owner role, then by component."),
     status: Optional[Path] = common.StatusOption,
+    evidence: Optional[List[Path]] = common.EvidenceOption,
+    max_age: Optional[int] = common.MaxAgeOption,
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """The mitigation checklist, grouped by component, ticked where done (md: a GitHub task list)."""
     from ..review_views import checklist_text
 
-    data = common.assess(system, catalog, status).report_data()
-    common.emit(checklist_text(data, output_format.value), output, f"{output_format.value} checklist")
+    data = common.assess(system, catalog, status, evidence=evidence, max_age=max_age).report_data()
+    text = checklist_text(data, output_format.value, role=role.value if role else None, by_role=by_role)
+    common.emit(text, output, f"{output_format.value} checklist")
+
+
+@app.command()
+def verify(
+    system: Path = common.SystemArgument,
+    evidence: Optional[List[Path]] = common.EvidenceOption,
+    max_age: Optional[int] = common.MaxAgeOption,
+    output_format: VerifyFormat = typer.Option(VerifyFormat.text, "--format", "-f"),
+    output: Optional[Path] = common.OutputOption,
+    status: Optional[Path] = common.StatusOption,
+    catalog: Optional[List[Path]] = common.CatalogOption,
+) -> None:
+    """Read scanner and audit outputs: per mitigation and component, verified, contradicted, stale, claimed or
+    missing. Exit 1 when evidence contradicts a mitigation."""
+    from ..review_views import verify_text
+
+    assessment = common.assess(system, catalog, status, evidence=evidence, max_age=max_age)
+    if not assessment.evidence.sources:
+        typer.echo("note: no evidence read: give --evidence FILE or list files under 'evidence:' in the review "
+                   "file (docs/evidence.md)", err=True)
+    text, contradicted = verify_text(assessment.report_data(), output_format.value)
+    common.emit(text, output, f"{output_format.value} verification")
+    if contradicted:
+        typer.echo(f"{len(contradicted)} mitigation{'s' if len(contradicted) != 1 else ''} contradicted by evidence: "
+                   + ", ".join(contradicted[:10]) + (" …" if len(contradicted) > 10 else ""), err=True)
+        raise typer.Exit(common.EXIT_GATE)
 
 
 @app.command()
@@ -88,13 +133,19 @@ def check(
     system: Path = common.SystemArgument,
     fail_on: Threshold = typer.Option(Threshold.high, "--fail-on",
                                       help="Fail when an open finding has at least this residual severity."),
+    require_verified: bool = typer.Option(False, "--require-verified",
+                                          help="Also fail when a finding marked mitigated has no verified mitigation "
+                                               "or one that evidence contradicts."),
     status: Optional[Path] = common.StatusOption,
+    evidence: Optional[List[Path]] = common.EvidenceOption,
+    max_age: Optional[int] = common.MaxAgeOption,
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """CI gate: exit 1 when an open finding at or above the threshold remains, 0 otherwise, 2 on invalid input."""
     from ..review_views import gate
 
-    text, blocking = gate(common.assess(system, catalog, status).report_data(), fail_on.value)
+    data = common.assess(system, catalog, status, evidence=evidence, max_age=max_age).report_data()
+    text, blocking = gate(data, fail_on.value, require_verified)
     typer.echo(text, nl=False)
     if blocking:
         raise typer.Exit(common.EXIT_GATE)

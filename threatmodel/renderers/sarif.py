@@ -77,7 +77,9 @@ def _result(finding: dict[str, Any], index: dict[str, int], model_uri: str,
         "locations": [{"physicalLocation": {"artifactLocation": {"uri": model_uri}, "region": region}}],
         "partialFingerprints": {"threatmodelFindingId/v1": finding["id"]},
         "properties": {"finding": finding["id"], "severity": severity, "stride": finding["stride"],
-                       "status": status},
+                       "status": status,
+                       # what the evidence shows for each mitigation (docs/evidence.md)
+                       "mitigations": {m["id"]: m.get("verification", "missing") for m in finding["mitigations"]}},
     }
     if status not in OPEN:
         # a decided finding stays in the log, suppressed, so code scanning closes its alert
