@@ -23,6 +23,8 @@ from .verification import DEFAULT_MAX_AGE_DAYS, EvidenceVerdicts, evidence_entri
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from .plan import Plan
+
     from .report_model import Report
 
 
@@ -45,12 +47,20 @@ class Assessment:
     def findings(self) -> list[Finding]:
         return self.analysis.findings
 
-    def report_data(self, **options: Any) -> dict[str, Any]:
-        """The plain report data every renderer formats (see docs/report-json.md)."""
+    def report_data(self, with_plan: bool = False, **options: Any) -> dict[str, Any]:
+        """The plain report data every renderer formats (see docs/report-json.md); the fix plan
+        (``plan``) only ``with_plan``, as only the full reports show it."""
         from .report_data import report_data
 
         return report_data(self.analysis, review=self.review, review_path=self.review_display,
-                           evidence=self.evidence, **options)
+                           evidence=self.evidence, plan=self.plan if with_plan else None, **options)
+
+    @cached_property
+    def plan(self) -> "Plan":
+        """Fix these first: the cheapest mitigations that cut every open high-risk attack path."""
+        from .plan import plan_fixes
+
+        return plan_fixes(self.analysis, self.review, self.review_file, self.evidence)
 
     @cached_property
     def report(self) -> "Report":
@@ -58,7 +68,7 @@ class Assessment:
         from .report_data import json_report
         from .report_model import Report
 
-        return Report.model_validate(json_report(self.report_data()))
+        return Report.model_validate(json_report(self.report_data(with_plan=True)))
 
 
 def _display(review: Path, model: Path) -> str:

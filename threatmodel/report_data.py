@@ -13,6 +13,7 @@ from .analysis import Analysis, Finding
 from .review import OPEN_STATUSES, ReviewedFinding, ReviewResult
 from .catalog import STRIDE_LETTERS
 from ._version import REPORT_SCHEMA_VERSION
+from .plan import plan_data
 from .views import atlas_technique_view, graph_view
 
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -218,6 +219,7 @@ def report_data(assessment: Analysis, *, diagram_svg: str | None = None, diagram
         ],
         "checklist": _checklist(assessment, findings),
         "evidence": evidence_data(evidence),
+        "plan": plan_data(plan, assessment.graph) if plan is not None else None,
         "evidence_max_age_days": evidence.max_age_days if evidence is not None else None,
         "threats": _threats(assessment, views, findings),
         "severities": list(SEVERITIES),
@@ -227,7 +229,7 @@ def report_data(assessment: Analysis, *, diagram_svg: str | None = None, diagram
 
 
 JSON_KEYS = ("schema_version", "tool", "atlas_version", "review_file", "system", "summary", "actors", "findings",
-             "open_questions", "not_applicable", "excluded", "checklist", "evidence")
+             "open_questions", "not_applicable", "excluded", "checklist", "evidence", "plan")
 
 
 def actor_data(actor: Any, catalog: Any) -> dict[str, Any]:

@@ -209,6 +209,63 @@ class EvidenceRead(_Model):
     notes: list[str]
 
 
+class PathBroken(_Model):
+    """An attack path a plan step cuts."""
+
+    finding: str
+    actor: Optional[str]
+    path: str = Field(description="from the actor's starting point to the element, joined by →")
+
+
+class ResidualAfter(_Model):
+    total: int = Field(description="sum of the residual scores of the open findings")
+    high_or_critical: int = Field(description="open findings whose residual severity is high or critical")
+
+
+class PlanStep(_Model):
+    """One step of the fix plan: a mitigation on one or more elements, and the paths it cuts."""
+
+    order: int
+    mitigation: str
+    elements: list[str]
+    owner: OwnerRole
+    effort: Literal["low", "medium", "high"]
+    breaks: list[PathBroken]
+    residual_after: ResidualAfter
+
+
+class CutPath(_Model):
+    finding: str
+    path: str
+    by: list[str] = Field(description="mitigation@element (verified or claimed) already cutting it")
+
+
+class UncuttablePath(_Model):
+    finding: str
+    path: str
+    reason: str
+
+
+class AttackTree(_Model):
+    asset: str
+    mermaid: str = Field(description="a Mermaid flowchart: OR over actors and entry points, AND per attack")
+
+
+class FixPlan(_Model):
+    """Fix these first: the cheapest mitigations that cut every open high-risk attack path (docs/review.md)."""
+
+    method: Literal["minimum cut", "greedy cover", "nothing to cut"]
+    targets: int = Field(description="open findings rated high or critical before review credit")
+    open_paths: int = Field(description="of those, paths no implemented or verified mitigation cuts yet")
+    cost: int = Field(description="sum of the plan's effort weights (low 1, medium 3, high 8)")
+    residual_before: ResidualAfter
+    steps: list[PlanStep]
+    already_cut: list[CutPath]
+    uncuttable: list[UncuttablePath]
+    trees: list[AttackTree]
+    more_assets: list[str] = Field(description="assets beyond the first 20 trees, by name")
+
+
 class Report(_Model):
     """The whole report (`report --format json`)."""
 
@@ -225,6 +282,7 @@ class Report(_Model):
     excluded: list[Excluded]
     checklist: list[ChecklistGroup]
     evidence: list[EvidenceRead] = Field(description="evidence files read (schema version 2 added this key)")
+    plan: Optional[FixPlan] = Field(description="fix these first (schema version 2 added this key)")
 
 
 def report_json_schema() -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -171,6 +171,13 @@ class ReviewResult:
         return [f for f in self.findings if f.is_open]
 
 
+def on_path_mitigations(catalog: Any) -> frozenset[str]:
+    """Mitigations declared by an ``on_path`` attribute: in front of an element, they protect it."""
+    return frozenset(m.id for m in catalog.mitigations.values()
+                     if any((info := catalog.attributes.get(f"component.{attribute}")) is not None and info.on_path
+                            for declared in m.declared_by for attribute in declared))
+
+
 def _specificity(pattern: str) -> tuple[int, int]:
     """Exact ids beat wildcards; among wildcards, fewer '*' and longer patterns win."""
     return (-pattern.count("*") - pattern.count("?"), len(pattern))
@@ -222,6 +229,7 @@ def apply_review(assessment: Analysis, loaded: LoadedReview | None,
         assert loaded is not None
         raise InputError([Diagnostic(Location(loaded.path, 1, 1),
                                      f"more than {MAX_WILDCARDS:,} wildcard entries; write exact finding ids")])
+    on_path = on_path_mitigations(catalog)
     for finding in assessment.findings:
         keys = _matching(review.findings, finding_wildcards, finding.id)
         decision = review.findings[keys[0]] if keys else None
@@ -229,6 +237,13 @@ def apply_review(assessment: Analysis, loaded: LoadedReview | None,
         implemented, planned = [], []
         for mitigation_id in finding.mitigations:
             scoped = _matching(review.mitigations, mitigation_wildcards, f"{mitigation_id}@{finding.element}")
+            if not scoped and mitigation_id in on_path:
+                # a control that protects what is behind it counts where the review records it on the path
+                for node in finding.attack_path[1:-1]:
+                    scoped = [k for k in _matching(review.mitigations, mitigation_wildcards, f"{mitigation_id}@{node}")
+                              if "*" not in k and "?" not in k]
+                    if scoped:
+                        break
             plain = [mitigation_id] if mitigation_id in review.mitigations else []
             chosen = (scoped or plain)[:1]
             if not chosen:

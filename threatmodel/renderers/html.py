@@ -25,7 +25,7 @@ def render_html(assessment: "Assessment", options: RenderOptions) -> str:
             svg = _builtin_svg(assessment, options)
             note = ("Drawn by threatmodel itself because Graphviz (the `dot` program) is not installed here; "
                     "install Graphviz for a more compact layout.")
-    data = assessment.report_data(diagram_svg=svg, diagram_note=note)
+    data = assessment.report_data(with_plan=True, diagram_svg=svg, diagram_note=note)
     return render("report.html.j2", data, options.template_dir)
 
 

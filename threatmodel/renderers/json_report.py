@@ -14,5 +14,5 @@ if TYPE_CHECKING:
 def render_json(assessment: "Assessment", options: RenderOptions) -> Iterator[str]:
     from ..report_data import json_report
 
-    return json_lines(json_report(assessment.report_data()))
+    return json_lines(json_report(assessment.report_data(with_plan=True)))
 

@@ -12,5 +12,5 @@ if TYPE_CHECKING:
 
 
 def render_markdown(assessment: "Assessment", options: RenderOptions) -> str:
-    return render("report.md.j2", assessment.report_data(), options.template_dir)
+    return render("report.md.j2", assessment.report_data(with_plan=True), options.template_dir)
 
