@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import posixpath
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
@@ -104,9 +105,12 @@ class _Judge:
     def subjects(self, element: str, kind: str) -> list[str]:
         component = self.graph.component(element)
         if kind == "package":
+            # a library component names its packages in `technology` ("TensorFlow, Keras from PyPI")
             names = {normalise(component.id), normalise(component.name or component.id)}
-            if component.technology:
-                names.add(normalise(component.technology.split()[0]))
+            for part in re.split(r",|;|/|\band\b", component.technology or ""):
+                words = part.split()
+                if words:
+                    names.add(normalise(words[0]))
             return sorted(n for n in names if n)
         return sorted({p.rstrip("/") or "/" for p in component.paths})
 
@@ -123,13 +127,16 @@ class _Judge:
     def _judge_subjects(self, mitigation: str, element: str, sources: list[EvidenceSource]) -> Verdict | None:
         kind = sources[0].subject_kind
         declared = self.subjects(element, kind)
+        if not declared and any(element in s.covers for s in sources):
+            declared = [element]  # the review file says this evidence is about the component itself
         if not declared:
             return None  # nothing the evidence could be about: claimed or missing
         stale: list[str] = []
         failing: list[tuple[EvidenceSource, Observation]] = []
         verified_paths: dict[str, tuple[EvidenceSource, Observation]] = {}
         for path in declared:
-            related = [(s, o) for s in sources for o in s.observations if self._matches(o.subject, path, kind)]
+            related = [(s, o) for s in sources for o in s.observations
+                       if element in s.covers or self._matches(o.subject, path, kind)]
             if not related:
                 continue
             fresh = [(s, o) for s, o in related if not self.age_problem(s)]
@@ -183,7 +190,10 @@ class _Judge:
             self._watches = {}
             for watch in audit_watches(self.analysis):
                 self._watches.setdefault(watch.component, []).append(watch)
-        expected = [w for w in self._watches.get(element, []) if not finding or finding in w.findings]  # type: ignore[attr-defined]
+        watches = self._watches.get(element, [])
+        # the watches generated for this finding; a finding none serves (deletion) needs the change watch
+        expected = [w for w in watches if not finding or finding in w.findings] or \
+            [w for w in watches if w.permissions == "wa"]  # type: ignore[attr-defined]
         if not expected:
             return None
         fresh = [s for s in sources if not self.age_problem(s)]

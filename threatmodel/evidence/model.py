@@ -45,3 +45,4 @@ class EvidenceSource:
     observations: tuple[Observation, ...] = ()
     scope: tuple[str, ...] = field(default_factory=tuple)  # everything the tool looked at (paths or packages)
     notes: tuple[str, ...] = ()
+    covers: tuple[str, ...] = ()  # as the evidence entry says: paths, packages or component ids

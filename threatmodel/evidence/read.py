@@ -67,4 +67,4 @@ def read_evidence(entry: EvidenceEntry) -> EvidenceSource:
         date, date_source = _file_time(entry.resolved), "file time"
     return EvidenceSource(name=name, tool=reader.TOOL, mitigation=reader.MITIGATION, subject_kind=reader.SUBJECT,
                           date=date, date_source=date_source, observations=tuple(result.observations),
-                          scope=tuple(result.scope), notes=tuple(result.notes))
+                          scope=tuple(result.scope), notes=tuple(result.notes), covers=entry.covers)
