@@ -12,7 +12,7 @@ the model declares are already in the score, so they do not count as cuts.
 **How the plan is chosen.** The candidate cuts (fitting mitigations not yet in place, weighted
 by the catalog's ``effort``) become edges of a flow network: source → actor → each component
 on the path (entering a component costs its cheapest on-path control for that threat) → the
-finding's element → its candidate mitigations in series → the finding → sink. A minimum cut
+finding's element → sink (costing the cheapest candidate on the element). A minimum cut
 of that network (networkx) is a cheapest set of cuts when no mitigation serves two threats; a
 greedy cover, which can let one mitigation serve several threats, is computed as well, and the
 cheaper of the two, with redundant picks removed, is the plan. Steps are ordered by how many
@@ -152,6 +152,18 @@ def _targets(context: _Context, review: ReviewResult) -> tuple[list[Target], lis
 
 
 def _min_cut(targets: list[Target]) -> set[Cut]:
+    """The union of a minimum cut per threat: cuts never cross threats (a mitigation cuts the
+    paths of the threats the catalog lists it against), so each threat's network is solved alone."""
+    by_threat: dict[str, list[Target]] = {}
+    for target in targets:
+        by_threat.setdefault(target.finding.threat.id, []).append(target)
+    chosen: set[Cut] = set()
+    for group in by_threat.values():
+        chosen |= _threat_min_cut(group)
+    return chosen
+
+
+def _threat_min_cut(targets: list[Target]) -> set[Cut]:
     import networkx as nx
 
     network = nx.DiGraph()
@@ -166,24 +178,19 @@ def _min_cut(targets: list[Target]) -> set[Cut]:
             here = ("at", threat, node)
             entry = [c for c in target.candidates if c.element == node and node != finding.element]
             if entry:
-                cheapest = entry[0]
-                _add_cut_edge(network, previous, here, cheapest)
+                _add_cut_edge(network, previous, here, entry[0])
             elif not network.has_edge(previous, here):
                 network.add_edge(previous, here)
             previous = here
-        chain = previous
-        for index, cut in enumerate(c for c in target.candidates if c.element == finding.element):
-            step = ("try", finding.id, index)
-            _add_cut_edge(network, chain, step, cut)
-            chain = step
-        network.add_edge(chain, ("finding", finding.id))
-        network.add_edge(("finding", finding.id), "sink")
-    _, (reachable, _) = nx.minimum_cut(network, "source", "sink")
-    chosen = set()
-    for u, v, data in network.edges(data=True):
-        if u in reachable and v not in reachable and "cut" in data:
-            chosen.add(data["cut"])
-    return chosen
+        # candidates at the element are alternatives in series: a cut takes the cheapest of them
+        at_element = [c for c in target.candidates if c.element == finding.element]
+        if at_element:
+            _add_cut_edge(network, previous, "sink", at_element[0])
+        else:
+            network.add_edge(previous, "sink")
+    _, (reachable, _) = nx.minimum_cut(network, "source", "sink", flow_func=nx.flow.shortest_augmenting_path)
+    return {data["cut"] for u, v, data in network.edges(data=True)
+            if u in reachable and v not in reachable and "cut" in data}
 
 
 def _add_cut_edge(network: Any, u: Any, v: Any, cut: Cut) -> None:
@@ -193,31 +200,56 @@ def _add_cut_edge(network: Any, u: Any, v: Any, cut: Cut) -> None:
         network.add_edge(u, v, capacity=weight, cut=cut)
 
 
-def _covers(target: Target, chosen: set[tuple[str, str]]) -> bool:
-    return any((c.mitigation, c.element) in chosen for c in target.candidates)
+def _index(targets: list[Target]) -> dict[Cut, set[int]]:
+    """For each candidate cut, the targets (by position) it would cut."""
+    index: dict[Cut, set[int]] = {}
+    for position, target in enumerate(targets):
+        for cut in target.candidates:
+            index.setdefault(cut, set()).add(position)
+    return index
 
 
-def _greedy(targets: list[Target]) -> set[Cut]:
-    remaining = list(targets)
+def _greedy(targets: list[Target], index: dict[Cut, set[int]]) -> set[Cut]:
+    """Weighted greedy set cover: repeatedly the cut with the lowest effort per newly cut path."""
+    import heapq
+
+    def key(cut: Cut, count: int) -> tuple[float, int, str, str]:
+        return (EFFORT_WEIGHT[cut.effort] / count, -count, cut.mitigation, cut.element)
+
+    uncut = set(range(len(targets)))
+    counts = {cut: len(members) for cut, members in index.items()}
+    heap = [(key(cut, count), cut) for cut, count in counts.items()]
+    heapq.heapify(heap)
     chosen: set[Cut] = set()
-    while remaining:
-        counts: dict[Cut, int] = {}
-        for target in remaining:
-            for cut in target.candidates:
-                counts[cut] = counts.get(cut, 0) + 1
-        best = min(counts, key=lambda c: (EFFORT_WEIGHT[c.effort] / counts[c], -counts[c], c.mitigation, c.element))
-        chosen.add(best)
-        remaining = [t for t in remaining if best not in t.candidates]
+    while uncut and heap:
+        priority, cut = heapq.heappop(heap)
+        count = counts[cut]
+        if count == 0:
+            continue
+        if priority != key(cut, count):  # stale entry: its count dropped since it was pushed
+            heapq.heappush(heap, (key(cut, count), cut))
+            continue
+        chosen.add(cut)
+        for position in index[cut] & uncut:
+            uncut.discard(position)
+            for other in targets[position].candidates:
+                counts[other] -= 1
     return chosen
 
 
-def _prune(targets: list[Target], chosen: set[Cut]) -> set[Cut]:
+def _prune(targets: list[Target], chosen: set[Cut], index: dict[Cut, set[int]]) -> set[Cut]:
     """Drop picks the others make redundant, most expensive first."""
+    covered = [0] * len(targets)
+    for cut in chosen:
+        for position in index.get(cut, ()):
+            covered[position] += 1
     kept = set(chosen)
     for cut in sorted(chosen, key=lambda c: (-EFFORT_WEIGHT[c.effort], c.mitigation, c.element)):
-        trial = {(c.mitigation, c.element) for c in kept if c != cut}
-        if all(_covers(t, trial) for t in targets):
+        members = index.get(cut, set())
+        if all(covered[position] >= 2 for position in members):
             kept.discard(cut)
+            for position in members:
+                covered[position] -= 1
     return kept
 
 
@@ -225,60 +257,74 @@ def _cost(chosen: set[Cut]) -> int:
     return sum(EFFORT_WEIGHT[c.effort] for c in chosen)
 
 
-def _residuals(review: ReviewResult, added: set[tuple[str, str]], on_path: frozenset[str]) -> tuple[int, int]:
-    """(sum of residual scores of open findings, open findings rated high or critical) when the
-    (mitigation, element) pairs in ``added`` are recorded as implemented, credited as the review
-    would: on the finding's element, or on its path for controls that protect what is behind them."""
-    total = high = 0
-    for reviewed in review.findings:
-        if not reviewed.is_open:
-            continue
-        finding = reviewed.finding
-        extra = [m for m in finding.mitigations if m not in reviewed.implemented and (
-            (m, finding.element) in added
-            or (m in on_path and any((m, node) in added for node in finding.attack_path[1:-1])))]
-        if extra:
-            reviewed = _residual(finding, reviewed.decision, reviewed.decided_by, list(reviewed.implemented) + extra,
-                                 list(reviewed.planned), reviewed.checks)
-        total += reviewed.residual_score
-        high += SEVERITY_ORDER[reviewed.residual_severity] >= SEVERITY_ORDER[TARGET_SEVERITY]
-    return total, high
+class _Residuals:
+    """Residual risk of the open findings when (mitigation, element) pairs are recorded as
+    implemented, credited as the review would: on the finding's element, or on its path for
+    controls that protect what is behind them. Only the findings a pair touches are recomputed."""
+
+    def __init__(self, review: ReviewResult, on_path: frozenset[str]) -> None:
+        self.on_path = on_path
+        self.open = [r for r in review.findings if r.is_open]
+        self.by_node: dict[str, list[int]] = {}
+        for position, reviewed in enumerate(self.open):
+            for node in {reviewed.finding.element, *reviewed.finding.attack_path[1:-1]}:
+                self.by_node.setdefault(node, []).append(position)
+        self.base_total = sum(r.residual_score for r in self.open)
+        self.base_high = sum(self._high(r) for r in self.open)
+
+    @staticmethod
+    def _high(reviewed: ReviewedFinding) -> int:
+        return int(SEVERITY_ORDER[reviewed.residual_severity] >= SEVERITY_ORDER[TARGET_SEVERITY])
+
+    def after(self, added: set[tuple[str, str]]) -> tuple[int, int]:
+        total, high = self.base_total, self.base_high
+        touched = {p for _, element in added for p in self.by_node.get(element, ())}
+        for position in touched:
+            reviewed = self.open[position]
+            finding = reviewed.finding
+            extra = [m for m in finding.mitigations if m not in reviewed.implemented and (
+                (m, finding.element) in added
+                or (m in self.on_path and any((m, node) in added for node in finding.attack_path[1:-1])))]
+            if not extra:
+                continue
+            changed = _residual(finding, reviewed.decision, reviewed.decided_by, list(reviewed.implemented) + extra,
+                                list(reviewed.planned), reviewed.checks)
+            total += changed.residual_score - reviewed.residual_score
+            high += self._high(changed) - self._high(reviewed)
+        return total, high
 
 
 def plan_fixes(analysis: "Analysis", review: ReviewResult, loaded: "LoadedReview | None" = None,
                verdicts: "EvidenceVerdicts | None" = None) -> Plan:
     context = _Context(analysis, loaded, verdicts)
     targets, already_cut, uncuttable = _targets(context, review)
-    before = _residuals(review, set(), context.on_path)
+    residuals = _Residuals(review, context.on_path)
+    before = residuals.base_total, residuals.base_high
     if not targets:
         return Plan(targets, already_cut, uncuttable, [], "nothing to cut", 0, *before)
-    by_cut, by_greedy = _prune(targets, _min_cut(targets)), _prune(targets, _greedy(targets))
+    index = _index(targets)
+    by_cut = _prune(targets, _min_cut(targets), index)
+    by_greedy = _prune(targets, _greedy(targets, index), index)
     chosen, method = (by_cut, "minimum cut") if _cost(by_cut) <= _cost(by_greedy) else (by_greedy, "greedy cover")
+    groups: dict[str, list[Cut]] = {}
+    for cut in chosen:
+        groups.setdefault(cut.mitigation, []).append(cut)
+    reach = {m: set().union(*(index[c] for c in cuts)) for m, cuts in groups.items()}
     steps: list[PlanStep] = []
-    remaining = list(targets)
-    pending = set(chosen)
+    uncut = set(range(len(targets)))
     applied: set[tuple[str, str]] = set()
-    while pending and remaining:
-        groups: dict[str, list[Cut]] = {}
-        for cut in pending:
-            groups.setdefault(cut.mitigation, []).append(cut)
-
-        def breaks(cuts: list[Cut]) -> list[Target]:
-            pairs = {(c.mitigation, c.element) for c in cuts}
-            return [t for t in remaining if _covers(t, pairs)]
-
-        mitigation = min(groups, key=lambda m: (-len(breaks(groups[m])),
+    while groups and uncut:
+        mitigation = min(groups, key=lambda m: (-len(reach[m] & uncut),
                                                 sum(EFFORT_WEIGHT[c.effort] for c in groups[m]), m))
-        cuts = sorted(groups[mitigation], key=lambda c: c.element)
-        broken = breaks(cuts)
-        pending -= set(cuts)
+        cuts = sorted(groups.pop(mitigation), key=lambda c: c.element)
+        broken = sorted(reach[mitigation] & uncut)
         if not broken:
             continue
+        uncut -= set(broken)
         applied |= {(c.mitigation, c.element) for c in cuts}
-        remaining = [t for t in remaining if t not in broken]
-        total, high = _residuals(review, applied, context.on_path)
+        total, high = residuals.after(applied)
         steps.append(PlanStep(mitigation, [c.element for c in cuts], cuts[0].owner, cuts[0].effort,
-                              [t.finding for t in broken], total, high))
+                              [targets[p].finding for p in broken], total, high))
     plan = Plan(targets, already_cut, uncuttable, steps, method, _cost(chosen), *before)
     plan.trees, plan.more_assets = _trees(analysis, targets + already_cut + uncuttable, chosen)
     return plan
