@@ -462,3 +462,32 @@ def test_verify_command_lists_states_and_exits_1_on_contradiction(tmp_path):
     assert "| Component | Mitigation | Owner | State | Detail |" in markdown
     done = _cli("verify", model)
     assert done.returncode == 0 and "no evidence read" in done.stderr
+
+
+def test_the_generated_scan_script_saves_evidence_that_verify_reads(tmp_path):
+    _tool("modelscan"), _tool("picklescan")
+    folder = tmp_path / "models"
+    folder.mkdir()
+    with open(folder / "evil.pkl", "wb") as handle:
+        pickle.dump(_Evil(), handle)
+    with open(folder / "clean.pkl", "wb") as handle:
+        pickle.dump([1, 2, 3], handle)
+    model = _small_model(tmp_path / "m.yaml", "scan script", [
+        f"{{id: bad-model, kind: model-artifact, format: pickle, boundary: prod, paths: [{folder}/evil.pkl]}}",
+        f"{{id: good-model, kind: model-artifact, format: pickle, boundary: prod, paths: [{folder}/clean.pkl]}}"])
+    assert _cli("controls", "manifest", model, "-o", tmp_path / "threatmodel.manifest.json").returncode == 0
+    assert _cli("controls", "scan", model, "-o", tmp_path / "scan.sh").returncode == 0
+    environment = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    run = subprocess.run(["bash", str(tmp_path / "scan.sh")], cwd=tmp_path, capture_output=True, text=True,
+                         env=environment)
+    assert run.returncode == 1, run.stderr  # the malicious pickle fails its scans
+    saved = sorted(p.name for p in (tmp_path / "evidence").iterdir())
+    assert "bad-model.modelscan.json" in saved and "good-model.picklescan.txt" in saved
+    assert "manifest-check.json" in saved
+    done = _cli("verify", model, "--evidence", *sorted((tmp_path / "evidence").iterdir()), "-f", "json")
+    assert done.returncode == 1, done.stderr
+    assert _cli("verify", model, "--evidence", tmp_path / "evidence", "-f", "json").stdout == done.stdout
+    rows = {(r["element"], r["mitigation"]): r["state"] for r in json.loads(done.stdout)["mitigations"]}
+    assert rows[("bad-model", "safe-model-serialisation")] == "contradicted"
+    assert rows[("good-model", "safe-model-serialisation")] == "verified"
+    assert rows[("good-model", "artifact-integrity-verification")] == "verified"

@@ -206,6 +206,9 @@ class ScanSpec(_Frozen):
     argv: list[str] = Field(min_length=1)
     purpose: str
     mitigation: str
+    report: list[str] = Field(default_factory=list, description=(
+        "arguments that make the tool write its report to {report} (JSON evidence); without them the "
+        "scan script saves the command line and its output as a transcript"))
 
     @field_validator("argv")
     @classmethod

@@ -7,15 +7,26 @@ import shlex
 from typing import TYPE_CHECKING
 
 from ._version import __version__
-from .controls import audit_watches, manifest_targets, scan_steps
+from .controls import ScanStep, audit_watches, manifest_targets, scan_steps
 
 if TYPE_CHECKING:
     from .assessment import Assessment
 
 
 def shell_command(argv: tuple[str, ...]) -> str:
-    """One shell command line: ${VARIABLE} placeholders stay expandable, everything else is quoted."""
-    return " ".join(f'"{a}"' if a.startswith("${") and a.endswith("}") else shlex.quote(a) for a in argv)
+    """One shell command line: ${VARIABLE} placeholders (and paths that start with one) stay
+    expandable, everything else is quoted. Arguments are safe paths or catalog text."""
+    return " ".join(f'"{a}"' if a.startswith("${") and "}" in a and '"' not in a and "`" not in a
+                    and "$(" not in a else shlex.quote(a) for a in argv)
+
+
+def evidence_command(step: "ScanStep") -> str:
+    """The step as the scan script runs it: saving its evidence under ${EVIDENCE}."""
+    target = f"${{EVIDENCE}}/{step.evidence}"
+    if step.report:
+        return shell_command(step.command + tuple(part.replace("{report}", target) for part in step.report))
+    return f'record "{target}" {shell_command(step.command)}'
+
 
 
 def audit_rules_text(assessment: "Assessment", model_name: str) -> str:
@@ -45,14 +56,16 @@ def scan_text(assessment: "Assessment", model_name: str, manifest_name: str, out
         verify = ("threatmodel", "controls", "verify-manifest", manifest_name)
         return to_json({"model": model_name, "steps": [
             {"name": s.name, "component": s.component, "tool": s.tool, "argv": list(s.command),
-             "run": shell_command(s.command), "findings": list(s.findings), "mitigation": s.mitigation}
+             "run": shell_command(s.command), "findings": list(s.findings), "mitigation": s.mitigation,
+             "evidence": s.evidence, "report_argv": list(s.report)}
             for s in steps
         ] + ([{"name": "verify the artifact hash manifest", "component": "", "tool": "threatmodel",
                "argv": list(verify), "run": shell_command(verify), "findings": [],
-               "mitigation": "artifact-integrity-verification"}] if has_manifest else [])})
+               "mitigation": "artifact-integrity-verification", "evidence": "manifest-check.json",
+               "report_argv": ["--format", "json", "-o", "{report}"]}] if has_manifest else [])})
     return render("scan.sh.j2", {
         "model": model_name, "tool_version": __version__,
-        "steps": [dict(name=s.name, findings=s.findings, mitigation=s.mitigation, shell=shell_command(s.command))
+        "steps": [dict(name=s.name, findings=s.findings, mitigation=s.mitigation, shell=evidence_command(s))
                   for s in steps],
         "tools": sorted({s.tool for s in steps}),
         "needs_signer": any(s.tool == "model-signing" for s in steps),

@@ -42,6 +42,8 @@ class ScanStep:
     tool: str  # the package that provides the command
     findings: tuple[str, ...]
     mitigation: str
+    report: tuple[str, ...] = ()  # extra argv that writes the tool's own report to {report}
+    evidence: str = ""  # the evidence file name the scan script saves (report or transcript)
 
 
 def audit_key(component_id: str, suffix: str) -> str:
@@ -97,23 +99,28 @@ def scan_steps(assessment: Analysis) -> list[ScanStep]:
         ids = tuple(sorted(f.id for f in by_element.get(component.id, [])))
         if graph.has_role(component.id, "model_store"):
             artifact_format = assessment.catalog.formats.get(component.format or "")
-            for path in sorted(component.paths):
+            paths = sorted(component.paths)
+            for number, path in enumerate(paths, 1):
+                stem = component.id if len(paths) == 1 else f"{component.id}-{number}"
                 for spec in artifact_format.scans if artifact_format else []:  # catalog/formats.yaml
                     steps.append(ScanStep(
                         component.id, f"scan {component.id} ({component.format}) for {spec.purpose}",
-                        tuple(part.replace("{path}", path) for part in spec.argv), spec.tool, ids, spec.mitigation))
+                        tuple(part.replace("{path}", path) for part in spec.argv), spec.tool, ids, spec.mitigation,
+                        tuple(spec.report), f"{stem}.{spec.tool}.{'json' if spec.report else 'txt'}"))
                 if component.signed:
                     steps.append(ScanStep(
                         component.id, f"verify the signature of {component.id}",
                         ("model_signing", "verify", "sigstore", path, "--signature", f"{path}.sig",
                          "--identity", "${MODEL_SIGNER_IDENTITY}", "--identity_provider", "${MODEL_SIGNER_ISSUER}"),
-                        "model-signing", ids, "artifact-integrity-verification"))
+                        "model-signing", ids, "artifact-integrity-verification", (), f"{stem}.model-signing.txt"))
         if graph.has_role(component.id, "code_dependency"):
             requirement_files = [p for p in sorted(component.paths) if p.endswith(".txt")]
             commands = [("pip-audit", "-r", p) for p in requirement_files] or [("pip-audit",)]
-            for command in commands:
+            for number, command in enumerate(commands, 1):
+                stem = component.id if len(commands) == 1 else f"{component.id}-{number}"
                 steps.append(ScanStep(component.id, f"audit {component.id} for known vulnerabilities",
-                                      command, "pip-audit", ids, "dependency-scanning"))
+                                      command, "pip-audit", ids, "dependency-scanning", ("-f", "json", "-o", "{report}"),
+                                      f"{stem}.pip-audit.json"))
     return steps
 
 

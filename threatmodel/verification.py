@@ -272,7 +272,12 @@ def evidence_entries(review: "LoadedReview | None", extra: Iterable[str | Path] 
                 covers=tuple(posixpath.normpath(c) for c in spec.covers) if spec else (),
                 date=parse_date(spec.date) if spec and spec.date else None,
                 location=locate(review.document, ("evidence", "files", index)) if review.document is not None else None))
-    entries += [EvidenceEntry(path=str(p), resolved=str(p)) for p in extra]
+    for path in extra:
+        if Path(path).is_dir():  # a folder of evidence (the scan script's ./evidence): its files
+            entries += [EvidenceEntry(path=str(f), resolved=str(f)) for f in sorted(Path(path).iterdir())
+                        if not f.name.startswith(".") and not f.is_dir()]
+        else:
+            entries.append(EvidenceEntry(path=str(path), resolved=str(path)))
     return entries
 
 

@@ -70,6 +70,8 @@ def checklist(
 @app.command()
 def verify(
     system: Path = common.SystemArgument,
+    files: Optional[List[Path]] = typer.Argument(None, metavar="[EVIDENCE]...",
+                                                 help="Evidence files or folders (as --evidence)."),
     evidence: Optional[List[Path]] = common.EvidenceOption,
     max_age: Optional[int] = common.MaxAgeOption,
     output_format: VerifyFormat = typer.Option(VerifyFormat.text, "--format", "-f"),
@@ -77,11 +79,13 @@ def verify(
     status: Optional[Path] = common.StatusOption,
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
-    """Read scanner and audit outputs: per mitigation and component, verified, contradicted, stale, claimed or
-    missing. Exit 1 when evidence contradicts a mitigation."""
+    """Read scanner and audit outputs (`verify MODEL --evidence FILE...`; a folder means its files): per
+    mitigation and component, verified, contradicted, stale, claimed or missing. Exit 1 when evidence
+    contradicts a mitigation."""
     from ..review_views import verify_text
 
-    assessment = common.assess(system, catalog, status, evidence=evidence, max_age=max_age)
+    assessment = common.assess(system, catalog, status, evidence=[*(evidence or []), *(files or [])],
+                               max_age=max_age)
     if not assessment.evidence.sources:
         typer.echo("note: no evidence read: give --evidence FILE or list files under 'evidence:' in the review "
                    "file (docs/evidence.md)", err=True)
