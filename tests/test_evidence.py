@@ -491,3 +491,41 @@ def test_the_generated_scan_script_saves_evidence_that_verify_reads(tmp_path):
     assert rows[("bad-model", "safe-model-serialisation")] == "contradicted"
     assert rows[("good-model", "safe-model-serialisation")] == "verified"
     assert rows[("good-model", "artifact-integrity-verification")] == "verified"
+
+
+# --- property: any file is read or refused with a located error; nothing crashes ------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from threatmodel.evidence import EvidenceEntry, read_evidence  # noqa: E402
+
+_KEYS = st.sampled_from(["summary", "issues", "errors", "scanned", "scanned_files", "absolute_path", "timestamp",
+                         "modelscan_version", "dependencies", "name", "version", "vulns", "skip_reason", "id",
+                         "severity", "analysis", "format", "roots", "changed", "vanished", "appeared", "path",
+                         "source", "description", "checked"])
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20)
+                     | st.sampled_from(["threatmodel-manifest-check", "LIKELY_SAFE", "/m/model.pkl", "0.8.8"]),
+                     lambda children: st.lists(children, max_size=4) | st.dictionaries(_KEYS, children, max_size=6),
+                     max_leaves=25)
+_LINES = st.lists(st.sampled_from(["-w /m/model.pkl -p wa -k k", "-a always,exit -F path=/m -F perm=r", "No rules",
+                                   "----------- SCAN SUMMARY -----------", "Scanned files: 1", "Infected files: 2",
+                                   "/m/model.pkl: dangerous import 'posix system' FOUND", "$ picklescan --path /m",
+                                   "Verification succeeded", "Verification failed with error: x",
+                                   "$ model_signing verify key /m --signature s", "+ picklescan -p '/m",
+                                   "garbage \x1b[31m", ""]), max_size=8)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=st.one_of(_JSON.map(json.dumps), _LINES.map("\n".join), st.text(max_size=200)))
+def test_any_evidence_is_read_or_refused_with_a_located_error(tmp_path, content):
+    path = tmp_path / "evidence.txt"
+    path.write_text(content, encoding="utf-8")
+    try:
+        source = read_evidence(EvidenceEntry(path=str(path), resolved=str(path)))
+    except InputError as error:
+        assert error.diagnostics and all(d.location.file == str(path) for d in error.diagnostics)
+        return
+    assert source.tool and source.date.tzinfo is not None
+    for observation in source.observations:
+        assert isinstance(observation.subject, str) and isinstance(observation.ok, bool)
