@@ -314,3 +314,24 @@ def test_loading_the_catalog_does_not_import_networkx():
     code = "import sys, threatmodel as tm; tm.load_catalog(); print('networkx' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_every_bundled_mitigation_names_its_owner_role_and_effort():
+    import yaml
+
+    from threatmodel.resources import catalog_dir
+
+    document = yaml.safe_load((catalog_dir() / "mitigations.yaml").read_text())
+    for mitigation in document["mitigations"]:
+        assert mitigation.get("owner") in ("data-scientist", "ml-engineer", "mlops", "security", "product"), mitigation["id"]
+        assert mitigation.get("effort") in ("low", "medium", "high"), mitigation["id"]
+
+
+def test_every_evidence_reader_speaks_to_a_catalog_mitigation():
+    from threatmodel import load_catalog
+    from threatmodel.evidence import READERS
+
+    catalog = load_catalog().catalog
+    for reader in READERS:
+        assert reader.MITIGATION in catalog.mitigations, reader.TOOL
+        assert reader.SUBJECT in ("path", "package")

@@ -67,6 +67,7 @@ def mitigation_summary(mitigation: Mitigation) -> dict[str, Any]:
         "id": mitigation.id,
         "title": mitigation.title,
         "control": mitigation.control,
+        "owner": mitigation.owner,
         "atlas": [link.id for link in mitigation.atlas],
     }
 
@@ -79,6 +80,8 @@ def mitigation_detail(catalog: Catalog, mitigation: Mitigation) -> dict[str, Any
         "what": mitigation.what,
         "verify": mitigation.verify,
         "control": mitigation.control,
+        "owner": mitigation.owner,
+        "effort": mitigation.effort,
         "lifecycle": list(mitigation.lifecycle),
         "atlas": [{"id": link.id, "name": catalog.atlas.full_name(link.id)} for link in mitigation.atlas],
         "references": [r.model_dump() for r in mitigation.references],
