@@ -53,28 +53,29 @@ def one_line(value: Any) -> str:
     return _WHITESPACE.sub(" ", visible(value)).strip()
 
 
+_MARKUP = re.compile(
+    r"(?<![^\W_])_|_(?![^\W_])"          # "_" unless between letters or digits
+    r"|[\\`*\[\]<>|~&$@]"                 # always special
+    r"|\.(?=[^\W\d_])|/(?=/)|:(?=/)"        # linkify: a dot before a letter, "//", the colon of "x:/"
+    r"|(?<=[Mm][Aa][Ii][Ll][Tt][Oo]):")     # and of "mailto:"
+
+
+def _backslash(match: "re.Match[str]") -> str:
+    char = match.group()
+    if char == "." and not match.string[match.end()].isalpha():  # \w includes digits like "¼"
+        return char
+    return "\\" + char
+
+
 def _escape_markdown(text: str) -> str:
     """Backslash-escape what could turn text into markup, and only that, so reports stay
     readable as plain text: the always-special characters; a dot before a letter, a double slash
     and the colon of a URL scheme (which linkify would read as a domain or a link); and at
     the start, whatever opens a block (heading, list, quote, thematic break)."""
-    out = []
-    last = len(text) - 1
-    for index, char in enumerate(text):
-        following = text[index + 1] if index < last else " "
-        if char in _ALWAYS:
-            if char == "_" and 0 < index < last and text[index - 1].isalnum() and following.isalnum():
-                out.append(char)
-            else:
-                out.append("\\" + char)
-        elif (char == "." and following.isalpha()) or (char == "/" and following == "/") or (
-                char == ":" and (following == "/" or text[max(0, index - 6):index].lower() == "mailto")):
-            out.append("\\" + char)
-        elif index == 0 and char in "#-+=>":
-            out.append("\\" + char)
-        else:
-            out.append(char)
-    return _LEADING.sub(lambda m: m.group(1) + "\\" + m.group(2), "".join(out))
+    escaped = _MARKUP.sub(_backslash, text)
+    if text[:1] in ("#", "-", "+", "="):
+        escaped = "\\" + escaped
+    return _LEADING.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
 
 
 def md_text(value: Any) -> str:
