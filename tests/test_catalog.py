@@ -181,10 +181,10 @@ def test_schema_errors_in_a_user_catalog(write):
     found = errors_of(path)
     assert ("2:9: error: threats[0].id: invalid value 'bad id': a threat id is upper-case letters and digits, "
             "words joined by '-' (ML02, MY-THREAT)") in found
-    assert "4:13: error: threats[0].source: invalid value 'somewhere'; expected 'owasp-ml-top10-2023', 'stride-baseline' or 'user'" in found
+    assert "4:13: error: threats[0].source: invalid value 'somewhere'; expected 'owasp-ml-top10-2023', 'owasp-genai', 'stride-baseline' or 'user'" in found
     assert "6:14: error: threats[0].stride[0]: invalid value 'X'; expected 'S', 'T', 'R', 'I', 'D' or 'E'" in found
     assert "8:31: error: threats[0].ratings.exploitability: Input should be less than or equal to 5" in found
-    assert "11:5: error: unknown key 'colour' (allowed: aliases, applies_to, atlas, id, lifecycle, mitigations, not_applicable, " \
+    assert "11:5: error: unknown key 'colour' (allowed: aliases, applies_to, atlas, cosai, frameworks, id, lifecycle, mitigations, not_applicable, " \
            "ratings, references, scenarios, short_title, source, stride, summary, title)" in found
 
 
@@ -263,7 +263,9 @@ def test_no_trait_or_kind_name_is_a_literal_in_python(catalog):
 
     from threatmodel.catalog import Lifecycle
 
-    vocabulary = {"process", "data-store", "external-entity", "data-flow", *get_args(Lifecycle)}
+    # "tool" is also a key of SARIF and of our JSON (the tool that wrote a file) and "agent" a value
+    # of the fixed output_to vocabulary; both name kinds too.
+    vocabulary = {"process", "data-store", "external-entity", "data-flow", "tool", "agent", *get_args(Lifecycle)}
     forbidden = (set(catalog.traits) | set(catalog.kinds)) - vocabulary
     offenders = []
     for path in sorted((REPO / "threatmodel").rglob("*.py")):

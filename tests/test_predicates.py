@@ -35,7 +35,13 @@ components:
   - {id: base, kind: pretrained-model, boundary: core}
   - {id: model, kind: model-artifact, boundary: core}
   - {id: other-model, kind: model-artifact, boundary: core}
+  - {id: llm, kind: llm, boundary: core, output_to: [html]}
+  - {id: quiet-llm, kind: llm, boundary: core}
+  - {id: docs, kind: rag-source, boundary: core, untrusted_content: true}
+  - {id: finder, kind: retriever, boundary: core}
 flows:
+  - {id: index, from: docs, to: finder}
+  - {id: context, from: finder, to: llm}
   - {id: upload, from: user, to: gateway, encrypted: true, bidirectional: true, data: [faces]}
   - {id: route, from: gateway, to: public-api, encrypted: false, bidirectional: true}
   - {id: results, from: public-api, to: feedback-db}
@@ -103,6 +109,10 @@ CASES = [
     ("to_trait", "fetch", "runs_training", False, "does not enter"),
     ("carries_sensitive_data", "upload", True, True, "carries faces"),
     ("carries_sensitive_data", "fetch", True, False, "no personal"),
+    ("attribute_any", "llm", {"output_to": ["html", "markdown"]}, True, "llm has output_to: [html]"),
+    ("attribute_any", "quiet-llm", {"output_to": ["html"]}, False, "does not say output_to"),
+    ("untrusted_context", "llm", True, True, "content from outside enters docs (rag-source) and reaches llm"),
+    ("untrusted_context", "quiet-llm", True, False, "no component feeding quiet-llm"),
 ]
 
 

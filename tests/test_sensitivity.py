@@ -208,5 +208,82 @@ def test_each_attribute_changes_some_result(tmp_path, catalog, attribute, elemen
 
 
 def test_every_attribute_has_a_case():
-    covered = {c[0] for c in ATTRIBUTE_CASES}
+    covered = {c[0] for c in ATTRIBUTE_CASES} | {c[0] for c in LLM_ATTRIBUTE_CASES}
     assert set(ATTRIBUTE_NAMES) | set(FLOW_ATTRIBUTE_NAMES) <= covered
+
+
+# --- LLM, RAG and agent attributes: each moves some finding ----------------------------------------
+
+SMALL_LLM = {
+    "system": {"name": "assistant"},
+    "boundaries": [{"id": "zone", "trust": "internal"}],
+    "data": [{"id": "customer-data", "pii": True}],
+    "components": [
+        {"id": "user", "kind": "person"},
+        {"id": "app", "kind": "process", "boundary": "zone"},
+        {"id": "llm", "kind": "llm", "boundary": "zone", "output_to": ["html"]},
+        {"id": "prompt", "kind": "system-prompt", "boundary": "zone"},
+        {"id": "retriever", "kind": "retriever", "boundary": "zone"},
+        {"id": "docs", "kind": "rag-source", "boundary": "zone", "data": ["customer-data"]},
+        {"id": "agent", "kind": "agent", "boundary": "zone"},
+        {"id": "tool", "kind": "tool", "boundary": "zone", "capabilities": ["execute", "write"]},
+        {"id": "mcp", "kind": "mcp-server", "boundary": "zone", "origin": "third-party", "capabilities": ["read"]},
+        {"id": "memory", "kind": "agent-memory", "boundary": "zone"},
+    ],
+    "flows": [
+        {"from": "user", "to": "app", "protocol": "HTTPS", "bidirectional": True},
+        {"from": "app", "to": "llm", "protocol": "HTTPS", "bidirectional": True},
+        {"from": "prompt", "to": "app", "protocol": "file"},
+        {"from": "docs", "to": "retriever", "protocol": "internal"},
+        {"from": "retriever", "to": "app", "protocol": "internal"},
+        {"from": "user", "to": "agent", "protocol": "HTTPS", "bidirectional": True},
+        {"from": "agent", "to": "tool", "protocol": "local", "bidirectional": True},
+        {"from": "agent", "to": "mcp", "protocol": "stdio", "bidirectional": True},
+        {"from": "agent", "to": "memory", "protocol": "local", "bidirectional": True},
+    ],
+}
+
+LLM_ATTRIBUTE_CASES = [
+    ("untrusted_content", "docs", True),
+    ("secrets_in_prompt", "prompt", True),
+    ("tenant_isolation", "docs", True),
+    ("usage_limits", "llm", True),
+    ("sandboxed", "tool", True),
+    ("network_egress", "tool", False),
+    ("pinned", "mcp", True),
+    ("approval_required", "tool", True),
+    ("filters_output", "llm", True),
+    ("capabilities", "tool", ["read"]),
+    ("autonomy", "agent", "approval"),
+    ("output_to", "llm", ["agent"]),
+]
+
+
+@pytest.mark.parametrize("attribute, element, value", LLM_ATTRIBUTE_CASES,
+                         ids=[f"{c[0]}-{c[1]}" for c in LLM_ATTRIBUTE_CASES])
+def test_each_llm_attribute_changes_some_result(tmp_path, catalog, attribute, element, value):
+    import copy
+
+    before = _signature(analyse(tmp_path, SMALL_LLM, catalog, "before.yaml"))
+    document = copy.deepcopy(SMALL_LLM)
+    next(c for c in document["components"] if c["id"] == element)[attribute] = value
+    after = _signature(analyse(tmp_path, document, catalog, "after.yaml"))
+    assert after != before
+
+
+def test_a_chatbot_without_tools_has_no_excessive_agency_and_a_sandbox_without_network_scores_lower(tmp_path, catalog):
+    import copy
+
+    chatbot = copy.deepcopy(SMALL_LLM)
+    chatbot["components"] = [c for c in chatbot["components"] if c["id"] not in ("agent", "tool", "mcp", "memory")]
+    chatbot["flows"] = [f for f in chatbot["flows"] if "agent" not in (f["from"], f["to"])]
+    ids = {f.id.split("@")[0] for f in analyse(tmp_path, chatbot, catalog, "chatbot.yaml").findings}
+    assert "EXCESSIVE-AGENCY" not in ids and "SANDBOX-ESCAPE" not in ids and "PROMPT-INJECTION" in ids
+
+    open_shell = _signature(analyse(tmp_path, SMALL_LLM, catalog, "open.yaml"))
+    boxed = copy.deepcopy(SMALL_LLM)
+    tool = next(c for c in boxed["components"] if c["id"] == "tool")
+    tool.update(sandboxed=True, network_egress=False)
+    contained = _signature(analyse(tmp_path, boxed, catalog, "boxed.yaml"))
+    for finding in ("SANDBOX-ESCAPE@tool", "EXCESSIVE-AGENCY@tool"):
+        assert contained[finding][0] * contained[finding][1] < open_shell[finding][0] * open_shell[finding][1]

@@ -13,7 +13,7 @@ import hashlib
 import io
 import re
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Literal, Any, Iterable
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -42,6 +42,8 @@ class AtlasTechnique(_Frozen):
     parent: str | None = None
     tactics: list[str] = Field(default_factory=list)
     aliases: list[str] = Field(default_factory=list)
+    maturity: Literal["feasible", "demonstrated", "realized"] | None = None  # how far ATLAS has seen it used
+    platforms: list[str] = Field(default_factory=list)  # format 6: Predictive AI, Generative AI, Agentic AI, …
 
 
 class AtlasMitigation(_Frozen):
@@ -166,6 +168,8 @@ def import_atlas(
     ``previous`` that the release no longer has are kept as ``removed``.
     """
     errors: list[Diagnostic] = []
+    if isinstance(document, dict) and "format-version" in document:
+        return import_atlas_v6(document, source_sha256=source_sha256, previous=previous, renames=renames)
     if not _require(isinstance(document, dict) and "matrices" in document and "version" in document,
                     getattr(document, "location", None),
                     "not an ATLAS.yaml file: expected top-level keys 'version' and 'matrices'", errors):
@@ -210,6 +214,7 @@ def import_atlas(
         AtlasTechnique(
             id=t["id"], name=t["name"], parent=t.get("subtechnique-of"),
             tactics=list(t.get("tactics") or []), aliases=aliases_for(t["id"], t["name"]),
+            maturity=_maturity(t.get("maturity")),
         )
         for _, t in entries("techniques", TECHNIQUE_ID)
     ]
@@ -248,6 +253,134 @@ def import_atlas(
     )
 
 
+MATURITIES = ("feasible", "demonstrated", "realized")
+
+
+def _maturity(value: Any) -> str | None:
+    text = value.strip().lower() if isinstance(value, str) else None
+    return text if text in MATURITIES else None
+
+
+def _aliases(previous: AtlasIndex | None, renames: tuple[dict[str, list[str]], dict[str, str]] | None) -> dict[str, list[str]]:
+    table = _previous_names(previous)
+    for atlas_id, names in (renames or ({}, {}))[0].items():
+        table.setdefault(atlas_id, []).extend(names)
+    return table
+
+
+def _removed(previous: AtlasIndex | None, current_ids: set[str], version: str,
+             removed_names: dict[str, str]) -> list[AtlasRemoved]:
+    removed = {r.id: r for r in (previous.removed if previous else [])}
+    if previous is not None:
+        for entry in [*previous.tactics, *previous.techniques, *previous.mitigations]:
+            if entry.id not in current_ids:
+                removed[entry.id] = AtlasRemoved(id=entry.id, name=entry.name,
+                                                 note=f"not in ATLAS {version} (last seen in {previous.atlas_version})")
+    for atlas_id, name in removed_names.items():
+        if atlas_id not in current_ids:
+            removed.setdefault(atlas_id, AtlasRemoved(id=atlas_id, name=name, note="removed from ATLAS"))
+    return sorted(removed.values(), key=lambda r: r.id)
+
+
+def import_atlas_v6(document: Any, *, source_sha256: str = "", previous: AtlasIndex | None = None,
+                    renames: tuple[dict[str, list[str]], dict[str, str]] | None = None) -> AtlasIndex:
+    """Build an index from an ATLAS distribution of format 6 (content versioned YYYY.MM).
+
+    Objects are maps keyed by id; a technique's tactics come from its ``achieves``
+    relationships and a sub-technique's parent from ``specializes``; techniques carry
+    ``maturity`` and ``platforms``; mitigation links come from ``mitigates``. Every check the
+    format calls for is made, and all problems are reported together, located.
+    """
+    errors: list[Diagnostic] = []
+    where = getattr(document, "location", None)
+    version_text = str(document.get("format-version", ""))
+    if not _require(version_text.split(".")[0] == "6", locate(document, ("format-version",)) or where,
+                    f"unsupported ATLAS format-version '{version_text}' (this reader knows 6.x)", errors):
+        raise InputError(errors)
+    collection = document.get("collection")
+    release = collection.get("version") if isinstance(collection, dict) else None
+    _require(isinstance(release, str) and bool(re.fullmatch(r"\d{4}\.\d{2}", release or "")),
+             locate(document, ("collection",)) or where,
+             "collection.version must be the content release, YYYY.MM", errors)
+    maps: dict[str, dict[str, Any]] = {}
+    for key, pattern in (("tactics", TACTIC_ID), ("techniques", TECHNIQUE_ID), ("mitigations", MITIGATION_ID)):
+        value = document.get(key)
+        if not _require(isinstance(value, dict), locate(document, (key,)) or where, f"'{key}' must be a map of id to object",
+                        errors):
+            maps[key] = {}
+            continue
+        good = {}
+        for object_id, item in value.items():
+            here = locate(document, (key, object_id)) or where
+            if not _require(isinstance(item, dict) and item.get("id") == object_id and isinstance(item.get("name"), str),
+                            here, f"{key}: '{object_id}' must be an object whose 'id' is its key and with a 'name'",
+                            errors):
+                continue
+            if _require(bool(pattern.match(object_id)), here, f"unexpected {key} id '{object_id}'", errors):
+                good[object_id] = item
+        maps[key] = good
+    relationships = document.get("relationships") or {}
+    _require(isinstance(relationships, dict), locate(document, ("relationships",)) or where,
+             "'relationships' must be a map of source id to relationship types", errors)
+    known = {*maps["tactics"], *maps["techniques"], *maps["mitigations"]}
+    achieves: dict[str, list[str]] = {}
+    parents: dict[str, str] = {}
+    mitigates: dict[str, set[str]] = {}
+    for source, types in (relationships.items() if isinstance(relationships, dict) else []):
+        if not isinstance(types, dict):
+            continue
+        for kind, links in types.items():
+            for index, link in enumerate(links if isinstance(links, list) else []):
+                here = locate(document, ("relationships", source, kind, index)) or where
+                if not isinstance(link, dict):
+                    continue
+                target = link.get("target")
+                if kind in ("achieves", "specializes", "mitigates"):
+                    if not _require(source in known and target in known, here,
+                                    f"relationship {kind} names an unknown object ({source} -> {target})", errors):
+                        continue
+                if kind == "achieves":
+                    achieves.setdefault(source, []).append(target)
+                elif kind == "specializes":
+                    parents[source] = target
+                elif kind == "mitigates":
+                    mitigates.setdefault(source, set()).add(target)
+    alias_table = _aliases(previous, renames)
+
+    def aliases_for(atlas_id: str, name: str) -> list[str]:
+        return list(dict.fromkeys(a for a in alias_table.get(atlas_id, []) if a != name))
+
+    techniques = []
+    for technique_id, item in maps["techniques"].items():
+        here = locate(document, ("techniques", technique_id)) or where
+        maturity = _maturity(item.get("maturity"))
+        _require(maturity is not None, here, f"technique {technique_id} has no maturity (Feasible, Demonstrated or "
+                                             "Realized)", errors)
+        platforms = item.get("platforms")
+        _require(isinstance(platforms, list) and bool(platforms), here,
+                 f"technique {technique_id} has no platforms", errors)
+        if technique_id.count(".") == 2:  # AML.T0051.000
+            _require(technique_id in parents, here, f"sub-technique {technique_id} has no 'specializes' link", errors)
+        techniques.append(AtlasTechnique(
+            id=technique_id, name=item["name"], parent=parents.get(technique_id),
+            tactics=sorted(set(achieves.get(technique_id, []))), aliases=aliases_for(technique_id, item["name"]),
+            maturity=maturity, platforms=[p for p in platforms if isinstance(p, str)] if isinstance(platforms, list) else []))
+    if errors:
+        raise InputError(errors)
+    order = {t.get("target"): t.get("position", 0) for t in ((relationships.get("ATLAS-matrix") or {}).get("sequences")
+                                                              or []) if isinstance(t, dict)}
+    tactics = sorted((AtlasTactic(id=t_id, name=t["name"], aliases=aliases_for(t_id, t["name"]))
+                      for t_id, t in maps["tactics"].items()), key=lambda t: (order.get(t.id, 999), t.id))
+    mitigations = [AtlasMitigation(id=m_id, name=m["name"], techniques=sorted(mitigates.get(m_id, set())),
+                                   aliases=aliases_for(m_id, m["name"])) for m_id, m in maps["mitigations"].items()]
+    current_ids = {*maps["tactics"], *maps["techniques"], *maps["mitigations"]}
+    return AtlasIndex(
+        atlas_version=str(release), source_sha256=source_sha256, tactics=tactics,
+        techniques=sorted(techniques, key=lambda t: t.id), mitigations=sorted(mitigations, key=lambda m: m.id),
+        removed=_removed(previous, current_ids, str(release), (renames or ({}, {}))[1]),
+    )
+
+
 def import_atlas_file(path: Path, previous: AtlasIndex | None = None,
                       renames_path: Path | None = None) -> AtlasIndex:
     text = read_text(path)
@@ -274,10 +407,12 @@ def dump_index(index: AtlasIndex) -> str:
             if not entry.get("aliases"):
                 entry.pop("aliases", None)
             if group == "techniques":
-                if entry.get("parent") is None:
-                    entry.pop("parent")
-                if not entry.get("tactics"):
-                    entry.pop("tactics")
+                for key in ("parent", "maturity"):
+                    if entry.get(key) is None:
+                        entry.pop(key)
+                for key in ("tactics", "platforms"):
+                    if not entry.get(key):
+                        entry.pop(key)
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     body = yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True, width=100)
     return _HEADER + body

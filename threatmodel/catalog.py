@@ -172,7 +172,11 @@ class Threat(_Frozen):
     title: str
     short_title: str = ""
     aliases: list[str] = Field(default_factory=list)
-    source: Literal["owasp-ml-top10-2023", "stride-baseline", "user"]
+    source: Literal["owasp-ml-top10-2023", "owasp-genai", "stride-baseline", "user"]
+    frameworks: list[str] = Field(default_factory=list, description=(
+        "edition-pinned framework entries this threat covers (ML01:2023, LLM01:2025, ASI01:2026); "
+        "each must be listed in catalog/frameworks.yaml"))
+    cosai: list[str] = Field(default_factory=list, description="CoSAI Risk Map risk ids (riskPromptInjection …)")
     summary: str
     scenarios: list[Scenario] = Field(default_factory=list)
     stride: list[StrideLetter] = Field(min_length=1)
@@ -252,6 +256,25 @@ class Protocol(_Frozen):
     login: bool = False
 
 
+FRAMEWORK_ENTRY = r"^(ML|LLM|ASI)(0[1-9]|10):(2023|2025|2026)$"
+
+
+class FrameworkEntry(_Frozen):
+    id: str = Field(pattern=FRAMEWORK_ENTRY)
+    title: str
+
+
+class Framework(_Frozen):
+    """One edition of a framework (catalog/frameworks.yaml)."""
+
+    id: str = Field(pattern=r"^[a-z]+-\d{4}$")
+    title: str
+    edition: str
+    short: str
+    url: str = ""
+    entries: list[FrameworkEntry] = Field(min_length=1)
+
+
 class CatalogFile(_Frozen):
     """The top level of one catalog YAML file; every section is optional."""
 
@@ -266,6 +289,11 @@ class CatalogFile(_Frozen):
     formats: list[ArtifactFormat] = Field(default_factory=list)
     mitigations: list[Mitigation] = Field(default_factory=list)
     threats: list[Threat] = Field(default_factory=list)
+    frameworks: list[Framework] = Field(default_factory=list)
+    aliases: list[dict[str, str]] = Field(default_factory=list, description="the same risk across editions")
+    agentic_to_llm_2025: dict[str, list[str]] = Field(default_factory=dict, alias="agentic-to-llm-2025")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True, populate_by_name=True)
 
 
 class Catalog(_Frozen):
@@ -283,6 +311,39 @@ class Catalog(_Frozen):
     formats: dict[str, ArtifactFormat]
     mitigations: dict[str, Mitigation]
     threats: dict[str, Threat]
+    frameworks: dict[str, Framework] = Field(default_factory=dict)
+    aliases: list[dict[str, str]] = Field(default_factory=list)
+    agentic_to_llm_2025: dict[str, list[str]] = Field(default_factory=dict)
+
+    def framework_entry(self, entry_id: str) -> tuple[Framework, FrameworkEntry] | None:
+        """The framework edition and entry of an edition-pinned id (``LLM08:2026``)."""
+        for framework in self.frameworks.values():
+            for entry in framework.entries:
+                if entry.id == entry_id:
+                    return framework, entry
+        return None
+
+    def counterparts(self, entry_id: str) -> list[tuple[str, str]]:
+        """The same risk in the other editions: (entry id, relation), from the alias table."""
+        found: list[tuple[str, str]] = []
+        for row in self.aliases:
+            editions = {key: [v.strip() for v in row.get(key, "").split(",") if v.strip() not in ("", "-")]
+                        for key in ("llm-2023", "llm-2025", "llm-2026")}
+            if not any(entry_id in ids for ids in editions.values()):
+                continue
+            for key, ids in editions.items():
+                for other in ids:
+                    if other == entry_id:
+                        continue
+                    relation = (row.get("from-2023", "") if "2023" in (key, entry_id[-4:]) and "2026" not in (
+                        key, entry_id[-4:]) else row.get("to-2026", "") if "2023" not in (key, entry_id[-4:])
+                        else f"{row.get('from-2023', '')}, then {row.get('to-2026', '')}")
+                    if (other, relation) not in found:
+                        found.append((other, relation))
+        return sorted(found, key=lambda pair: (pair[0][-4:], pair[0]))
+
+    def threats_for_entry(self, entry_id: str) -> list["Threat"]:
+        return [t for t in self.threats.values() if entry_id in t.frameworks]
 
     def role(self, name: str) -> frozenset[str]:
         """The traits bound to a role (catalog/kinds.yaml); the loader guarantees it is bound."""

@@ -15,8 +15,8 @@ from pydantic import ValidationError
 
 from .atlas import AtlasIndex, AtlasMitigation, AtlasTechnique, load_index
 
-from .catalog import (ActorClass, AtlasLink, ArtifactFormat, AttributeInfo, Catalog, CatalogFile, Kind, Mitigation,
-                      Protocol, StrideSection, Threat)
+from .catalog import (ActorClass, AtlasLink, ArtifactFormat, AttributeInfo, Catalog, CatalogFile, Framework, Kind,
+                      Mitigation, Protocol, StrideSection, Threat)
 from .errors import Diagnostic, DiagnosticSink, InputError, Location, did_you_mean
 from .loader import YamlMap, load_mapping, locate
 from .predicates import REGISTRY
@@ -125,6 +125,9 @@ def _merge(sources: list[_Source], atlas: AtlasIndex, sink: DiagnosticSink) -> C
     threats: dict[str, Threat] = {}
     first_seen: dict[tuple[str, str], Location] = {}
     stride: StrideSection | None = None
+    frameworks: dict[str, Framework] = {}
+    aliases: list[dict[str, str]] = []
+    agentic: dict[str, list[str]] = {}
 
     def claim(group: str, entity_id: str, location: Location) -> bool:
         key = (group, entity_id)
@@ -166,6 +169,11 @@ def _merge(sources: list[_Source], atlas: AtlasIndex, sink: DiagnosticSink) -> C
         for i, threat in enumerate(source.content.threats):
             if claim("threat", threat.id, source.at("threats", i, "id")):
                 threats[threat.id] = threat
+        for i, framework in enumerate(source.content.frameworks):
+            if claim("framework", framework.id, source.at("frameworks", i, "id")):
+                frameworks[framework.id] = framework
+        aliases += source.content.aliases
+        agentic.update(source.content.agentic_to_llm_2025)
         if source.content.stride is not None:
             if stride is not None:
                 sink.error(source.at("stride"), "the STRIDE section is defined twice")
@@ -187,7 +195,8 @@ def _merge(sources: list[_Source], atlas: AtlasIndex, sink: DiagnosticSink) -> C
              for kind_id, kind in kinds.items()}
     return Catalog(atlas=atlas, traits=traits, roles=roles, actor_classes=actor_classes, capabilities=capabilities,
                    attributes=attributes, protocols=protocols, kinds=kinds, stride=stride, formats=formats,
-                   mitigations=mitigations, threats=threats)
+                   mitigations=mitigations, threats=threats, frameworks=frameworks, aliases=aliases,
+                   agentic_to_llm_2025=agentic)
 
 
 class _Checker:
@@ -198,9 +207,25 @@ class _Checker:
         self.sources = sources
         self.sink = sink
 
+    def check_aliases(self, source: _Source) -> None:
+        """Every id in the alias table and the agentic mapping is an entry of its edition."""
+        catalog = self.catalog
+        for i, row in enumerate(source.content.aliases):
+            for key in ("llm-2023", "llm-2025", "llm-2026"):
+                for entry in (v.strip() for v in row.get(key, "").split(",")):
+                    if entry in ("", "-"):
+                        continue
+                    if not entry.endswith(key[-4:]) or catalog.framework_entry(entry) is None:
+                        self.sink.error(source.at("aliases", i, key), f"alias table: '{entry}' is not an entry of {key}")
+        for agentic, targets in source.content.agentic_to_llm_2025.items():
+            for entry in [agentic, *targets]:
+                if catalog.framework_entry(entry) is None:
+                    self.sink.error(source.at("agentic-to-llm-2025", agentic), f"unknown framework entry '{entry}'")
+
     def run(self) -> None:
         used_mitigations: set[str] = set()
         for source in self.sources:
+            self.check_aliases(source)
             for role, bound in source.content.roles.items():
                 for trait in bound:
                     if trait not in self.catalog.traits:
@@ -283,6 +308,12 @@ class _Checker:
                                 f"{did_you_mean(mitigation_id, self.catalog.mitigations)}")
         for j, link in enumerate(threat.atlas):
             self.check_atlas(source, (*base, "atlas", j), link, AtlasTechnique)
+        for j, entry in enumerate(threat.frameworks):
+            if self.catalog.framework_entry(entry) is None:
+                known = [e.id for f in self.catalog.frameworks.values() for e in f.entries]
+                self.sink.error(source.at(*base, "frameworks", j),
+                                f"unknown framework entry '{entry}' (ids carry their edition, e.g. LLM01:2025; "
+                                f"catalog/frameworks.yaml lists them){did_you_mean(entry, known)}")
         for j, rule in enumerate(threat.applies_to):
             self.check_rule(source, (*base, "applies_to", j), threat, rule)
 

@@ -197,6 +197,58 @@ def attribute(graph: "DataFlowGraph", element: str, wanted: dict[str, Any]) -> V
     return Verdict(True, f"{element} has " + ", ".join(f"{n}: {_yaml(v)}" for n, v in wanted.items()))
 
 
+def _any_param(value: Any, _traits: frozenset[str]) -> str | None:
+    list_attributes = {n for n, t in ATTRIBUTE_TYPES.items() if t is list}
+    if not isinstance(value, dict) or not value:
+        return "expected a mapping of list attributes to the values any of which must be present"
+    for name, expected in value.items():
+        if name not in list_attributes:
+            from .errors import did_you_mean
+
+            return f"'{name}' is not a list attribute{did_you_mean(name, list_attributes)}"
+        if not isinstance(expected, list) or not expected or not all(isinstance(v, str) for v in expected):
+            return f"'{name}' takes a list of values, found {expected!r}"
+    return None
+
+
+@_register("attribute_any", "component", "a mapping of list attributes to values", _any_param)
+def attribute_any(graph: "DataFlowGraph", element: str, wanted: dict[str, list[str]]) -> Verdict:
+    """The component's list attribute (capabilities, output_to) holds at least one of the values;
+    unknown when the model does not say."""
+    for name, values in wanted.items():
+        actual = graph.attribute(element, name)
+        if actual is None:
+            return Verdict(False, f"{element} does not say {name}", unknown=(name,))
+        found = [v for v in values if v in actual]  # type: ignore[operator]
+        if not found:
+            return Verdict(False, f"{element} has {name}: {_yaml(actual)}, none of {', '.join(values)}")
+    return Verdict(True, "; ".join(f"{element} has {name}: {_yaml(graph.attribute(element, name))}"
+                                   for name in wanted))
+
+
+@_register("untrusted_context", "component", "true", _one_of(True))
+def untrusted_context(graph: "DataFlowGraph", element: str, wanted: bool) -> Verdict:
+    """Content from outside reaches the component's context: it, or a component whose data flows
+    into it, declares untrusted_content, or a tool that can reach the network feeds it."""
+    def untrusted(node: str) -> bool:
+        capabilities = graph.attribute(node, "capabilities") or []
+        return graph.attribute(node, "untrusted_content") is True or "network" in capabilities  # type: ignore[operator]
+
+    if untrusted(element):
+        return Verdict(True, f"content from outside enters {element} (it declares untrusted_content or network)")
+    path = graph.lineage.path_from(element, untrusted, ("untrusted", "content"))
+    if path:
+        return Verdict(True, f"content from outside enters {path[0]} ({graph.component(path[0]).kind}) and "
+                             f"reaches {element}" + (f" via {_path(graph, path)}" if len(path) > 2 else ""))
+    unknown = graph.lineage.path_from(
+        element, lambda n: graph.attribute(n, "untrusted_content") is None and graph.has_role(n, "context_source"),
+        ("unknown", "untrusted"))
+    if unknown:
+        return Verdict(False, f"{unknown[0]} does not say whether untrusted content enters it",
+                       unknown=("untrusted_content",))
+    return Verdict(False, f"no component feeding {element} declares untrusted content or network access")
+
+
 @_register("feeds", "component", "a trait or a list of traits", _traits_param)
 def feeds(graph: "DataFlowGraph", element: str, traits: Any) -> Verdict:
     """Data or code from the component flows into a component with one of the traits."""
@@ -332,6 +384,8 @@ def carries_sensitive_data(graph: "DataFlowGraph", element: str, wanted: bool) -
 
 
 def _yaml(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_yaml(v) for v in value) + "]"
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 

@@ -101,6 +101,7 @@ def finding_data(assessment: Analysis, finding: Finding, views: _ThreatViews | N
         "actor": finding.actor,
         "open_questions": list(finding.open_questions),
         "atlas": views.atlas_for(threat.id),
+        "frameworks": list(threat.frameworks),
         "mitigations": views.mitigations_for(finding.mitigations, states, reviewed.checks if reviewed else ()),
     }
 

@@ -130,6 +130,7 @@ class Finding(_Model):
     actor: Optional[str] = Field(description="the actor whose reach the attack path follows, if any")
     open_questions: list[str] = Field(description="unknown attributes that affected this finding's score")
     atlas: list[AtlasTechnique]
+    frameworks: list[str] = Field(description="edition-pinned OWASP entries the threat covers (ML01:2023, LLM01:2025, ASI01:2026)")
     mitigations: list[FindingMitigation]
 
 

@@ -126,6 +126,29 @@ def _asked(catalog: Catalog, graph: "DataFlowGraph", key: str, subject: str, is_
     return is_flow or not info.traits or bool(graph.traits(subject) & set(info.traits))
 
 
+def _maturity(catalog: Catalog, graph: "DataFlowGraph", threat: Threat) -> tuple[int, str]:
+    """ATLAS's maturity of the threat's techniques, where the index knows it: seen in real attacks
+    (realized) is said; only shown feasible in research lowers the likelihood by one."""
+    key = ("maturity", threat.id)
+    if key not in graph.memo:
+        from .atlas import AtlasTechnique
+
+        levels = {}
+        for link in threat.atlas:
+            entry = catalog.atlas.get(link.id)
+            if isinstance(entry, AtlasTechnique) and entry.maturity:
+                levels[link.id] = entry.maturity
+        if not levels:
+            result: tuple[int, str] = (0, "")
+        elif all(level == "feasible" for level in levels.values()):
+            result = (-1, f"ATLAS rates {', '.join(levels)} feasible only (shown in research, not yet in real attacks)")
+        else:
+            realized = [i for i, level in levels.items() if level == "realized"]
+            result = (0, f"ATLAS: {', '.join(realized)} realized in real attacks" if realized else "")
+        graph.memo[key] = result
+    return graph.memo[key]  # type: ignore[return-value]
+
+
 def _actor_adjustment(catalog: Catalog, graph: "DataFlowGraph", element: str, is_flow: bool,
                       access: "Access | None") -> tuple[int, str]:
     if access is not None:
@@ -181,6 +204,10 @@ def score(catalog: Catalog, graph: "DataFlowGraph", threat: Threat, element: str
     likelihood_reasons = [f"exploitability {ratings.exploitability}"]
     adjustment, why = _actor_adjustment(catalog, graph, element, is_flow, access)
     likelihood_reasons.append(f"{_signed(adjustment)} {why}" if adjustment else why)
+    maturity_shift, maturity_why = _maturity(catalog, graph, threat)
+    if maturity_why:
+        likelihood_reasons.append(f"{_signed(maturity_shift)} {maturity_why}" if maturity_shift else maturity_why)
+    adjustment += maturity_shift
     # one declaration earns one credit, even when it declares several mitigations
     credited: dict[tuple[str, str], list[Control]] = {}
     for control in controls:

@@ -62,12 +62,20 @@ class Boundary(_Strict):
 ATTRIBUTE_NAMES = (
     "authenticated", "rate_limiting", "returns_scores", "retrains_on_feedback", "signed",
     "integrity_check", "audit_logging", "origin", "exposure",
+    # LLM, RAG and agent systems
+    "untrusted_content", "secrets_in_prompt", "tenant_isolation", "usage_limits", "sandboxed",
+    "network_egress", "pinned", "approval_required", "filters_output", "capabilities", "autonomy", "output_to",
 )
 # the type of each attribute's values, for checking catalog rules and kind defaults
 ATTRIBUTE_TYPES: dict[str, type] = {
     "authenticated": bool, "rate_limiting": bool, "returns_scores": bool, "retrains_on_feedback": bool,
     "signed": bool, "integrity_check": bool, "audit_logging": bool, "origin": str, "exposure": str,
+    "untrusted_content": bool, "secrets_in_prompt": bool, "tenant_isolation": bool, "usage_limits": bool,
+    "sandboxed": bool, "network_egress": bool, "pinned": bool, "approval_required": bool, "filters_output": bool,
+    "capabilities": list, "autonomy": str, "output_to": list,
 }
+ToolCapability = Literal["read", "write", "execute", "network", "spend"]
+OutputConsumer = Literal["html", "markdown", "sql", "shell", "code", "agent", "email"]
 FLOW_ATTRIBUTE_NAMES = ("encrypted", "authenticated")
 ActorClass = Literal["anonymous", "customer", "operator", "insider", "supplier", "dependency"]
 
@@ -89,6 +97,27 @@ class Component(_Strict):
     audit_logging: bool | None = None
     origin: Literal["in-house", "third-party"] | None = None
     exposure: Literal["public", "internal"] | None = None
+    # LLM, RAG and agent systems (docs/format.md)
+    untrusted_content: bool | None = Field(default=None, description=(
+        "content from outside (web pages, e-mail, uploaded documents, tool results) enters what this "
+        "component holds or returns"))
+    secrets_in_prompt: bool | None = Field(default=None, description="system instructions hold secrets")
+    tenant_isolation: bool | None = Field(default=None, description=(
+        "a vector store, memory or document source keeps each tenant's data apart on every query"))
+    usage_limits: bool | None = Field(default=None, description="token, cost and iteration limits are enforced")
+    sandboxed: bool | None = Field(default=None, description="a tool runs in an isolated sandbox, not on the host")
+    network_egress: bool | None = Field(default=None, description="a tool (or its sandbox) can reach the network")
+    pinned: bool | None = Field(default=None, description=(
+        "a tool or MCP server is pinned to a reviewed version (its descriptions cannot change under you)"))
+    approval_required: bool | None = Field(default=None, description="a person approves each action first")
+    filters_output: bool | None = Field(default=None, description=(
+        "screens or encodes model output before it goes on (a guardrail or output filter)"))
+    capabilities: list[ToolCapability] | None = Field(default=None, description="what a tool can do")
+    autonomy: Literal["suggest", "approval", "act"] | None = Field(default=None, description=(
+        "an agent: suggests actions, acts after approval, or acts on its own"))
+    output_to: list[OutputConsumer] | None = Field(default=None, description=(
+        "what consumes the model's output: a browser (html, markdown), sql, shell, code execution, "
+        "another agent, e-mail"))
     actor: ActorClass | None = Field(default=None, description=(
         "for people, outside services and third-party code or models: the attacker class this "
         "component stands for (derived when not given; see docs/format.md)"))

@@ -7,6 +7,8 @@ byte-identical output.
 
 from __future__ import annotations
 
+import re
+
 from typing import Any
 
 from .atlas import AtlasIndex, AtlasMitigation, AtlasTactic, AtlasTechnique
@@ -52,6 +54,9 @@ def threat_detail(catalog: Catalog, threat: Threat) -> dict[str, Any]:
         "scenarios": [s.model_dump() for s in threat.scenarios],
         "stride": [{"letter": s, "name": catalog.stride_name(s)} for s in threat.stride],
         "lifecycle": list(threat.lifecycle),
+        "frameworks": [{"id": e, "title": (catalog.framework_entry(e) or (None, None))[1].title  # type: ignore[union-attr]
+                        if catalog.framework_entry(e) else ""} for e in threat.frameworks],
+        "cosai": list(threat.cosai),
         "ratings": threat.ratings.model_dump(exclude_none=True),
         "atlas": [dict(atlas_technique_view(atlas, link.id), why=link.why) for link in threat.atlas],
         "mitigations": [{"id": m, "title": catalog.mitigations[m].title} for m in threat.mitigations],
@@ -180,10 +185,21 @@ class CatalogFilterError(ValueError):
     """A catalog or ATLAS lookup that names nothing: the message says what was wrong."""
 
 
-def filter_threats(catalog: Catalog, stride: str | None = None, atlas: str | None = None) -> list[Threat]:
+def filter_threats(catalog: Catalog, stride: str | None = None, atlas: str | None = None,
+                   framework: str | None = None) -> list[Threat]:
     """The catalog's threats (OWASP first, then by id), optionally only those with a STRIDE
-    letter or linked to an ATLAS technique or its sub-techniques."""
-    threats = sorted(catalog.threats.values(), key=lambda t: (t.source != "owasp-ml-top10-2023", t.id))
+    letter, linked to an ATLAS technique or its sub-techniques, or mapped to frameworks
+    (``llm-2026,asi-2026``)."""
+    from .frameworks import FrameworkError, covers, parse_frameworks
+
+    order = {"owasp-ml-top10-2023": 0, "owasp-genai": 1}
+    threats = sorted(catalog.threats.values(), key=lambda t: (order.get(t.source, 2), t.id))
+    if framework is not None:
+        try:
+            chosen = parse_frameworks(catalog, framework)
+        except FrameworkError as exc:
+            raise CatalogFilterError(str(exc)) from None
+        threats = [t for t in threats if covers(catalog, t, chosen)]
     if stride is not None:
         letter = stride.strip().upper()
         if len(letter) != 1 or letter not in "STRIDE":
@@ -204,6 +220,13 @@ def catalog_entry(catalog: Catalog, entry_id: str) -> dict[str, Any]:
     threat = catalog.threats.get(key) or catalog.threats.get(key.upper())
     if threat is not None:
         return threat_detail(catalog, threat)
+    if re.fullmatch(r"(?i)(ML|LLM|ASI)(0[1-9]|10)(:\d{4})?", key) and key.upper() not in catalog.threats:
+        from .frameworks import FrameworkError, entry_view
+
+        try:
+            return entry_view(catalog, key)
+        except FrameworkError as exc:
+            raise CatalogFilterError(str(exc)) from None
     if key in catalog.mitigations:
         return mitigation_detail(catalog, catalog.mitigations[key])
     known = [*catalog.threats, *catalog.mitigations]

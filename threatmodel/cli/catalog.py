@@ -39,6 +39,9 @@ def catalog_list(
                                          help="Only threats with this STRIDE letter (S, T, R, I, D, E)."),
     atlas: Optional[str] = typer.Option(None, "--atlas", metavar="ID",
                                         help="Only threats linked to this ATLAS technique (or its sub-techniques)."),
+    framework: Optional[str] = typer.Option(None, "--framework", metavar="IDS",
+                                            help="Only threats mapped to these frameworks, e.g. llm-2026,asi-2026 "
+                                                 "(ml-2023, llm-2023, llm-2025, llm-2026, asi-2026, stride)."),
     output_format: ListFormat = typer.Option(ListFormat.table, "--format", "-f"),
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
@@ -47,7 +50,7 @@ def catalog_list(
 
     loaded = common.catalog(catalog).catalog
     try:
-        threats = filter_threats(loaded, stride=stride, atlas=atlas)
+        threats = filter_threats(loaded, stride=stride, atlas=atlas, framework=framework)
     except CatalogFilterError as exc:
         raise common.fail(str(exc)) from None
     _print(catalog_listing(loaded, threats), output_format.value,
@@ -69,6 +72,44 @@ def catalog_show(
     except CatalogFilterError as exc:
         raise common.fail(str(exc)) from None
     _print(data, output_format.value, {"text": "catalog_show.txt.j2", "md": "catalog_show.md.j2"})
+
+
+class CrosswalkFormat(str, Enum):
+    md = "md"
+    csv = "csv"
+    json = "json"
+
+
+@catalog_app.command("crosswalk")
+def catalog_crosswalk(
+    output_format: CrosswalkFormat = typer.Option(CrosswalkFormat.md, "--format", "-f"),
+    framework: Optional[str] = typer.Option(None, "--framework", metavar="IDS",
+                                            help="Only threats mapped to these frameworks (e.g. llm-2026,asi-2026)."),
+    output: Optional[Path] = common.OutputOption,
+    catalog: Optional[List[Path]] = common.CatalogOption,
+) -> None:
+    """Each threat's edition-pinned mappings: ML Top 10, LLM Top 10 2023/2025/2026, Agentic Top 10 2026,
+    ATLAS (pinned to the index version), CoSAI Risk Map, STRIDE."""
+    from ..frameworks import crosswalk_csv, crosswalk_rows
+    from ..renderers.jsonout import to_json
+    from ..renderers.templates import render
+    from ..views import CatalogFilterError, filter_threats
+
+    loaded = common.catalog(catalog).catalog
+    try:
+        threats = filter_threats(loaded, framework=framework)
+    except CatalogFilterError as exc:
+        raise common.fail(str(exc)) from None
+    rows = crosswalk_rows(loaded, threats)
+    frameworks = [{"id": f.id, "title": f.title, "edition": f.edition, "short": f.short} for f in loaded.frameworks.values()]
+    if output_format == CrosswalkFormat.json:
+        text = to_json({"atlas_version": loaded.atlas.atlas_version, "frameworks": frameworks, "threats": rows})
+    elif output_format == CrosswalkFormat.csv:
+        text = crosswalk_csv(rows)
+    else:
+        text = render("crosswalk.md.j2", {"rows": rows, "frameworks": frameworks,
+                                          "atlas_version": loaded.atlas.atlas_version})
+    common.emit(text, output, f"{output_format.value} crosswalk")
 
 
 @catalog_app.command("validate")

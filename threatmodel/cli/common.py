@@ -106,13 +106,28 @@ def system(path: Path, extra: Optional[List[Path]]) -> tuple["LoadedCatalog", "L
     return loaded_catalog, loaded
 
 
+FrameworkOption = typer.Option(None, "--framework", metavar="IDS",
+                               help="Only threats mapped to these frameworks, e.g. llm-2026,asi-2026 (ml-2023, "
+                                    "llm-2023, llm-2025, llm-2026, asi-2026, stride); default: every framework.")
+
+
 def assess(path: Path, extra: Optional[List[Path]], status: Optional[Path],
            use_default: bool = True, evidence: Optional[List[Path]] = None,
-           max_age: Optional[int] = None) -> "Assessment":
+           max_age: Optional[int] = None, frameworks: Optional[str] = None) -> "Assessment":
     """Load, analyse and review a model, printing warnings; invalid input exits with status 2."""
     from .. import analyze
 
     loaded_catalog = catalog(extra)
+    if frameworks:
+        from ..catalog_load import LoadedCatalog
+        from ..frameworks import FrameworkError, parse_frameworks, restrict
+
+        try:
+            chosen = parse_frameworks(loaded_catalog.catalog, frameworks)
+        except FrameworkError as exc:
+            raise fail(str(exc)) from None
+        loaded_catalog = LoadedCatalog(restrict(loaded_catalog.catalog, chosen), loaded_catalog.warnings,
+                                       loaded_catalog.files)
     review: Any = status if status is not None else (None if use_default else False)
     note_inputs(path, status, *(evidence or []))
     result = guarded(lambda: analyze(path, loaded_catalog, review, evidence=list(evidence or []),

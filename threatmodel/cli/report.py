@@ -25,6 +25,7 @@ def report(
                                   help="atlas-layer: only findings still open after the review, by residual risk."),
     evidence: Optional[List[Path]] = common.EvidenceOption,
     max_age: Optional[int] = common.MaxAgeOption,
+    framework: Optional[str] = common.FrameworkOption,
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """Analyse a system and write its threat report (format from --format, else from -o's extension, else md)."""
@@ -34,7 +35,7 @@ def report(
     if template is not None and not template.is_dir():
         typer.echo(f"{template}: error: --template must be a folder of templates", err=True)
         raise typer.Exit(common.EXIT_INVALID)
-    assessment = common.assess(system, catalog, status, evidence=evidence, max_age=max_age)
+    assessment = common.assess(system, catalog, status, evidence=evidence, max_age=max_age, frameworks=framework)
     options = RenderOptions(template_dir=template, residual=residual)
     rendered = common.guarded(lambda: chosen.render(assessment, options))
     for note in options.notes:
