@@ -3,6 +3,7 @@
     python benchmarks/run.py                                 # sizes 300 … 30,000, threatmodel only
     python benchmarks/run.py --pytm --pytm-bound 300         # also pytm 1.3.1 (pip install '.[bench]')
     python benchmarks/run.py --sizes 40 --json results.json  # the CI smoke size
+    python benchmarks/run.py --mixed --sizes 300,1000,3000,10000   # half ML, half LLM/RAG/agent
 
 Every measurement runs in its own Python process (so imports, caches and peak memory are not
 shared): parsing the YAML with PyYAML's C loader (the cost of merely reading the input), then
@@ -68,13 +69,14 @@ def main() -> None:
     parser.add_argument("--pytm-bound", type=float, default=300.0, help="stop pytm after this many seconds")
     parser.add_argument("--bound", type=float, default=600.0, help="stop a threatmodel measurement after this")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--mixed", action="store_true", help="half ML, half LLM/RAG/agent teams (generate.py --mixed)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     results = []
     with tempfile.TemporaryDirectory() as folder:
         for size in sizes:
             model = Path(folder) / f"platform-{size}.yaml"
-            model.write_text(generate(size), encoding="utf-8")
+            model.write_text(generate(size, args.mixed), encoding="utf-8")
             row: dict = {"size": size, "bytes": model.stat().st_size}
             for target in TARGETS:
                 row[target] = measure([sys.executable, str(HERE / "phases.py"), str(model), "--until", target], args.bound)
