@@ -146,7 +146,7 @@ class _Matcher:
             verdict = self.verdict(name, element, parameter)
             if not verdict.holds:
                 if verdict.unknown and set(verdict.unknown) <= set(rule.assume):
-                    assumed += [f"{a} on {element}" for a in verdict.unknown]
+                    assumed += [f"{a} on {verdict.unknown_on or element}" for a in verdict.unknown]
                     reasons.append(f"{verdict.reason} (assumed {_wanted(parameter)})")
                     continue
                 return _Match(False, [verdict.reason], held, None, ())

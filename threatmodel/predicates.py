@@ -29,6 +29,7 @@ class Verdict:
     reason: str
     access: "Access | None" = None  # the actor's way in, when the predicate is about reach
     unknown: tuple[str, ...] = ()  # attributes the answer depended on that the model leaves unknown
+    unknown_on: str = ""  # the component those attributes belong to, when not the element itself
 
 
 @dataclass(frozen=True)
@@ -229,10 +230,13 @@ def attribute_any(graph: "DataFlowGraph", element: str, wanted: dict[str, list[s
 @_register("untrusted_context", "component", "true", _one_of(True))
 def untrusted_context(graph: "DataFlowGraph", element: str, wanted: bool) -> Verdict:
     """Content from outside reaches the component's context: it, or a component whose data flows
-    into it, declares untrusted_content, or a tool that can reach the network feeds it."""
+    into it, declares untrusted_content, is an outside service, or is a tool that can reach the network."""
     def untrusted(node: str) -> bool:
+        declared = graph.attribute(node, "untrusted_content")
         capabilities = graph.attribute(node, "capabilities") or []
-        return graph.attribute(node, "untrusted_content") is True or "network" in capabilities  # type: ignore[operator]
+        # an outside service's data is outside content unless it says otherwise
+        return declared is True or (declared is None and graph.has_role(node, "supplier")) \
+            or "network" in capabilities  # type: ignore[operator]
 
     if untrusted(element):
         return Verdict(True, f"content from outside enters {element} (it declares untrusted_content or network)")
@@ -245,7 +249,7 @@ def untrusted_context(graph: "DataFlowGraph", element: str, wanted: bool) -> Ver
         ("unknown", "untrusted"))
     if unknown:
         return Verdict(False, f"{unknown[0]} does not say whether untrusted content enters it",
-                       unknown=("untrusted_content",))
+                       unknown=("untrusted_content",), unknown_on=unknown[0])
     return Verdict(False, f"no component feeding {element} declares untrusted content or network access")
 
 
