@@ -109,6 +109,17 @@ class _Context:
         graph = self.graph
         return self.catalog.mitigations[mitigation].fits_element(graph.traits(element), graph.dfd(element), False)
 
+    def declarable_on(self, mitigation: str, node: str) -> bool:
+        """The node could declare the mitigation with an attribute that protects what is behind it
+        (autonomy on an agent, rate limiting on a gateway), not merely fit it."""
+        traits = self.graph.traits(node)
+        for declared in self.catalog.mitigations[mitigation].declared_by:
+            for attribute in declared:
+                info = self.catalog.attributes.get(f"component.{attribute}")
+                if info is not None and info.on_path and (not info.traits or traits & set(info.traits)):
+                    return True
+        return False
+
     def points(self, finding: "Finding") -> list[tuple[str, str]]:
         """(mitigation, element) pairs that would cut the finding's path."""
         pairs = [(m, finding.element) for m in finding.mitigations]
@@ -116,7 +127,7 @@ class _Context:
             if not self.graph.has_component(node):
                 continue
             pairs += [(m, node) for m in finding.threat.mitigations
-                      if m in self.on_path and self.fits(m, node)]
+                      if m in self.on_path and self.fits(m, node) and self.declarable_on(m, node)]
         return pairs
 
     def cut(self, mitigation: str, element: str) -> Cut:
