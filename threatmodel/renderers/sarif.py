@@ -44,7 +44,7 @@ def _rule(catalog: Catalog, threat_id: str) -> dict[str, Any]:
         "help": {"text": help_text, "markdown": help_markdown},
         "properties": {
             "tags": ["security", "threat-model", *[f"STRIDE-{s}" for s in threat.stride],
-                     *[link.id for link in threat.atlas]][:MAX_TAGS],
+                     *threat.frameworks, *[link.id for link in threat.atlas]][:MAX_TAGS],
             # GitHub reads a 0.1-10 severity from the rule: exploitability × technical impact
             "security-severity": f"{threat.ratings.exploitability * threat.ratings.technical_impact / 2.5:.1f}",
             "precision": "medium",
