@@ -225,3 +225,12 @@ def test_atlas_v6_reader_checks_the_layout(tmp_path, edit, message):
     broken.write_text(yaml.safe_dump(document, sort_keys=False))
     done = _cli("atlas", "import", broken)
     assert done.returncode == 2 and message in done.stderr and f"{broken}:" in done.stderr
+
+
+def test_checklist_and_check_take_frameworks_too():
+    everything = _cli("check", AGENT, "--fail-on", "none").stdout
+    agentic = _cli("check", AGENT, "--fail-on", "none", "--framework", "asi-2026").stdout
+    count = lambda text: int(text.split(": ", 1)[1].split(" findings", 1)[0])  # noqa: E731
+    assert 0 < count(agentic) < count(everything)
+    checklist = _cli("checklist", AGENT, "--framework", "asi-2026", "-f", "json")
+    assert checklist.returncode == 0 and json.loads(checklist.stdout)["checklist"]

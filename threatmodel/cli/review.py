@@ -57,12 +57,14 @@ def checklist(
     status: Optional[Path] = common.StatusOption,
     evidence: Optional[List[Path]] = common.EvidenceOption,
     max_age: Optional[int] = common.MaxAgeOption,
+    framework: Optional[str] = common.FrameworkOption,
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """The mitigation checklist, grouped by component, ticked where done (md: a GitHub task list)."""
     from ..review_views import checklist_text
 
-    data = common.assess(system, catalog, status, evidence=evidence, max_age=max_age).report_data()
+    data = common.assess(system, catalog, status, evidence=evidence, max_age=max_age,
+                         frameworks=framework).report_data()
     text = checklist_text(data, output_format.value, role=role.value if role else None, by_role=by_role)
     common.emit(text, output, f"{output_format.value} checklist")
 
@@ -143,12 +145,14 @@ def check(
     status: Optional[Path] = common.StatusOption,
     evidence: Optional[List[Path]] = common.EvidenceOption,
     max_age: Optional[int] = common.MaxAgeOption,
+    framework: Optional[str] = common.FrameworkOption,
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """CI gate: exit 1 when an open finding at or above the threshold remains, 0 otherwise, 2 on invalid input."""
     from ..review_views import gate
 
-    data = common.assess(system, catalog, status, evidence=evidence, max_age=max_age).report_data()
+    data = common.assess(system, catalog, status, evidence=evidence, max_age=max_age,
+                         frameworks=framework).report_data()
     text, blocking = gate(data, fail_on.value, require_verified)
     typer.echo(text, nl=False)
     if blocking:
