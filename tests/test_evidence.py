@@ -529,3 +529,18 @@ def test_any_evidence_is_read_or_refused_with_a_located_error(tmp_path, content)
     assert source.tool and source.date.tzinfo is not None
     for observation in source.observations:
         assert isinstance(observation.subject, str) and isinstance(observation.ok, bool)
+
+
+def test_text_from_evidence_is_inert_in_reports(tmp_path):
+    hostile = "<script>alert(1)</script> [x](javascript:alert(1)) **bold** \x1b[31m | pipe"
+    report = tmp_path / "modelscan.json"
+    document = json.loads(_modelscan_json("/opt/huskyai/models/huskymodel.h5", "2026-11-29T10:00:00", issues=True))
+    document["issues"][0]["description"] = hostile
+    report.write_text(json.dumps(document))
+    result = threatmodel.analyze(HUSKY, review=False, evidence=[report],
+                                 now=dt.datetime(2026, 11, 30, tzinfo=dt.timezone.utc))
+    markdown = threatmodel.render(result, "md")
+    html = threatmodel.render(result, "html")
+    assert "<script>" not in markdown and "<script>alert" not in html and "\x1b" not in markdown + html
+    assert "[x](javascript:" not in markdown and "&lt;script&gt;" in html
+    assert "U+001B" in markdown  # control characters are shown, not passed through
