@@ -234,3 +234,23 @@ def test_checklist_and_check_take_frameworks_too():
     assert 0 < count(agentic) < count(everything)
     checklist = _cli("checklist", AGENT, "--framework", "asi-2026", "-f", "json")
     assert checklist.returncode == 0 and json.loads(checklist.stdout)["checklist"]
+
+
+def test_a_component_that_looks_like_an_llm_gets_a_kind_hint(tmp_path):
+    model = tmp_path / "m.yaml"
+    model.write_text("""system: {name: hints}
+components:
+  - {id: user, kind: person}
+  - {id: bot, kind: inference-service, technology: OpenAI GPT-4o}
+  - {id: index, kind: data-store, name: Pinecone index}
+  - {id: api, kind: llm, name: Claude API}
+flows:
+  - {from: user, to: bot}
+  - {from: index, to: bot}
+  - {from: api, to: bot}
+""")
+    done = _cli("validate", model)
+    assert done.returncode == 0
+    assert f"{model}:4:21: warning: 'bot' mentions 'GPT' but is of kind inference-service" in done.stderr
+    assert "use kind: llm" in done.stderr and "use kind: vector-store" in done.stderr
+    assert "'api' mentions" not in done.stderr  # already an llm

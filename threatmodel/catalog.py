@@ -41,6 +41,9 @@ class Kind(_Frozen):
     description: str = ""
     traits: list[str] = Field(default_factory=list)
     defaults: dict[str, Any] = Field(default_factory=dict)
+    hints: list[str] = Field(default_factory=list, description=(
+        "words that, in another component's name, technology or description, suggest it is of this "
+        "kind (a warning says so: 'GPT-4o' on a process is probably an llm)"))
     roles: frozenset[str] = Field(default=frozenset(), description="set by the loader from the role bindings")
 
     def has_role(self, role: str) -> bool:

@@ -249,6 +249,23 @@ def _with_defaults(component: Component, kind: Kind) -> Component:
     return component.model_copy(update=update) if update else component
 
 
+def _kind_hint(component: Component, kinds: dict[str, Kind]) -> str:
+    """A warning when a component's words suggest a kind whose traits it lacks ('GPT-4o' on a
+    process): the threats of that kind would not apply. Words come from the catalog (kind hints)."""
+    import re
+
+    text = " ".join((component.name, component.technology, component.description))
+    own = set(kinds[component.kind].traits) if component.kind in kinds else set()
+    for kind in kinds.values():
+        if not kind.hints or kind.id == component.kind or set(kind.traits) <= own:
+            continue
+        for word in kind.hints:
+            if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w])", text, re.IGNORECASE):
+                return (f"'{component.id}' mentions '{word}' but is of kind {component.kind}: if it is a "
+                        f"{kind.title.lower()}, use kind: {kind.id} so that its threats apply")
+    return ""
+
+
 def _warn(system: System, parts: list[_Part], kinds: dict[str, Kind], sink: DiagnosticSink) -> None:
     touched = {f.source for f in system.flows} | {f.target for f in system.flows}
     carried = {d for f in system.flows for d in f.data} | {d for c in system.components for d in c.data}
@@ -261,6 +278,9 @@ def _warn(system: System, parts: list[_Part], kinds: dict[str, Kind], sink: Diag
             if component.format and "model_store" not in kinds[component.kind].roles:
                 sink.warning(part.at("components", index, "format"),
                              f"'format' is meant for model artifacts; '{component.id}' is a {component.kind}")
+            hint = _kind_hint(component, kinds)
+            if hint:
+                sink.warning(part.at("components", index, "kind"), hint)
             if component.exposure == "public" and "inference" not in kinds[component.kind].roles and kinds[component.kind].dfd != "process":
                 sink.warning(part.at("components", index, "exposure"),
                              f"'exposure' is meant for services; '{component.id}' is a {component.kind}")
