@@ -487,6 +487,10 @@ def test_the_generated_scan_script_saves_evidence_that_verify_reads(tmp_path):
     done = _cli("verify", model, "--evidence", *sorted((tmp_path / "evidence").iterdir()), "-f", "json")
     assert done.returncode == 1, done.stderr
     assert _cli("verify", model, "--evidence", tmp_path / "evidence", "-f", "json").stdout == done.stdout
+    (tmp_path / "m.status.yaml").write_text("evidence:\n  files: [evidence/]\n")  # the folder, from the review file
+    listed = json.loads(_cli("verify", model, "-f", "json").stdout)
+    assert {(r["element"], r["mitigation"]): r["state"] for r in listed["mitigations"]} == {
+        (r["element"], r["mitigation"]): r["state"] for r in json.loads(done.stdout)["mitigations"]}
     rows = {(r["element"], r["mitigation"]): r["state"] for r in json.loads(done.stdout)["mitigations"]}
     assert rows[("bad-model", "safe-model-serialisation")] == "contradicted"
     assert rows[("good-model", "safe-model-serialisation")] == "verified"

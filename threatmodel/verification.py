@@ -267,11 +267,15 @@ def evidence_entries(review: "LoadedReview | None", extra: Iterable[str | Path] 
             path = item if isinstance(item, str) else item.path
             resolved = Path(path) if Path(path).is_absolute() else folder / path
             display = str(resolved) if not Path(path).is_absolute() and str(folder) != "." else path
-            entries.append(EvidenceEntry(
-                path=display, resolved=str(resolved), tool=(spec.tool or "") if spec else "",
-                covers=tuple(posixpath.normpath(c) for c in spec.covers) if spec else (),
-                date=parse_date(spec.date) if spec and spec.date else None,
-                location=locate(review.document, ("evidence", "files", index)) if review.document is not None else None))
+            location = locate(review.document, ("evidence", "files", index)) if review.document is not None else None
+            # a folder (the scan script's ./evidence) stands for the files in it
+            files = [(str(f), f) for f in sorted(resolved.iterdir()) if not f.name.startswith(".") and not f.is_dir()] \
+                if resolved.is_dir() else [(display, resolved)]
+            for shown, target in files:
+                entries.append(EvidenceEntry(
+                    path=shown, resolved=str(target), tool=(spec.tool or "") if spec else "",
+                    covers=tuple(posixpath.normpath(c) for c in spec.covers) if spec else (),
+                    date=parse_date(spec.date) if spec and spec.date else None, location=location))
     for path in extra:
         if Path(path).is_dir():  # a folder of evidence (the scan script's ./evidence): its files
             entries += [EvidenceEntry(path=str(f), resolved=str(f)) for f in sorted(Path(path).iterdir())
