@@ -326,23 +326,27 @@ class Catalog(_Frozen):
                     return framework, entry
         return None
 
+    def entry_title(self, entry_id: str) -> str:
+        found = self.framework_entry(entry_id)
+        return found[1].title if found else ""
+
     def counterparts(self, entry_id: str) -> list[tuple[str, str]]:
-        """The same risk in the other editions: (entry id, relation), from the alias table."""
+        """The same risk in the other editions: (entry id, relation), from the alias table. The
+        table gives the relation 2023 -> 2025 (`from-2023`) and 2025 -> 2026 (`to-2026`)."""
         found: list[tuple[str, str]] = []
         for row in self.aliases:
-            editions = {key: [v.strip() for v in row.get(key, "").split(",") if v.strip() not in ("", "-")]
-                        for key in ("llm-2023", "llm-2025", "llm-2026")}
-            if not any(entry_id in ids for ids in editions.values()):
+            by_year = {key[-4:]: [v.strip() for v in row.get(key, "").split(",") if v.strip() not in ("", "-")]
+                       for key in ("llm-2023", "llm-2025", "llm-2026")}
+            if not any(entry_id in ids for ids in by_year.values()):
                 continue
-            for key, ids in editions.items():
+            steps = {frozenset(("2023", "2025")): row.get("from-2023", ""),
+                     frozenset(("2025", "2026")): row.get("to-2026", ""),
+                     frozenset(("2023", "2026")): f"{row.get('from-2023', '')}, then {row.get('to-2026', '')}"}
+            for year, ids in by_year.items():
                 for other in ids:
-                    if other == entry_id:
-                        continue
-                    relation = (row.get("from-2023", "") if "2023" in (key, entry_id[-4:]) and "2026" not in (
-                        key, entry_id[-4:]) else row.get("to-2026", "") if "2023" not in (key, entry_id[-4:])
-                        else f"{row.get('from-2023', '')}, then {row.get('to-2026', '')}")
-                    if (other, relation) not in found:
-                        found.append((other, relation))
+                    pair = (other, steps.get(frozenset((year, entry_id[-4:])), ""))
+                    if other != entry_id and pair not in found:
+                        found.append(pair)
         return sorted(found, key=lambda pair: (pair[0][-4:], pair[0]))
 
     def threats_for_entry(self, entry_id: str) -> list["Threat"]:

@@ -109,12 +109,10 @@ def entry_view(catalog: Catalog, query: str) -> dict[str, Any]:
     framework, entry = located
     counterparts = []
     for other, relation in catalog.counterparts(key):
-        other_located = catalog.framework_entry(other)
-        counterparts.append({"id": other, "title": other_located[1].title if other_located else "",
+        counterparts.append({"id": other, "title": catalog.entry_title(other),
                              "relation": relation, "edition": other[-4:],
                              "direction": "successor" if other[-4:] > key[-4:] else "predecessor"})
-    agentic = [{"id": e, "title": (catalog.framework_entry(e) or (None, type("E", (), {"title": ""})()))[1].title}
-               for e in catalog.agentic_to_llm_2025.get(key, [])]
+    agentic = [{"id": e, "title": catalog.entry_title(e)} for e in catalog.agentic_to_llm_2025.get(key, [])]
     mapped_from = [a for a, llm in catalog.agentic_to_llm_2025.items() if key in llm]
     return {
         "type": "framework-entry", "id": key, "title": entry.title, "framework": framework.id,

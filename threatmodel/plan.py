@@ -76,7 +76,7 @@ class Plan:
     cost: int
     residual_before: int
     high_before: int
-    trees: list[tuple[str, str]] = field(default_factory=list)  # (asset, Mermaid)
+    trees: list[tuple[str, list["TreeActor"]]] = field(default_factory=list)  # (asset, OR over actors)
     more_assets: list[str] = field(default_factory=list)
 
 
@@ -341,11 +341,34 @@ def plan_fixes(analysis: "Analysis", review: ReviewResult, loaded: "LoadedReview
     return plan
 
 
-def _trees(analysis: "Analysis", targets: list[Target], chosen: set[Cut]) -> tuple[list[tuple[str, str]], list[str]]:
-    """An attack tree per high-value asset, in Mermaid: OR over actors and their entry points,
-    AND over what each attack needs; the plan's cuts and existing cuts marked."""
-    from .renderers.escape import mermaid_label
+@dataclass
+class TreeAttack:
+    """One AND node of an attack tree: a finding, how the actor gets there, and what cuts it."""
 
+    finding: str
+    route: str
+    threat: str
+    cut: str  # "done" (already cut), "cut" (the plan cuts it) or ""
+    cut_label: str
+
+
+@dataclass
+class TreeEntry:
+    entry_point: str
+    attacks: list[TreeAttack] = field(default_factory=list)
+
+
+@dataclass
+class TreeActor:
+    actor: str
+    entries: list[TreeEntry] = field(default_factory=list)
+
+
+def _trees(analysis: "Analysis", targets: list[Target],
+           chosen: set[Cut]) -> tuple[list[tuple[str, list[TreeActor]]], list[str]]:
+    """An attack tree per high-value asset (the most exposed first): OR over actors and their
+    entry points, AND over what each attack needs, with the plan's and existing cuts. Drawn in
+    Mermaid by templates/attack_tree.mmd.j2."""
     by_asset: dict[str, list[Target]] = {}
     for target in targets:
         by_asset.setdefault(target.finding.element, []).append(target)
@@ -353,42 +376,30 @@ def _trees(analysis: "Analysis", targets: list[Target], chosen: set[Cut]) -> tup
     pairs = {(c.mitigation, c.element) for c in chosen}
     trees = []
     for asset in ranked[:MAX_TREES]:
-        lines = ["flowchart TD", f'  goal["{mermaid_label(asset)}: attack succeeds"]', "  goal --> any{OR}"]
-        counter = 0
-        actors: dict[str, str] = {}
-        entries: dict[tuple[str, str], str] = {}
+        actors: dict[str, TreeActor] = {}
+        entries: dict[tuple[str, str], TreeEntry] = {}
         for target in sorted(by_asset[asset], key=lambda t: t.finding.id)[:MAX_TREE_FINDINGS]:
             finding = target.finding
             actor = finding.actor or "no actor needed"
-            if actor not in actors:
-                actors[actor] = f"a{len(actors)}"
-                lines.append(f'  any --> {actors[actor]}["{mermaid_label(actor)} (OR)"]')
+            tree_actor = actors.setdefault(actor, TreeActor(actor))
             entry_point = finding.attack_path[1] if len(finding.attack_path) > 1 else finding.element
             if (actor, entry_point) not in entries:
-                entries[(actor, entry_point)] = f"e{len(entries)}"
-                lines.append(f'  {actors[actor]} --> {entries[(actor, entry_point)]}["enters at '
-                             f'{mermaid_label(entry_point)} (OR)"]')
-            counter += 1
-            node = f"f{counter}"
-            lines.append(f'  {entries[(actor, entry_point)]} --> {node}["AND: {mermaid_label(finding.id)}"]')
-            route = " → ".join(finding.attack_path) if finding.attack_path else finding.element
-            lines.append(f'  {node} --> {node}r["reaches via {mermaid_label(route)}"]')
-            lines.append(f'  {node} --> {node}t["{mermaid_label(finding.threat.name)} succeeds"]')
-            lines.append(f'  {node} --> {node}m["no fitting mitigation in place"]')
+                entries[(actor, entry_point)] = TreeEntry(entry_point)
+                tree_actor.entries.append(entries[(actor, entry_point)])
             cutting = [c for c in target.candidates if (c.mitigation, c.element) in pairs]
-            if target.cut_by:
-                lines.append(f'  {node}m -.- {node}x["cut: {mermaid_label(target.cut_by[0])}"]:::done')
-            elif cutting:
-                lines.append(f'  {node}m -.- {node}x["plan cuts: {mermaid_label(cutting[0].mitigation)} on '
-                             f'{mermaid_label(cutting[0].element)}"]:::cut')
-        lines.append("  classDef cut stroke:#b42318,stroke-width:2px,stroke-dasharray:5 3")
-        lines.append("  classDef done stroke:#1a7f37,stroke-width:2px")
-        trees.append((asset, "\n".join(lines) + "\n"))
+            cut, label = (("done", target.cut_by[0]) if target.cut_by else
+                          ("cut", f"{cutting[0].mitigation} on {cutting[0].element}") if cutting else ("", ""))
+            entries[(actor, entry_point)].attacks.append(TreeAttack(
+                finding.id, " → ".join(finding.attack_path) if finding.attack_path else finding.element,
+                finding.threat.name, cut, label))
+        trees.append((asset, list(actors.values())))
     return trees, ranked[MAX_TREES:]
 
 
 def plan_data(plan: Plan, graph: Any) -> dict[str, Any]:
     """The plan as report data (the JSON report's ``plan`` key)."""
+    from .renderers.templates import render
+
     def path_of(finding: "Finding") -> str:
         return " → ".join(finding.attack_path) if finding.attack_path else finding.element
 
@@ -410,6 +421,7 @@ def plan_data(plan: Plan, graph: Any) -> dict[str, Any]:
         "uncuttable": [{"finding": t.finding.id, "path": path_of(t.finding),
                         "reason": "every fitting mitigation is already declared in the model"}
                        for t in plan.uncuttable],
-        "trees": [{"asset": asset, "mermaid": text} for asset, text in plan.trees],
+        "trees": [{"asset": asset, "mermaid": render("attack_tree.mmd.j2", {"asset": asset, "actors": actors})}
+                  for asset, actors in plan.trees],
         "more_assets": plan.more_assets,
     }

@@ -26,10 +26,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from .evidence import EvidenceEntry, EvidenceSource, Observation
+from .evidence.common import under
 from .evidence.pip_audit import normalise
 
 if TYPE_CHECKING:
     from .analysis import Analysis
+    from .controls import Watch
     from .review import LoadedReview
 
 STATES = ("verified", "contradicted", "stale", "claimed", "missing")
@@ -73,8 +75,7 @@ class EvidenceVerdicts:
 
 def _related(subject: str, declared: str) -> bool:
     """An observation about ``subject`` speaks to ``declared`` when one contains the other."""
-    subject, declared = subject.rstrip("/") or "/", declared.rstrip("/") or "/"
-    return subject == declared or subject.startswith(declared + "/") or declared.startswith(subject + "/")
+    return under(subject, declared) or under(declared, subject)
 
 
 def _where(source: EvidenceSource, observation: Observation) -> str:
@@ -92,7 +93,7 @@ class _Judge:
         self.by_mitigation: dict[str, list[EvidenceSource]] = {}
         for source in sources:
             self.by_mitigation.setdefault(source.mitigation, []).append(source)
-        self._watches: dict[str, list[object]] | None = None
+        self._watches: dict[str, list["Watch"]] | None = None
 
     def age_problem(self, source: EvidenceSource) -> str:
         if source.date > self.now + FUTURE_TOLERANCE:
@@ -193,7 +194,7 @@ class _Judge:
         watches = self._watches.get(element, [])
         # the watches generated for this finding; a finding none serves (deletion) needs the change watch
         expected = [w for w in watches if not finding or finding in w.findings] or \
-            [w for w in watches if w.permissions == "wa"]  # type: ignore[attr-defined]
+            [w for w in watches if w.permissions == "wa"]
         if not expected:
             return None
         fresh = [s for s in sources if not self.age_problem(s)]
@@ -204,15 +205,15 @@ class _Judge:
         model_paths = {p.rstrip("/") for c in self.graph.system.components for p in c.paths}
         loaded, missing = [], []
         for watch in expected:
-            match = next((o for o in listing.observations if o.subject == watch.path.rstrip("/")  # type: ignore[attr-defined]
-                          and set(watch.permissions) <= set(o.permissions)), None)  # type: ignore[attr-defined]
+            match = next((o for o in listing.observations if o.subject == watch.path.rstrip("/")
+                          and set(watch.permissions) <= set(o.permissions)), None)
             (loaded if match else missing).append((watch, match))
         date = listing.date.date().isoformat()
         if not missing:
             return Verdict("file-audit-logging", element, "verified", date,
                            tuple(dict.fromkeys(_where(listing, m) for _, m in loaded if m)),
                            f"{len(loaded)} watch{'es' if len(loaded) != 1 else ''} loaded")
-        describe = "; ".join(f"-w {w.path} -p {w.permissions} -k {w.key} not loaded" for w, _ in missing[:3])  # type: ignore[attr-defined]
+        describe = "; ".join(f"-w {w.path} -p {w.permissions} -k {w.key} not loaded" for w, _ in missing[:3])
         # a listing is from one machine: it speaks for the components in the trust boundaries
         # whose declared paths it watches (or for all, when it says no rules are loaded at all)
         watched = {o.subject for o in listing.observations}

@@ -54,8 +54,7 @@ def threat_detail(catalog: Catalog, threat: Threat) -> dict[str, Any]:
         "scenarios": [s.model_dump() for s in threat.scenarios],
         "stride": [{"letter": s, "name": catalog.stride_name(s)} for s in threat.stride],
         "lifecycle": list(threat.lifecycle),
-        "frameworks": [{"id": e, "title": (catalog.framework_entry(e) or (None, None))[1].title  # type: ignore[union-attr]
-                        if catalog.framework_entry(e) else ""} for e in threat.frameworks],
+        "frameworks": [{"id": e, "title": catalog.entry_title(e)} for e in threat.frameworks],
         "cosai": list(threat.cosai),
         "ratings": threat.ratings.model_dump(exclude_none=True),
         "atlas": [dict(atlas_technique_view(atlas, link.id), why=link.why) for link in threat.atlas],

@@ -19,6 +19,12 @@ class ReaderResult:
     notes: list[str] = field(default_factory=list)
 
 
+def under(path: str, root: str) -> bool:
+    """``path`` is ``root`` or inside it (POSIX paths, no file-system access)."""
+    path, root = path.rstrip("/") or "/", root.rstrip("/") or "/"
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
 def malformed(name: str, message: str, line: int = 1, column: int = 1) -> InputError:
     return InputError([Diagnostic(Location(name, line, column), message)])
 

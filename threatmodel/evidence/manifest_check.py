@@ -10,7 +10,7 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from .common import ReaderResult, line_of, malformed, parse_date
+from .common import ReaderResult, under, line_of, malformed, parse_date
 from .model import EvidenceEntry, Observation
 from ..errors import Location
 
@@ -25,9 +25,6 @@ FORMAT = "threatmodel-manifest-check"
 def recognises(text: str, document: Any) -> bool:
     return isinstance(document, dict) and document.get("format") == FORMAT
 
-
-def _under(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip("/") + "/")
 
 
 def read(text: str, document: Any, name: str, entry: EvidenceEntry) -> ReaderResult:
@@ -50,7 +47,7 @@ def read(text: str, document: Any, name: str, entry: EvidenceEntry) -> ReaderRes
             result.notes.append(f"{path} did not exist when the manifest was made; it proves nothing about it")
             continue
         result.scope.append(path)
-        found = [f"{kind} {p}" for kind, paths in problems.items() for p in paths if _under(posixpath.normpath(p), path)]
+        found = [f"{kind} {p}" for kind, paths in problems.items() for p in paths if under(posixpath.normpath(p), path)]
         if found:
             result.observations.append(Observation(path, False, "hash manifest: " + "; ".join(found[:5])
                                                    + (f" and {len(found) - 5} more" if len(found) > 5 else ""), where))

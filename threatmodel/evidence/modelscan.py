@@ -51,9 +51,8 @@ def read(text: str, document: Any, name: str, entry: EvidenceEntry) -> ReaderRes
             raise malformed(name, "modelscan report: every issue needs a 'source' file", line_of(text, '"issues"'))
         failed.setdefault(_resolve(folder, source), []).append(
             f"{text_field(issue.get('severity', 'issue'), 20)}: {text_field(issue.get('description', ''))}")
-    for path in [_resolve(folder, p) for p in scanned] + [p for p in failed if p not in scanned]:
-        if path in result.scope:
-            continue
+    # every scanned file, then any flagged file the summary did not list
+    for path in dict.fromkeys([*(_resolve(folder, p) for p in scanned), *failed]):
         result.scope.append(path)
         where = Location(name, line_of(text, path.rsplit("/", 1)[-1]), 1)
         if path in failed:

@@ -14,7 +14,7 @@ import posixpath
 import re
 from typing import Any
 
-from .common import ReaderResult, command_lines, malformed, option_value
+from .common import ReaderResult, under, command_lines, malformed, option_value
 from .model import EvidenceEntry, Observation
 from ..errors import Location
 
@@ -31,9 +31,6 @@ _COUNT = re.compile(r"^(Scanned files|Infected files|Dangerous globals|Suspiciou
 def recognises(text: str, document: Any) -> bool:
     return document is None and SUMMARY in text
 
-
-def _under(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip("/") + "/")
 
 
 def read(text: str, document: Any, name: str, entry: EvidenceEntry) -> ReaderResult:
@@ -60,7 +57,7 @@ def read(text: str, document: Any, name: str, entry: EvidenceEntry) -> ReaderRes
         if root in result.scope:
             continue
         result.scope.append(root)
-        if not any(_under(path, root) for path in failed):
+        if not any(under(path, root) for path in failed):
             if counts.get("Scanned files", 0) == 0:
                 result.notes.append(f"picklescan scanned no files under {root}")
                 continue
