@@ -122,11 +122,13 @@ def test_unknown_threat_in_exclusion_is_a_located_error(catalog, write):
 
 def test_scores_carry_their_explanation(husky):
     dos = next(f for f in husky.findings if f.id == "INFERENCE-DOS@web-server")
-    # one declaration (the gateway's rate limit) earns one credit, though it declares two mitigations
-    assert dos.score.explanation.startswith("likelihood 4 (exploitability 5; user is anonymous internet user: anyone "
-                                            "on the internet can try, at no cost; −1 declared in place: request-limits, "
-                                            "query-rate-limiting (api-gateway has rate_limiting: true on user → "
-                                            "api-gateway → web-server)")
+    # one declaration (the gateway's rate limit) earns once, though it declares two mitigations;
+    # a primary preventive control earns 2
+    assert dos.score.explanation.startswith("likelihood 3 (exploitability 5; user is anonymous internet user: anyone "
+                                            "on the internet can try, at no cost; −2 declared in place: request-limits, "
+                                            "primary preventive (api-gateway has rate_limiting: true on user → "
+                                            "api-gateway → web-server); no credit, declared in place: "
+                                            "query-rate-limiting, primary preventive, counted once")
     keys = next(f for f in husky.findings if f.id == "CREDENTIAL-THEFT@bing-api-key")
     assert keys.score.likelihood_reasons[1].startswith("−1 engineer is engineer or administrator connecting from outside")
 

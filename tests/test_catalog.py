@@ -184,8 +184,8 @@ def test_schema_errors_in_a_user_catalog(write):
     assert "4:13: error: threats[0].source: invalid value 'somewhere'; expected 'owasp-ml-top10-2023', 'owasp-genai', 'stride-baseline' or 'user'" in found
     assert "6:14: error: threats[0].stride[0]: invalid value 'X'; expected 'S', 'T', 'R', 'I', 'D' or 'E'" in found
     assert "8:31: error: threats[0].ratings.exploitability: Input should be less than or equal to 5" in found
-    assert "11:5: error: unknown key 'colour' (allowed: aliases, applies_to, atlas, cosai, frameworks, id, lifecycle, mitigations, not_applicable, " \
-           "ratings, references, scenarios, short_title, source, stride, summary, title)" in found
+    assert "11:5: error: unknown key 'colour' (allowed: aliases, applies_to, atlas, cosai, frameworks, id, lifecycle, links, mitigations, " \
+           "not_applicable, ratings, redesign, references, scenarios, short_title, source, stride, summary, title)" in found
 
 
 def test_former_atlas_name_is_a_warning_with_the_current_name(write):

@@ -87,9 +87,11 @@ def test_residual_risk_explains_the_reduction(write):
     ml10 = next(r for r in result.review.findings if r.finding.id == "ML10@model")
     assert ml10.implemented == ("artifact-integrity-verification", "file-audit-logging")
     assert ml10.planned == ("model-validation",)
-    # ML10's exploitability 5, −1 for the operator who must be impersonated, −2 for the review
-    assert ml10.residual_explanation == ("likelihood 4 − 2 for implemented artifact-integrity-verification, "
-                                         "file-audit-logging = 2; × impact 3 = 6, medium")
+    # ML10's exploitability 5, −1 for the operator who must be impersonated, −2 for the signature
+    # (primary preventive); audit logging is detective and earns nothing against tampering
+    assert ml10.residual_explanation == ("likelihood 4 before controls, − 2 for artifact-integrity-verification "
+                                         "(primary preventive, −2 likelihood); file-audit-logging (detective: makes "
+                                         "the attack noticed, prevents nothing) = 2; × impact 3 = 6, medium")
 
 
 def test_husky_review_records_the_authors_decisions():

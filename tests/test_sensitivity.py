@@ -49,7 +49,7 @@ def test_gateway_rate_limiting_lowers_query_threats_behind_it(tmp_path, catalog)
     del component(document, "api-gateway")["rate_limiting"]
     off = findings(analyse(tmp_path, document, catalog, "off.yaml"))
     for finding_id in ("ML01@web-server", "INFERENCE-DOS@web-server", "ML05@web-server"):
-        assert on[finding_id].score.likelihood == off[finding_id].score.likelihood - 1, finding_id
+        assert on[finding_id].score.likelihood < off[finding_id].score.likelihood, finding_id
         assert "api-gateway has rate_limiting: true on user → api-gateway → web-server" in on[finding_id].score.explanation
     assert "rate_limiting on web-server" in off["ML01@web-server"].open_questions
 
@@ -84,7 +84,8 @@ def test_signing_alone_lowers_model_tampering(tmp_path, catalog):
     document = husky_document()
     component(document, "production-model")["signed"] = True
     after = findings(analyse(tmp_path, document, catalog, "b.yaml"))
-    assert after["ML10@production-model"].score.likelihood == before["ML10@production-model"].score.likelihood - 1
+    # a signature is the primary preventive control against a tampered model file: −2
+    assert after["ML10@production-model"].score.likelihood == before["ML10@production-model"].score.likelihood - 2
     assert "artifact-integrity-verification" in after["ML10@production-model"].controls_in_place
 
 

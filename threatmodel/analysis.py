@@ -33,6 +33,7 @@ class Finding:
     score: Score
     mitigations: tuple[str, ...] = ()  # the threat's mitigations that fit this element
     actor: str | None = None  # the actor whose reach the attack path follows
+    other_paths: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (actor, path) of every other actor that reaches it
     open_questions: tuple[str, ...] = ()  # "attribute on element" pairs left unknown that mattered here
 
 
@@ -85,6 +86,7 @@ class _Match:
     held: int
     access: Access | None
     assumed: tuple[str, ...]
+    also: tuple[Access, ...] = ()
 
 
 def _wanted(parameter: Any) -> str:
@@ -141,6 +143,7 @@ class _Matcher:
         says so; the rule's other conditions must still hold on their own."""
         reasons = [self.describe_element(element, rule)]
         access: Access | None = None
+        also: list[Access] = []
         assumed: list[str] = []
         for held, (name, parameter) in enumerate(rule.when.items()):
             verdict = self.verdict(name, element, parameter)
@@ -151,10 +154,12 @@ class _Matcher:
                     continue
                 return _Match(False, [verdict.reason], held, None, ())
             reasons.append(verdict.reason)
+            if verdict.access is not None:
+                also += [verdict.access, *verdict.also] if access is not None else list(verdict.also)
             access = access or verdict.access
         if assumed and len(assumed) == len(rule.when):
             return _Match(False, ["only assumptions would make it apply"], 0, None, ())
-        return _Match(True, reasons, len(rule.when), access, tuple(assumed))
+        return _Match(True, reasons, len(rule.when), access, tuple(assumed), tuple(also))
 
 
 def _closest(near_misses: list[tuple[int, str]]) -> tuple[str, ...]:
@@ -260,8 +265,20 @@ def _finding(catalog: Catalog, graph: DataFlowGraph, threat: Threat, element: st
         score=score(catalog, graph, threat, element, is_flow, controls, access, assumed, unknown),
         mitigations=fitting,
         actor=access.actor.id if access is not None else None,
+        other_paths=_other_paths(access, matches),
         open_questions=tuple(dict.fromkeys(questions)),
     )
+
+
+def _other_paths(access: Access | None, matches: list[_Match]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Every other actor that reaches the element by a rule that holds, once each, with its path."""
+    seen = {access.actor.id} if access is not None else set()
+    found = []
+    for candidate in [m.access for m in matches if m.access is not None] + [a for m in matches for a in m.also]:
+        if candidate.actor.id not in seen:
+            seen.add(candidate.actor.id)
+            found.append((candidate.actor.id, tuple(candidate.path)))
+    return tuple(found)
 
 
 def _fitting(catalog: Catalog, threat: Threat, traits: frozenset[str], dfd: str, is_flow: bool,

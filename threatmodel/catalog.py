@@ -25,6 +25,8 @@ OwnerRole = Literal["data-scientist", "ml-engineer", "mlops", "security", "produ
 OWNER_TITLES: dict[str, str] = {"data-scientist": "Data scientists", "ml-engineer": "ML engineers",
                                 "mlops": "MLOps / platform", "security": "Security", "product": "Product"}
 Effort = Literal["low", "medium", "high"]
+MitigationRole = Literal["primary", "supporting"]
+Applied = Literal["inside", "at-use"]
 EFFORT_WEIGHT: dict[str, int] = {"low": 1, "medium": 3, "high": 8}
 THREAT_ID = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$"
 MITIGATION_ID = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
@@ -107,6 +109,13 @@ class Mitigation(_Frozen):
         description="the traits, data-flow-diagram types (process, data-store) or 'flow' of the "
                     "elements this mitigation can protect; empty: any element",
     )
+    applied: Applied = Field(default="inside", description=(
+        "inside: done in the element's own code or configuration, so only whoever runs the element "
+        "can do it (on a third-party service the plan moves it to the team's component in front); "
+        "at-use: done by whoever uses the element (pinning, verifying, scanning what is taken in)"))
+    vouches_for_content: bool = Field(default=False, description=(
+        "says the artifact's bytes are safe to load; a scanner that finds malicious content in the "
+        "artifact contradicts it"))
 
     @field_validator("declared_by", mode="before")
     @classmethod
@@ -170,6 +179,20 @@ class Rule(_Frozen):
         return self
 
 
+class MitigationLink(_Frozen):
+    """A mitigation of a threat: primary when it addresses the threat's mechanism, supporting when
+    it only helps; ``why`` says how, in one line."""
+
+    id: str
+    role: MitigationRole = "supporting"
+    why: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_plain_id(cls, value: Any) -> Any:
+        return {"id": value} if isinstance(value, str) else value
+
+
 class Threat(_Frozen):
     id: str = Field(pattern=THREAT_ID)
     title: str
@@ -186,13 +209,26 @@ class Threat(_Frozen):
     lifecycle: list[Lifecycle] = Field(min_length=1)
     ratings: Ratings
     atlas: list[AtlasLink] = Field(default_factory=list)
-    mitigations: list[str] = Field(min_length=1)
+    mitigations: list[str] = Field(min_length=1, description=(
+        "mitigation ids, or mappings {id, role: primary|supporting, why}; the ids, in order"))
+    links: list[MitigationLink] = Field(default_factory=list, description="set from `mitigations`")
+    redesign: str = Field(default="", description=(
+        "the design change that removes the threat where no mitigation brings it below high"))
     references: list[Reference] = Field(default_factory=list)
     applies_to: list[Rule] = Field(min_length=1)
     not_applicable: str = Field(
         default="",
         description="what a system would need for this threat to apply; shown when it raised nothing",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_mitigations(cls, value: Any) -> Any:
+        if isinstance(value, dict) and isinstance(value.get("mitigations"), list) and "links" not in value:
+            items = value["mitigations"]
+            ids = [item.get("id") if isinstance(item, dict) else item for item in items]
+            value = {**value, "mitigations": ids, "links": items}
+        return value
 
     @field_validator("stride")
     @classmethod
@@ -204,6 +240,17 @@ class Threat(_Frozen):
     @property
     def name(self) -> str:
         return self.short_title or self.title
+
+    def role(self, mitigation_id: str) -> str:
+        """primary (addresses the mechanism) or supporting."""
+        return next((link.role for link in self.links if link.id == mitigation_id), "supporting")
+
+    def why(self, mitigation_id: str) -> str:
+        return next((link.why for link in self.links if link.id == mitigation_id), "")
+
+    @property
+    def primary(self) -> list[str]:
+        return [link.id for link in self.links if link.role == "primary"]
 
 
 class ScanSpec(_Frozen):

@@ -1,58 +1,81 @@
-"""Fix these first: the fewest, cheapest mitigations that cut every attack path to what matters.
+"""Fix these first: the mitigations that bring every open finding below high, cheapest first.
 
-**What is cut.** The attacks that matter are the open findings rated high or critical before
-the review's credit: an actor reaches a high-value element along an attack path and carries out
-a threat there. A mitigation *cuts* such a path when the catalog lists it against the threat
-and it sits on the path: on the element itself, or on a component in front of it for controls
-that protect what is behind them (``on_path`` attributes in catalog/attributes.yaml: rate
-limiting or authentication on a gateway). A path is already cut when the review records such a
-mitigation as implemented there or evidence verifies it (and nothing contradicts it). Controls
-the model declares are already in the score, so they do not count as cuts.
+**What is targeted.** The open findings whose *residual* risk (after the review's statuses,
+the controls in place and the evidence, docs/review.md) is high or critical. A finding whose
+claimed control the evidence contradicts is a target again; one that controls already bring
+below high is listed as handled, with what handles it.
 
-**How the plan is chosen.** The candidate cuts (fitting mitigations not yet in place, weighted
-by the catalog's ``effort``) become edges of a flow network: source → actor → each component
-on the path (entering a component costs its cheapest on-path control for that threat) → the
-finding's element → sink (costing the cheapest candidate on the element). A minimum cut
-of that network (networkx) is a cheapest set of cuts when no mitigation serves two threats; a
-greedy cover, which can let one mitigation serve several threats, is computed as well, and the
-cheaper of the two, with redundant picks removed, is the plan. Steps are ordered by how many
-paths each newly cuts. The plan never claims a step helps more than it does: the residual risk
-after each step is computed by the same rule as the review's (docs/review.md).
+**What a step can be.** A mitigation the catalog lists against the threat that is not yet in
+place (declared in the model, recorded implemented or verified: one fact, one effect) and that
+earns something by its class (scoring.control_credit): preventive controls lower likelihood,
+detective ones count only against repudiation, corrective ones lower impact. A detective
+control is therefore never offered as a cut. It sits where the team can apply it: on the
+finding's element, on a component in front of it for controls that protect what is behind them
+(``on_path`` attributes), and never inside a third-party element for a mitigation that needs
+control of the element (``applied: inside``): such a step moves to the nearest component of the
+team's own on the attack path, and says so.
+
+**How steps are chosen.** A lazy greedy cover over the still-high targets: each round takes the
+candidate that addresses the mechanism (primary for a target it lowers) before one that only
+helps, then the cheapest (catalog ``effort``), then the broadest; picks that later ones make
+unnecessary are pruned, most expensive first. It repeats until no target can be lowered. Every
+finding still high then gets a decision: why it cannot be brought lower, and the two honest
+choices, accepting it with a reason in the review file or the design change the catalog names.
+The residual after each step is computed by the same rule as the review's.
 """
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .catalog import EFFORT_WEIGHT
-from .review import OPEN_STATUSES, ReviewedFinding, ReviewResult, _residual, on_path_mitigations
-from .scoring import SEVERITY_ORDER
+from .review import ReviewedFinding, ReviewResult, _residual, in_place, on_path_mitigations
+from .scoring import SEVERITY_ORDER, control_credit
 
 if TYPE_CHECKING:
     from .analysis import Analysis, Finding
     from .review import LoadedReview
     from .verification import EvidenceVerdicts
 
-TARGET_SEVERITY = "high"  # findings at or above this (before review credit) are the attacks that matter
+TARGET_SEVERITY = "high"  # open findings whose residual is at or above this are what the plan must bring down
 MAX_TREES = 20  # attack trees for the most exposed assets; the JSON plan lists the rest by name
 MAX_TREE_FINDINGS = 25
+UPSTREAM_ATTACKER = "upstream attacker (a compromised maintainer or registry account)"
+
+
+def _is_high(severity: str) -> bool:
+    return SEVERITY_ORDER[severity] >= SEVERITY_ORDER[TARGET_SEVERITY]
 
 
 @dataclass(frozen=True)
 class Cut:
+    """A mitigation applied on one element (for the findings of ``protects``)."""
+
     mitigation: str
     element: str  # where it is applied
     effort: str
     owner: str
+    moved_from: str = ""  # the third-party element it protects, when placed on the team's component in front
 
 
 @dataclass
 class Target:
     finding: "Finding"
     reviewed: ReviewedFinding
-    candidates: list[Cut]  # cheapest first
-    cut_by: list[str] = field(default_factory=list)  # "mitigation@element (state)" already cutting it
+    present: list[str]  # mitigations in place (declared, implemented or verified)
+    candidates: list[Cut]  # deployable steps that would lower it
+    not_deployable: list[str] = field(default_factory=list)  # "mitigation: why it cannot be placed"
+    handled_by: list[str] = field(default_factory=list)  # "mitigation (verified|claimed|declared)"
+
+
+@dataclass
+class Lowered:
+    finding: "Finding"
+    before: int
+    after: int
+    severity: str
 
 
 @dataclass
@@ -61,49 +84,51 @@ class PlanStep:
     elements: list[str]
     owner: str
     effort: str
-    breaks: list["Finding"]
+    control: str
+    why: str  # the mechanism it addresses, from the catalog
+    moved: list[str]  # "placed on X in front of third-party Y"
+    lowers: list[Lowered]
     residual_total: int
     residual_high: int
 
 
 @dataclass
+class Decision:
+    """A finding the plan cannot bring below high: why, and what the owner can choose."""
+
+    finding: "Finding"
+    residual_score: int
+    residual_severity: str
+    reason: str
+    redesign: str
+
+
+@dataclass
 class Plan:
-    targets: list[Target]
-    already_cut: list[Target]
-    uncuttable: list[Target]
+    targets: list[Target]  # open findings whose residual was high or critical before the plan
+    handled: list[Target]  # open findings rated high before controls that controls bring below high
     steps: list[PlanStep]
-    method: str
+    decisions: list[Decision]
     cost: int
     residual_before: int
     high_before: int
+    high_after: int
     trees: list[tuple[str, list["TreeActor"]]] = field(default_factory=list)  # (asset, OR over actors)
     more_assets: list[str] = field(default_factory=list)
 
 
 class _Context:
-    def __init__(self, analysis: "Analysis", loaded: "LoadedReview | None", verdicts: "EvidenceVerdicts | None") -> None:
+    def __init__(self, analysis: "Analysis") -> None:
         self.analysis = analysis
         self.catalog = analysis.catalog
         self.graph = analysis.graph
-        self.loaded = loaded
-        self.verdicts = verdicts
         self.on_path = on_path_mitigations(self.catalog)
 
-    def reviewed_state(self, mitigation: str, element: str) -> str:
-        from .review import _matching, _wildcards
-
-        if self.loaded is None:
-            return ""
-        entries = self.loaded.review.mitigations
-        keys = _matching(entries, _wildcards(entries), f"{mitigation}@{element}") or (
-            [mitigation] if mitigation in entries else [])
-        return entries[keys[0]].state if keys else ""
-
-    def verdict(self, mitigation: str, element: str, finding: str) -> str:
-        if self.verdicts is None:
-            return ""
-        found = self.verdicts.get(mitigation, element, finding)
-        return found.state if found is not None else ""
+    def controlled(self, element: str) -> bool:
+        """The team runs the element and can change it (not a third-party service or an outside entity)."""
+        if not self.graph.has_component(element):
+            return True  # a flow: its ends decide, and the team chooses how it talks
+        return self.graph.dfd(element) != "external-entity" and self.graph.attribute(element, "origin") != "third-party"
 
     def fits(self, mitigation: str, element: str) -> bool:
         graph = self.graph
@@ -120,235 +145,286 @@ class _Context:
                     return True
         return False
 
-    def points(self, finding: "Finding") -> list[tuple[str, str]]:
-        """(mitigation, element) pairs that would cut the finding's path."""
-        pairs = [(m, finding.element) for m in finding.mitigations]
-        for node in finding.attack_path[1:-1]:
-            if not self.graph.has_component(node):
-                continue
-            pairs += [(m, node) for m in finding.threat.mitigations
-                      if m in self.on_path and self.fits(m, node) and self.declarable_on(m, node)]
-        return pairs
-
-    def cut(self, mitigation: str, element: str) -> Cut:
+    def cut(self, mitigation: str, element: str, moved_from: str = "") -> Cut:
         m = self.catalog.mitigations[mitigation]
-        return Cut(mitigation, element, m.effort, m.owner)
+        return Cut(mitigation, element, m.effort, m.owner, moved_from)
+
+    def placements(self, finding: "Finding", mitigation: str) -> tuple[list[Cut], str]:
+        """Where the team can apply ``mitigation`` against the finding, or why nowhere."""
+        cuts: list[Cut] = []
+        element = finding.element
+        applied = self.catalog.mitigations[mitigation].applied
+        if mitigation in finding.mitigations:
+            if self.controlled(element) or applied == "at-use":
+                cuts.append(self.cut(mitigation, element))
+            else:
+                front = self._front(finding, mitigation)
+                if front:
+                    cuts.append(self.cut(mitigation, front, element))
+        if mitigation in self.on_path:
+            for node in finding.attack_path[1:-1]:
+                if self.graph.has_component(node) and self.controlled(node) and self.fits(mitigation, node) \
+                        and self.declarable_on(mitigation, node):
+                    cuts.append(self.cut(mitigation, node))
+        if cuts:
+            return list(dict.fromkeys(cuts)), ""
+        if mitigation in finding.mitigations:
+            return [], f"{mitigation} needs control of {element}, which is third-party, and no component of the team's sits in front of it"
+        return [], ""
+
+    def _front(self, finding: "Finding", mitigation: str) -> str:
+        """The nearest component of the team's on the attack path in front of the element (one the
+        mitigation fits first), else the team's component that sends to it."""
+        path = [n for n in reversed(finding.attack_path[:-1]) if self.graph.has_component(n) and self.controlled(n)]
+        senders = sorted(source for source, _ in self.graph.flows_into(finding.element)
+                         if self.graph.has_component(source) and self.controlled(source))
+        for node in path + senders:
+            if self.fits(mitigation, node):
+                return node
+        return (path + senders)[0] if path + senders else ""
 
 
-def _targets(context: _Context, review: ReviewResult) -> tuple[list[Target], list[Target], list[Target]]:
-    floor = SEVERITY_ORDER[TARGET_SEVERITY]
-    open_targets, already_cut, uncuttable = [], [], []
+def _applies(cut: Cut, finding: "Finding", on_path: frozenset[str]) -> bool:
+    """Whether ``cut`` counts for ``finding``, as the review would credit it."""
+    if cut.mitigation not in finding.threat.mitigations:
+        return False
+    if cut.moved_from:
+        return cut.moved_from == finding.element and cut.mitigation in finding.mitigations
+    if cut.element == finding.element:
+        return cut.mitigation in finding.mitigations
+    return cut.mitigation in on_path and cut.element in finding.attack_path[1:-1]
+
+
+class _State:
+    """Residual of every open finding as steps are added, recomputed only where a step touches."""
+
+    def __init__(self, context: _Context, review: ReviewResult) -> None:
+        self.context = context
+        self.open = [r for r in review.findings if r.is_open]
+        self.extra: list[list[str]] = [[] for _ in self.open]
+        self.current = [(r.residual_score, r.residual_severity) for r in self.open]
+        self.primary = [any(r.finding.threat.role(m) == "primary" for m in in_place(r.finding, r.implemented, r.checks)[0])
+                        for r in self.open]
+        self.by_node: dict[str, list[int]] = {}
+        for position, reviewed in enumerate(self.open):
+            for node in dict.fromkeys((reviewed.finding.element, *reviewed.finding.attack_path[1:-1])):
+                self.by_node.setdefault(node, []).append(position)
+
+    def touched(self, cut: Cut) -> list[int]:
+        nodes = [cut.moved_from] if cut.moved_from else [cut.element]
+        return [p for node in nodes for p in self.by_node.get(node, ())
+                if _applies(cut, self.open[p].finding, self.context.on_path)
+                and cut.mitigation not in self.extra[p]]
+
+    def with_step(self, position: int, mitigation: str) -> tuple[int, str]:
+        reviewed = self.open[position]
+        present, _ = in_place(reviewed.finding, reviewed.implemented, reviewed.checks)
+        if mitigation in present or mitigation in self.extra[position]:
+            return self.current[position]
+        changed = _residual(self.context.catalog, reviewed.finding, reviewed.decision, reviewed.decided_by,
+                            list(reviewed.implemented) + self.extra[position] + [mitigation],
+                            list(reviewed.planned), reviewed.checks)
+        return changed.residual_score, changed.residual_severity
+
+    def apply(self, cut: Cut) -> list[tuple[int, int, int, str]]:
+        """Add the step; (position, before, after, severity) of each finding it lowers."""
+        lowered = []
+        for position in self.touched(cut):
+            before = self.current[position][0]
+            after = self.with_step(position, cut.mitigation)
+            self.extra[position].append(cut.mitigation)
+            if after[0] < before and self.open[position].finding.threat.role(cut.mitigation) == "primary":
+                self.primary[position] = True
+            if after[0] < before:
+                lowered.append((position, before, after[0], after[1]))
+            self.current[position] = after
+        return lowered
+
+    def totals(self) -> tuple[int, int]:
+        return sum(v for v, _ in self.current), sum(_is_high(s) for _, s in self.current)
+
+
+def _targets(context: _Context, review: ReviewResult) -> tuple[list[Target], list[Target]]:
+    targets, handled = [], []
     for reviewed in review.findings:
         finding = reviewed.finding
-        if reviewed.status not in OPEN_STATUSES or SEVERITY_ORDER[finding.score.severity] < floor:
+        if not reviewed.is_open:
             continue
-        if finding.element_type != "component":
+        high_now = _is_high(reviewed.residual_severity)
+        if not high_now and not _is_high(finding.score.severity) and not finding.controls_in_place:
             continue
-        candidates, cut_by = [], []
-        for mitigation, element in context.points(finding):
-            verdict = context.verdict(mitigation, element, finding.id)
-            if mitigation in finding.controls_in_place and verdict != "contradicted":
-                continue  # declared in the model: already in the score, neither a cut nor a candidate
-            implemented = context.reviewed_state(mitigation, element) == "implemented"
-            if verdict == "contradicted":
-                candidates.append(context.cut(mitigation, element))
-            elif verdict == "verified" or implemented:
-                cut_by.append(f"{mitigation}@{element} ({'verified' if verdict == 'verified' else 'claimed'})")
-            elif mitigation not in finding.controls_in_place:
-                candidates.append(context.cut(mitigation, element))
-        target = Target(finding, reviewed, sorted(set(candidates), key=lambda c: (EFFORT_WEIGHT[c.effort], c.mitigation,
-                                                                                  c.element)), cut_by)
-        (already_cut if cut_by else open_targets if target.candidates else uncuttable).append(target)
-    return open_targets, already_cut, uncuttable
+        present, _ = in_place(finding, reviewed.implemented, reviewed.checks)
+        states = {c.mitigation: c.state for c in reviewed.checks}
+        handled_by = [f"{m} ({'declared' if m in finding.controls_in_place and states.get(m) != 'verified' else states.get(m, 'claimed')})"
+                      for m in present if control_credit(context.catalog, finding.threat, m).likelihood
+                      or control_credit(context.catalog, finding.threat, m).impact]
+        target = Target(finding, reviewed, present, [], [], handled_by)
+        if not high_now:
+            base = finding.score.rated(finding.score.base_likelihood or finding.score.likelihood,
+                                       finding.score.base_impact or finding.score.impact)[1]
+            if _is_high(base) and handled_by:
+                handled.append(target)
+            continue
+        for mitigation in finding.threat.mitigations:
+            if mitigation in present:
+                continue
+            credit = control_credit(context.catalog, finding.threat, mitigation)
+            if not credit.likelihood and not credit.impact:
+                continue  # detective outside repudiation, corrective outside damage: not a step that lowers it
+            cuts, why_not = context.placements(finding, mitigation)
+            target.candidates += cuts
+            if why_not:
+                target.not_deployable.append(why_not)
+        target.candidates = list(dict.fromkeys(target.candidates))
+        targets.append(target)
+    return targets, handled
 
 
-def _min_cut(targets: list[Target]) -> set[Cut]:
-    """The union of a minimum cut per threat: cuts never cross threats (a mitigation cuts the
-    paths of the threats the catalog lists it against), so each threat's network is solved alone."""
-    by_threat: dict[str, list[Target]] = {}
-    for target in targets:
-        by_threat.setdefault(target.finding.threat.id, []).append(target)
-    chosen: set[Cut] = set()
-    for group in by_threat.values():
-        chosen |= _threat_min_cut(group)
-    return chosen
+def _choose(context: _Context, state: _State, targets: list[Target]) -> list[Cut]:
+    """Lazy greedy cover: primary before supporting, then cheaper, then broader. A target is done
+    when it is below high and a mitigation that addresses its mechanism is in place (where one
+    can be applied): a supporting control alone never settles a high finding."""
+    position_of = {id(state.open[p].finding): p for p in range(len(state.open))}
+    wants_primary = {position_of[id(t.finding)] for t in targets
+                     if any(t.finding.threat.role(c.mitigation) == "primary" for c in t.candidates)}
+    target_positions = {position_of[id(t.finding)] for t in targets}
+    candidates = list(dict.fromkeys(c for t in targets for c in t.candidates))
 
+    def key(cut: Cut) -> tuple[int, int, int, str, str] | None:
+        lowers = primary = 0
+        for position in state.touched(cut):
+            if position not in target_positions:
+                continue
+            is_primary = state.open[position].finding.threat.role(cut.mitigation) == "primary"
+            high = _is_high(state.current[position][1])
+            lacking = position in wants_primary and not state.primary[position] and is_primary
+            if not (high or lacking):
+                continue
+            if state.with_step(position, cut.mitigation)[0] < state.current[position][0]:
+                lowers += 1
+                primary += is_primary
+        if not lowers:
+            return None
+        return (0 if primary else 1, EFFORT_WEIGHT[cut.effort], -lowers, cut.mitigation, cut.element)
 
-def _threat_min_cut(targets: list[Target]) -> set[Cut]:
-    import networkx as nx
-
-    network = nx.DiGraph()
-    for target in targets:
-        finding = target.finding
-        threat = finding.threat.id
-        path = list(finding.attack_path) or [finding.element]
-        start = ("actor", finding.actor or f"(no actor: {finding.element})")
-        network.add_edge("source", start)
-        previous = start
-        for node in path[1:] if finding.attack_path else path:
-            here = ("at", threat, node)
-            entry = [c for c in target.candidates if c.element == node and node != finding.element]
-            if entry:
-                _add_cut_edge(network, previous, here, entry[0])
-            elif not network.has_edge(previous, here):
-                network.add_edge(previous, here)
-            previous = here
-        # candidates at the element are alternatives in series: a cut takes the cheapest of them
-        at_element = [c for c in target.candidates if c.element == finding.element]
-        if at_element:
-            _add_cut_edge(network, previous, "sink", at_element[0])
-        else:
-            network.add_edge(previous, "sink")
-    _, (reachable, _) = nx.minimum_cut(network, "source", "sink", flow_func=nx.flow.shortest_augmenting_path)
-    return {data["cut"] for u, v, data in network.edges(data=True)
-            if u in reachable and v not in reachable and "cut" in data}
-
-
-def _add_cut_edge(network: Any, u: Any, v: Any, cut: Cut) -> None:
-    weight = EFFORT_WEIGHT[cut.effort]
-    existing = network.get_edge_data(u, v)
-    if existing is None or ("capacity" in existing and existing["capacity"] > weight):
-        network.add_edge(u, v, capacity=weight, cut=cut)
-
-
-def _index(targets: list[Target]) -> dict[Cut, set[int]]:
-    """For each candidate cut, the targets (by position) it would cut."""
-    index: dict[Cut, set[int]] = {}
-    for position, target in enumerate(targets):
-        for cut in target.candidates:
-            index.setdefault(cut, set()).add(position)
-    return index
-
-
-def _greedy(targets: list[Target], index: dict[Cut, set[int]]) -> set[Cut]:
-    """Weighted greedy set cover: repeatedly the cut with the lowest effort per newly cut path."""
-    import heapq
-
-    def key(cut: Cut, count: int) -> tuple[float, int, str, str]:
-        return (EFFORT_WEIGHT[cut.effort] / count, -count, cut.mitigation, cut.element)
-
-    uncut = set(range(len(targets)))
-    counts = {cut: len(members) for cut, members in index.items()}
-    heap = [(key(cut, count), cut) for cut, count in counts.items()]
+    heap = [(k, index) for index, cut in enumerate(candidates) if (k := key(cut)) is not None]
     heapq.heapify(heap)
-    chosen: set[Cut] = set()
-    while uncut and heap:
-        priority, cut = heapq.heappop(heap)
-        count = counts[cut]
-        if count == 0:
+    chosen: list[Cut] = []
+    while heap:
+        priority, index = heapq.heappop(heap)
+        cut = candidates[index]
+        fresh = key(cut)
+        if fresh is None:
             continue
-        if priority != key(cut, count):  # stale entry: its count dropped since it was pushed
-            heapq.heappush(heap, (key(cut, count), cut))
+        if fresh != priority:  # its benefit dropped since it was pushed
+            heapq.heappush(heap, (fresh, index))
             continue
-        chosen.add(cut)
-        for position in index[cut] & uncut:
-            uncut.discard(position)
-            for other in targets[position].candidates:
-                counts[other] -= 1
+        chosen.append(cut)
+        state.apply(cut)
     return chosen
 
 
-def _prune(targets: list[Target], chosen: set[Cut], index: dict[Cut, set[int]]) -> set[Cut]:
-    """Drop picks the others make redundant, most expensive first."""
-    covered = [0] * len(targets)
-    for cut in chosen:
-        for position in index.get(cut, ()):
-            covered[position] += 1
-    kept = set(chosen)
+def _prune(context: _Context, review: ReviewResult, chosen: list[Cut], targets: list[Target]) -> list[Cut]:
+    """Drop picks that no longer matter, most expensive first: a pick matters when without it a
+    target would stay high (or higher), or would lose the only control addressing its mechanism."""
+    kept = list(chosen)
     for cut in sorted(chosen, key=lambda c: (-EFFORT_WEIGHT[c.effort], c.mitigation, c.element)):
-        members = index.get(cut, set())
-        if all(covered[position] >= 2 for position in members):
-            kept.discard(cut)
-            for position in members:
-                covered[position] -= 1
+        trial = [c for c in kept if c != cut]
+        if _outcome(context, review, trial, targets) == _outcome(context, review, kept, targets):
+            kept = trial
     return kept
 
 
-def _cost(chosen: set[Cut]) -> int:
-    return sum(EFFORT_WEIGHT[c.effort] for c in chosen)
-
-
-class _Residuals:
-    """Residual risk of the open findings when (mitigation, element) pairs are recorded as
-    implemented, credited as the review would: on the finding's element, or on its path for
-    controls that protect what is behind them. Only the findings a pair touches are recomputed."""
-
-    def __init__(self, review: ReviewResult, on_path: frozenset[str]) -> None:
-        self.on_path = on_path
-        self.open = [r for r in review.findings if r.is_open]
-        self.by_node: dict[str, list[int]] = {}
-        for position, reviewed in enumerate(self.open):
-            for node in {reviewed.finding.element, *reviewed.finding.attack_path[1:-1]}:
-                self.by_node.setdefault(node, []).append(position)
-        self.base_total = sum(r.residual_score for r in self.open)
-        self.base_high = sum(self._high(r) for r in self.open)
-
-    @staticmethod
-    def _high(reviewed: ReviewedFinding) -> int:
-        return int(SEVERITY_ORDER[reviewed.residual_severity] >= SEVERITY_ORDER[TARGET_SEVERITY])
-
-    def after(self, added: set[tuple[str, str]]) -> tuple[int, int]:
-        total, high = self.base_total, self.base_high
-        touched = {p for _, element in added for p in self.by_node.get(element, ())}
-        for position in touched:
-            reviewed = self.open[position]
-            finding = reviewed.finding
-            extra = [m for m in finding.mitigations if m not in reviewed.implemented and (
-                (m, finding.element) in added
-                or (m in self.on_path and any((m, node) in added for node in finding.attack_path[1:-1])))]
-            if not extra:
-                continue
-            changed = _residual(finding, reviewed.decision, reviewed.decided_by, list(reviewed.implemented) + extra,
-                                list(reviewed.planned), reviewed.checks)
-            total += changed.residual_score - reviewed.residual_score
-            high += self._high(changed) - self._high(reviewed)
-        return total, high
+def _outcome(context: _Context, review: ReviewResult, cuts: list[Cut],
+             targets: list[Target]) -> list[tuple[int, bool]]:
+    state = _State(context, review)
+    wanted = {id(t.finding) for t in targets}
+    for cut in cuts:
+        state.apply(cut)
+    return [(state.current[p][0] if _is_high(state.current[p][1]) else -1, state.primary[p])
+            for p in range(len(state.open)) if id(state.open[p].finding) in wanted]
 
 
 def plan_fixes(analysis: "Analysis", review: ReviewResult, loaded: "LoadedReview | None" = None,
                verdicts: "EvidenceVerdicts | None" = None) -> Plan:
-    context = _Context(analysis, loaded, verdicts)
-    targets, already_cut, uncuttable = _targets(context, review)
-    residuals = _Residuals(review, context.on_path)
-    before = residuals.base_total, residuals.base_high
-    if not targets:
-        return Plan(targets, already_cut, uncuttable, [], "nothing to cut", 0, *before)
-    index = _index(targets)
-    by_cut = _prune(targets, _min_cut(targets), index)
-    by_greedy = _prune(targets, _greedy(targets, index), index)
-    chosen, method = (by_cut, "minimum cut") if _cost(by_cut) <= _cost(by_greedy) else (by_greedy, "greedy cover")
+    """The plan over the review's residual risk (``loaded`` and ``verdicts`` are already in ``review``)."""
+    context = _Context(analysis)
+    targets, handled = _targets(context, review)
+    state = _State(context, review)
+    total_before, high_before = state.totals()
+    chosen = _choose(context, state, targets)
+    if len(chosen) <= 400:  # pruning re-runs the plan per pick; beyond this the greedy picks stand
+        chosen = _prune(context, review, chosen, targets)
+    steps = _steps(context, review, chosen)
+    final = _State(context, review)
+    for cut in chosen:
+        final.apply(cut)
+    position_of = {id(r.finding): p for p, r in enumerate(final.open)}
+    decisions = [_decision(t, *final.current[position_of[id(t.finding)]]) for t in targets
+                 if _is_high(final.current[position_of[id(t.finding)]][1])]
+    plan = Plan(targets, handled, steps, decisions, sum(EFFORT_WEIGHT[c.effort] for c in chosen),
+                total_before, high_before, final.totals()[1])
+    plan.trees, plan.more_assets = _trees(context, targets + handled, chosen)
+    return plan
+
+
+def _steps(context: _Context, review: ReviewResult, chosen: list[Cut]) -> list[PlanStep]:
+    """Group the picks by mitigation, in the order first picked; residuals cumulative."""
     groups: dict[str, list[Cut]] = {}
     for cut in chosen:
         groups.setdefault(cut.mitigation, []).append(cut)
-    reach = {m: set().union(*(index[c] for c in cuts)) for m, cuts in groups.items()}
-    steps: list[PlanStep] = []
-    uncut = set(range(len(targets)))
-    applied: set[tuple[str, str]] = set()
-    while groups and uncut:
-        mitigation = min(groups, key=lambda m: (-len(reach[m] & uncut),
-                                                sum(EFFORT_WEIGHT[c.effort] for c in groups[m]), m))
-        cuts = sorted(groups.pop(mitigation), key=lambda c: c.element)
-        broken = sorted(reach[mitigation] & uncut)
-        if not broken:
-            continue
-        uncut -= set(broken)
-        applied |= {(c.mitigation, c.element) for c in cuts}
-        total, high = residuals.after(applied)
-        steps.append(PlanStep(mitigation, [c.element for c in cuts], cuts[0].owner, cuts[0].effort,
-                              [targets[p].finding for p in broken], total, high))
-    plan = Plan(targets, already_cut, uncuttable, steps, method, _cost(chosen), *before)
-    plan.trees, plan.more_assets = _trees(analysis, targets + already_cut + uncuttable, chosen)
-    return plan
+    state = _State(context, review)
+    steps = []
+    for mitigation, cuts in groups.items():
+        lowered: dict[int, tuple[int, int, str]] = {}
+        for cut in sorted(cuts, key=lambda c: c.element):
+            for position, before, after, severity in state.apply(cut):
+                first = lowered.get(position, (before, after, severity))[0]
+                lowered[position] = (first, after, severity)
+        total, high = state.totals()
+        entry = context.catalog.mitigations[mitigation]
+        lows = sorted((Lowered(state.open[p].finding, b, a, s) for p, (b, a, s) in lowered.items()),
+                      key=lambda low: (-low.before, low.finding.id))
+        steps.append(PlanStep(mitigation, sorted({c.element for c in cuts}), entry.owner, entry.effort, entry.control,
+                              _why(mitigation, lows), sorted(f"on {c.element}, in front of third-party {c.moved_from}"
+                                                             for c in cuts if c.moved_from),
+                              lows, total, high))
+    return steps
+
+
+def _why(mitigation: str, lowered: list[Lowered]) -> str:
+    """The catalog's reason for the threat it matters most to (primary first)."""
+    ranked = sorted(lowered, key=lambda low: (low.finding.threat.role(mitigation) != "primary", -low.before))
+    for low in ranked:
+        reason = low.finding.threat.why(mitigation)
+        if reason:
+            role = low.finding.threat.role(mitigation)
+            return f"{role} against {low.finding.threat.name}: {reason}"
+    return ""
+
+
+def _decision(target: Target, score: int, severity: str) -> Decision:
+    finding = target.finding
+    if target.not_deployable and not target.candidates:
+        reason = "; ".join(dict.fromkeys(target.not_deployable))
+    elif target.candidates:
+        reason = f"with every mitigation the team can apply, the residual is still {score} ({severity})"
+        if target.not_deployable:
+            reason += "; " + "; ".join(dict.fromkeys(target.not_deployable))
+    else:
+        reason = "every mitigation the catalog lists that fits here is already in place"
+    return Decision(finding, score, severity, reason, finding.threat.redesign)
 
 
 @dataclass
 class TreeAttack:
-    """One AND node of an attack tree: a finding, how the actor gets there, and what cuts it."""
+    """One AND node of an attack tree: a finding, how the actor gets there, and what stops it."""
 
     finding: str
     route: str
     threat: str
-    cut: str  # "done" (already cut), "cut" (the plan cuts it) or ""
+    in_place: str  # controls in place (declared, claimed, verified) that lower it, or ""
+    cut: str  # "done" (brought below high already), "cut" (the plan brings it down), "open" or ""
     cut_label: str
 
 
@@ -364,36 +440,52 @@ class TreeActor:
     entries: list[TreeEntry] = field(default_factory=list)
 
 
-def _trees(analysis: "Analysis", targets: list[Target],
-           chosen: set[Cut]) -> tuple[list[tuple[str, list[TreeActor]]], list[str]]:
-    """An attack tree per high-value asset (the most exposed first): OR over actors and their
-    entry points, AND over what each attack needs, with the plan's and existing cuts. Drawn in
-    Mermaid by templates/attack_tree.mmd.j2."""
+def _trees(context: _Context, targets: list[Target],
+           chosen: list[Cut]) -> tuple[list[tuple[str, list[TreeActor]]], list[str]]:
+    """An attack tree per high-value asset (the most exposed first): OR over every actor that
+    reaches it and their entry points, AND over what each attack needs, with the controls in place
+    and the plan's steps. Drawn in Mermaid by templates/attack_tree.mmd.j2."""
     by_asset: dict[str, list[Target]] = {}
     for target in targets:
         by_asset.setdefault(target.finding.element, []).append(target)
     ranked = sorted(by_asset, key=lambda a: (-max(t.finding.score.value for t in by_asset[a]), a))
-    pairs = {(c.mitigation, c.element) for c in chosen}
     trees = []
     for asset in ranked[:MAX_TREES]:
         actors: dict[str, TreeActor] = {}
         entries: dict[tuple[str, str], TreeEntry] = {}
         for target in sorted(by_asset[asset], key=lambda t: t.finding.id)[:MAX_TREE_FINDINGS]:
             finding = target.finding
-            actor = finding.actor or "no actor needed"
-            tree_actor = actors.setdefault(actor, TreeActor(actor))
-            entry_point = finding.attack_path[1] if len(finding.attack_path) > 1 else finding.element
-            if (actor, entry_point) not in entries:
-                entries[(actor, entry_point)] = TreeEntry(entry_point)
-                tree_actor.entries.append(entries[(actor, entry_point)])
-            cutting = [c for c in target.candidates if (c.mitigation, c.element) in pairs]
-            cut, label = (("done", target.cut_by[0]) if target.cut_by else
-                          ("cut", f"{cutting[0].mitigation} on {cutting[0].element}") if cutting else ("", ""))
-            entries[(actor, entry_point)].attacks.append(TreeAttack(
-                finding.id, " → ".join(finding.attack_path) if finding.attack_path else finding.element,
-                finding.threat.name, cut, label))
+            cutting = [c for c in chosen if _applies(c, finding, context.on_path)]
+            if target.handled_by and not _is_high(target.reviewed.residual_severity):
+                cut, label = "done", ", ".join(target.handled_by)
+            elif cutting:
+                cut, label = "cut", ", ".join(dict.fromkeys(f"{c.mitigation} on {c.element}" for c in cutting))
+            else:
+                cut, label = "open", ""
+            routes = [(finding.actor, finding.attack_path)] if finding.actor else []
+            routes += list(finding.other_paths)
+            if not routes:
+                routes = [(_no_actor(context, finding.element), ())]
+            for actor, path in routes:
+                tree_actor = actors.setdefault(actor, TreeActor(actor))
+                entry_point = path[1] if len(path) > 1 else finding.element
+                if (actor, entry_point) not in entries:
+                    entries[(actor, entry_point)] = TreeEntry(entry_point)
+                    tree_actor.entries.append(entries[(actor, entry_point)])
+                entries[(actor, entry_point)].attacks.append(TreeAttack(
+                    finding.id, " → ".join(path) if path else finding.element, finding.threat.name,
+                    ", ".join(target.handled_by), cut, label))
         trees.append((asset, list(actors.values())))
     return trees, ranked[MAX_TREES:]
+
+
+def _no_actor(context: _Context, element: str) -> str:
+    """Who carries out an attack no modelled actor's path explains: for third-party code, models
+    and services, whoever controls them upstream."""
+    graph = context.graph
+    if graph.has_component(element) and (graph.has_role(element, "dependency") or graph.has_role(element, "supplier")):
+        return UPSTREAM_ATTACKER
+    return "an attacker with a foothold (no modelled actor's path)"
 
 
 def plan_data(plan: Plan, graph: Any) -> dict[str, Any]:
@@ -404,23 +496,24 @@ def plan_data(plan: Plan, graph: Any) -> dict[str, Any]:
         return " → ".join(finding.attack_path) if finding.attack_path else finding.element
 
     return {
-        "method": plan.method,
-        "targets": len(plan.targets) + len(plan.already_cut) + len(plan.uncuttable),
-        "open_paths": len(plan.targets),
+        "targets": len(plan.targets),
         "cost": plan.cost,
         "residual_before": {"total": plan.residual_before, "high_or_critical": plan.high_before},
+        "high_after": plan.high_after,
         "steps": [
             {"order": index, "mitigation": step.mitigation, "elements": step.elements, "owner": step.owner,
-             "effort": step.effort,
-             "breaks": [{"finding": f.id, "actor": f.actor, "path": path_of(f)} for f in step.breaks],
+             "effort": step.effort, "control": step.control, "why": step.why, "moved": step.moved,
+             "lowers": [{"finding": low.finding.id, "actor": low.finding.actor, "path": path_of(low.finding),
+                         "before": low.before, "after": low.after, "severity": low.severity}
+                        for low in step.lowers],
              "residual_after": {"total": step.residual_total, "high_or_critical": step.residual_high}}
             for index, step in enumerate(plan.steps, 1)
         ],
-        "already_cut": [{"finding": t.finding.id, "path": path_of(t.finding), "by": t.cut_by}
-                        for t in plan.already_cut],
-        "uncuttable": [{"finding": t.finding.id, "path": path_of(t.finding),
-                        "reason": "every fitting mitigation is already declared in the model"}
-                       for t in plan.uncuttable],
+        "handled": [{"finding": t.finding.id, "path": path_of(t.finding), "by": t.handled_by,
+                     "residual": t.reviewed.residual_score, "severity": t.reviewed.residual_severity}
+                    for t in plan.handled],
+        "decisions": [{"finding": d.finding.id, "residual": d.residual_score, "severity": d.residual_severity,
+                       "reason": d.reason, "redesign": d.redesign} for d in plan.decisions],
         "trees": [{"asset": asset, "mermaid": render("attack_tree.mmd.j2", {"asset": asset, "actors": actors})}
                   for asset, actors in plan.trees],
         "more_assets": plan.more_assets,

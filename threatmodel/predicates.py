@@ -30,6 +30,7 @@ class Verdict:
     access: "Access | None" = None  # the actor's way in, when the predicate is about reach
     unknown: tuple[str, ...] = ()  # attributes the answer depended on that the model leaves unknown
     unknown_on: str = ""  # the component those attributes belong to, when not the element itself
+    also: tuple["Access", ...] = ()  # other actor classes' ways in (for attack trees), most likely first
 
 
 @dataclass(frozen=True)
@@ -133,11 +134,11 @@ def reached_by(graph: "DataFlowGraph", element: str, wanted: dict[str, Any]) -> 
     actor's path is the finding's attack path."""
     kinds = wanted["access"] if isinstance(wanted["access"], list) else [wanted["access"]]
     classes = wanted.get("actors") or None
-    best = graph.reach.best(element, kinds, classes)
+    found = graph.reach.accesses(element, kinds, classes)
     who = f"{' or '.join(classes)} actor" if classes else "actor"
-    if best is None:
+    if not found:
         return Verdict(False, f"no {who} {' or '.join(VERBS[k] for k in kinds)} {element}")
-    return Verdict(True, best.describe(graph, element), best)
+    return Verdict(True, found[0].describe(graph, element), found[0], also=tuple(found[1:]))
 
 
 

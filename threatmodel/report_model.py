@@ -1,4 +1,4 @@
-"""The typed report model: the published shape of ``report --format json`` (schema version 2).
+"""The typed report model: the published shape of ``report --format json`` (schema version 3).
 
 Every renderer formats the same report data (threatmodel.report_data); this module says what
 that data is, as pydantic models. ``docs/report.schema.json`` is generated from it
@@ -210,12 +210,15 @@ class EvidenceRead(_Model):
     notes: list[str]
 
 
-class PathBroken(_Model):
-    """An attack path a plan step cuts."""
+class Lowered(_Model):
+    """A finding a plan step lowers."""
 
     finding: str
     actor: Optional[str]
     path: str = Field(description="from the actor's starting point to the element, joined by →")
+    before: int = Field(description="residual score before this step")
+    after: int = Field(description="residual score after it")
+    severity: Literal["critical", "high", "medium", "low"] = Field(description="residual severity after it")
 
 
 class ResidualAfter(_Model):
@@ -224,27 +227,36 @@ class ResidualAfter(_Model):
 
 
 class PlanStep(_Model):
-    """One step of the fix plan: a mitigation on one or more elements, and the paths it cuts."""
+    """One step of the fix plan: a mitigation on one or more elements, and the findings it lowers."""
 
     order: int
     mitigation: str
     elements: list[str]
     owner: OwnerRole
     effort: Literal["low", "medium", "high"]
-    breaks: list[PathBroken]
+    control: Literal["preventive", "detective", "corrective"]
+    why: str = Field(description="the mechanism it addresses, from the catalog (primary or supporting)")
+    moved: list[str] = Field(description="placements on the team's component in front of a third-party element")
+    lowers: list[Lowered]
     residual_after: ResidualAfter
 
 
-class CutPath(_Model):
+class Handled(_Model):
     finding: str
     path: str
-    by: list[str] = Field(description="mitigation@element (verified or claimed) already cutting it")
+    by: list[str] = Field(description="controls in place (declared, claimed or verified) that bring it below high")
+    residual: int
+    severity: Literal["critical", "high", "medium", "low"]
 
 
-class UncuttablePath(_Model):
+class PlanDecision(_Model):
+    """A finding the plan cannot bring below high: accept it with a reason, or change the design."""
+
     finding: str
-    path: str
+    residual: int
+    severity: Literal["critical", "high", "medium", "low"]
     reason: str
+    redesign: str = Field(description="the design change the catalog names for this threat")
 
 
 class AttackTree(_Model):
@@ -253,16 +265,15 @@ class AttackTree(_Model):
 
 
 class FixPlan(_Model):
-    """Fix these first: the cheapest mitigations that cut every open high-risk attack path (docs/review.md)."""
+    """Fix these first: the mitigations that bring every open finding below high (docs/review.md)."""
 
-    method: Literal["minimum cut", "greedy cover", "nothing to cut"]
-    targets: int = Field(description="open findings rated high or critical before review credit")
-    open_paths: int = Field(description="of those, paths no implemented or verified mitigation cuts yet")
+    targets: int = Field(description="open findings whose residual is high or critical")
     cost: int = Field(description="sum of the plan's effort weights (low 1, medium 3, high 8)")
     residual_before: ResidualAfter
+    high_after: int = Field(description="open findings still high or critical after every step")
     steps: list[PlanStep]
-    already_cut: list[CutPath]
-    uncuttable: list[UncuttablePath]
+    handled: list[Handled]
+    decisions: list[PlanDecision]
     trees: list[AttackTree]
     more_assets: list[str] = Field(description="assets beyond the first 20 trees, by name")
 
@@ -270,7 +281,7 @@ class FixPlan(_Model):
 class Report(_Model):
     """The whole report (`report --format json`)."""
 
-    schema_version: Literal[2]
+    schema_version: Literal[3]
     tool: Tool
     atlas_version: str
     review_file: Optional[str]
@@ -283,7 +294,7 @@ class Report(_Model):
     excluded: list[Excluded]
     checklist: list[ChecklistGroup]
     evidence: list[EvidenceRead] = Field(description="evidence files read (schema version 2 added this key)")
-    plan: Optional[FixPlan] = Field(description="fix these first (schema version 2 added this key)")
+    plan: Optional[FixPlan] = Field(description="fix these first (schema version 2 added this key; 3 changed its shape)")
 
 
 def report_json_schema() -> str:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .analysis import Analysis, Finding
 from .errors import Diagnostic, DiagnosticSink, InputError, Location, did_you_mean
 from .loader import YamlMap, load_mapping, locate
-from .scoring import MAX_CONTROL_CREDIT, severity_of
+from .scoring import credited, describe_credits
 from .validation import diagnostics_from
 
 if TYPE_CHECKING:
@@ -29,7 +29,6 @@ FindingStatusValue = Literal["open", "in-progress", "mitigated", "accepted", "fa
 MitigationStateValue = Literal["implemented", "partial", "planned", "not-applicable"]
 OPEN_STATUSES = frozenset({"open", "in-progress"})
 NEEDS_JUSTIFICATION = frozenset({"accepted", "false-positive"})
-REVIEW_CREDIT_LIMIT = 3  # declared and reviewed controls together lower likelihood by at most this
 
 
 class _Strict(BaseModel):
@@ -255,7 +254,7 @@ def apply_review(assessment: Analysis, loaded: LoadedReview | None,
             elif state in ("partial", "planned"):
                 planned.append(mitigation_id)
         checks = tuple(_check(m, finding, m in implemented, verdicts) for m in finding.mitigations)
-        reviewed.append(_residual(finding, decision, keys[0] if keys else "", implemented, planned, checks))
+        reviewed.append(_residual(catalog, finding, decision, keys[0] if keys else "", implemented, planned, checks))
     if loaded is not None:
         for key in review.findings:
             if key in used_findings:
@@ -276,41 +275,43 @@ def apply_review(assessment: Analysis, loaded: LoadedReview | None,
     return ReviewResult(reviewed, coverage, sink.warnings)
 
 
-def _residual(finding: Finding, decision: FindingStatus | None, key: str, implemented: list[str],
-              planned: list[str], checks: tuple[MitigationCheck, ...] = ()) -> ReviewedFinding:
-    """Residual likelihood: −1 per mitigation in place beyond those the model declares (recorded
-    implemented, or verified by evidence); a mitigation the evidence contradicts earns nothing,
-    and a declared one that it contradicts gives its credit back."""
-    score = finding.score
+def in_place(finding: Finding, implemented: list[str] | tuple[str, ...],
+             checks: tuple[MitigationCheck, ...] = ()) -> tuple[list[str], list[str]]:
+    """(mitigations in place, mitigations the evidence contradicts): declared in the model,
+    recorded implemented or verified by evidence, and not contradicted. One fact, one effect:
+    where the fact comes from does not change what it earns."""
     state = {c.mitigation: c.state for c in checks}
     contradicted = [m for m in finding.mitigations if state.get(m) == "contradicted"]
-    declared = [m for m in finding.controls_in_place if m not in contradicted]
-    lost = min(len(finding.controls_in_place), MAX_CONTROL_CREDIT) - min(len(declared), MAX_CONTROL_CREDIT)
-    in_place = [m for m in finding.mitigations
-                if (m in implemented or state.get(m) == "verified") and m not in contradicted]
-    new = [m for m in in_place if m not in finding.controls_in_place]
-    room = max(0, REVIEW_CREDIT_LIMIT - min(len(declared), MAX_CONTROL_CREDIT))
-    credit = min(len(new), room)
-    likelihood = max(1, min(5, score.likelihood + lost) - credit)
-    value = likelihood * score.impact
-    parts = []
-    if lost:
-        parts.append(f"+ {lost} for declared {', '.join(m for m in finding.controls_in_place if m in contradicted)} "
-                     "contradicted by evidence")
-    if credit:
-        verified = [m for m in new[:credit] if state.get(m) == "verified"]
-        parts.append(f"− {credit} for {'verified' if len(verified) == credit else 'implemented'} "
-                     f"{', '.join(new[:credit])}")
-    if parts:
-        explanation = (f"likelihood {score.likelihood} {' '.join(parts)} = {likelihood}; "
-                       f"× impact {score.impact} = {value}, {severity_of(value)}")
+    present = [m for m in finding.mitigations
+               if (m in finding.controls_in_place or m in implemented or state.get(m) == "verified")
+               and m not in contradicted]
+    return present, contradicted
+
+
+def _residual(catalog: Any, finding: Finding, decision: FindingStatus | None, key: str, implemented: list[str],
+              planned: list[str], checks: tuple[MitigationCheck, ...] = ()) -> ReviewedFinding:
+    """Residual risk: the finding's score before controls, lowered by what every control in place
+    earns by its class and role (scoring.control_credit); a control the evidence contradicts earns
+    nothing, declared or not."""
+    score = finding.score
+    present, contradicted = in_place(finding, implemented, checks)
+    likelihood_credit, impact_credit, credits = credited(catalog, finding.threat, present)
+    base_likelihood = score.base_likelihood or score.likelihood
+    base_impact = score.base_impact or score.impact
+    likelihood = max(1, base_likelihood - likelihood_credit)
+    impact = max(1, base_impact - impact_credit)
+    value, severity = score.rated(likelihood, impact)
+    if credits:
+        explanation = (f"likelihood {base_likelihood} before controls, − {likelihood_credit} for "
+                       f"{describe_credits(credits)} = {likelihood}; × impact {impact}"
+                       + (f" (− {impact_credit})" if impact_credit else "") + f" = {value}, {severity}")
     else:
-        explanation = f"no further mitigation recorded as implemented: {value}, {severity_of(value)}"
+        explanation = f"no mitigation in place: {value}, {severity}"
     if contradicted:
         explanation += f" (no credit for {', '.join(contradicted)}: contradicted by evidence)"
     return ReviewedFinding(
         finding=finding, status=decision.status if decision else "open", decision=decision, decided_by=key,
         implemented=tuple(implemented), planned=tuple(planned), residual_likelihood=likelihood,
-        residual_score=value, residual_severity=severity_of(value), residual_explanation=explanation,
+        residual_score=value, residual_severity=severity, residual_explanation=explanation,
         checks=checks,
     )

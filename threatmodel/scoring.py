@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 SEVERITY_BANDS: tuple[tuple[int, str], ...] = ((20, "critical"), (12, "high"), (6, "medium"), (0, "low"))
 SEVERITY_ORDER: dict[str, int] = {"critical": 4, "high": 3, "medium": 2, "low": 1}
-MAX_CONTROL_CREDIT = 2
+LIKELIHOOD_CREDIT_LIMIT = 3  # controls in place (declared, recorded or verified) lower likelihood by at most this
+IMPACT_CREDIT_LIMIT = 1  # corrective controls lower impact by at most this
 IMPACT_ADJUSTMENT = {"high": 0, "medium": -1, "low": -2}
 
 
@@ -34,6 +35,15 @@ class Score:
     severity: str
     likelihood_reasons: tuple[str, ...]
     impact_reasons: tuple[str, ...]
+    base_likelihood: int = 0  # before any control (0: same as likelihood)
+    base_impact: int = 0  # before any corrective control (0: same as impact)
+    critical_allowed: bool = True  # critical needs data rated high
+
+    def rated(self, likelihood: int, impact: int) -> tuple[int, str]:
+        """(value, severity) for another likelihood and impact of the same finding."""
+        value = likelihood * impact
+        severity = severity_of(value)
+        return value, ("high" if severity == "critical" and not self.critical_allowed else severity)
 
     @property
     def explanation(self) -> str:
@@ -55,6 +65,59 @@ class Control:
         said = f"{self.attribute}: {str(self.value).lower() if isinstance(self.value, bool) else self.value}"
         where = f" on {graph.describe_path(access.path)}" if self.on_path and access is not None else ""
         return f"{self.mitigation} ({self.component} has {said}{where})"
+
+
+@dataclass(frozen=True)
+class Credit:
+    """What one mitigation in place earns against one threat, by its class and role."""
+
+    mitigation: str
+    likelihood: int
+    impact: int
+    reason: str
+
+
+def control_credit(catalog: Catalog, threat: Threat, mitigation_id: str) -> Credit:
+    """The one rule for every control, wherever the fact comes from (the model, the review file or
+    evidence): a preventive control lowers likelihood, by 2 when it addresses the threat's
+    mechanism (primary) and by 1 when it only helps; a detective one counts only against
+    repudiation, which is what detection answers; a corrective one lowers impact where damage is
+    the point (denial, deletion) or where it is the threat's primary answer."""
+    control = catalog.mitigations[mitigation_id].control
+    primary = threat.role(mitigation_id) == "primary"
+    role = "primary" if primary else "supporting"
+    if control == "preventive":
+        return Credit(mitigation_id, 2 if primary else 1, 0, f"{role} preventive")
+    if control == "detective":
+        if "R" in threat.stride:
+            return Credit(mitigation_id, 2 if primary else 1, 0, f"{role} detective (answers repudiation)")
+        return Credit(mitigation_id, 0, 0, "detective: makes the attack noticed, prevents nothing")
+    if primary or "D" in threat.stride:
+        return Credit(mitigation_id, 0, 1, f"{role} corrective (limits the damage)")
+    return Credit(mitigation_id, 0, 0, "corrective: limits other damage than this threat's")
+
+
+def credited(catalog: Catalog, threat: Threat, in_place: list[str]) -> tuple[int, int, list[Credit]]:
+    """(likelihood credit, impact credit, each control's credit) for the controls in place.
+    Mitigations one attribute declares together (``rate_limiting`` declares query and request
+    limits) are one control: they earn once, the best of them, however the fact was recorded."""
+    credits = [control_credit(catalog, threat, m) for m in dict.fromkeys(in_place)]
+    best: dict[str, Credit] = {}
+    for item in credits:
+        declared = catalog.mitigations[item.mitigation].declared_by
+        group = "|".join(sorted(declared[0])) if declared else item.mitigation
+        if group not in best or (item.likelihood, item.impact) > (best[group].likelihood, best[group].impact):
+            best[group] = item
+    counted = list(best.values())
+    likelihood = min(sum(c.likelihood for c in counted), LIKELIHOOD_CREDIT_LIMIT)
+    impact = min(sum(c.impact for c in counted), IMPACT_CREDIT_LIMIT)
+    return likelihood, impact, [c if c in counted else Credit(c.mitigation, 0, 0, f"{c.reason}, counted once with "
+                                                         "what the same declaration covers") for c in credits]
+
+
+def describe_credits(credits: list[Credit]) -> str:
+    return "; ".join(f"{c.mitigation} ({c.reason}" + (f", −{c.likelihood} likelihood" if c.likelihood else "")
+                     + (f", −{c.impact} impact" if c.impact else "") + ")" for c in credits)
 
 
 def severity_of(value: int) -> str:
@@ -208,19 +271,21 @@ def score(catalog: Catalog, graph: "DataFlowGraph", threat: Threat, element: str
     if maturity_why:
         likelihood_reasons.append(f"{_signed(maturity_shift)} {maturity_why}" if maturity_shift else maturity_why)
     adjustment += maturity_shift
-    # one declaration earns one credit, even when it declares several mitigations
-    credited: dict[tuple[str, str], list[Control]] = {}
-    for control in controls:
-        credited.setdefault((control.component, control.attribute), []).append(control)
-    credit = min(len(credited), MAX_CONTROL_CREDIT)
-    for group in list(credited.values())[:MAX_CONTROL_CREDIT]:
-        names = ", ".join(c.mitigation for c in group)
-        likelihood_reasons.append(f"−1 declared in place: {names} ({group[0].describe(access, graph).split(' (', 1)[1]}")
+    base_likelihood = _clamp(ratings.exploitability + adjustment)
+    credit, impact_credit, credits = credited(catalog, threat, [c.mitigation for c in controls])
+    by_id = {c.mitigation: c for c in controls}
+    for item in credits:
+        control = by_id[item.mitigation]
+        earned = f"−{item.likelihood}" if item.likelihood else "no credit,"
+        likelihood_reasons.append(f"{earned} declared in place: {item.mitigation}, {item.reason} "
+                                  f"({control.describe(access, graph).split(' (', 1)[1]}")
+    if sum(c.likelihood for c in credits) > credit:
+        likelihood_reasons.append(f"controls lower likelihood by at most {LIKELIHOOD_CREDIT_LIMIT}")
     if assumed:
         likelihood_reasons.append(f"assumed (not stated): {', '.join(assumed)}")
     if unknown:
         likelihood_reasons.append("no credit for unknown " + ", ".join(f"{a} on {c}" for c, a in unknown))
-    likelihood = _clamp(ratings.exploitability + adjustment - credit)
+    likelihood = _clamp(base_likelihood - credit)
 
     impact_reasons = [f"technical impact {ratings.technical_impact}"]
     pairs = _data_at_stake(catalog, graph, threat, element, is_flow)
@@ -239,10 +304,15 @@ def score(catalog: Catalog, graph: "DataFlowGraph", threat: Threat, element: str
         level = "medium"
         shift = IMPACT_ADJUSTMENT[level]
         impact_reasons.append(f"{_signed(shift)} no data at stake declared here (taken as medium)")
-    impact = _clamp(ratings.technical_impact + shift)
+    base_impact = _clamp(ratings.technical_impact + shift)
+    impact = _clamp(base_impact - impact_credit)
+    if impact_credit:
+        impact_reasons.append(f"−{impact_credit} declared in place: " + ", ".join(
+            c.mitigation for c in credits if c.impact))
     value = likelihood * impact
     severity = severity_of(value)
     if severity == "critical" and level != "high":
         severity = "high"
         impact_reasons.append("critical needs data rated high")
-    return Score(likelihood, impact, value, severity, tuple(likelihood_reasons), tuple(impact_reasons))
+    return Score(likelihood, impact, value, severity, tuple(likelihood_reasons), tuple(impact_reasons),
+                 base_likelihood, base_impact, level == "high")
