@@ -178,9 +178,10 @@ def test_modelscan_report_over_a_malicious_pickle(tmp_path):
     detail = next(c.text for r in result.review.findings for c in r.checks
                   if r.finding.element == "pickled-model" and c.mitigation == "safe-model-serialisation")
     assert "system" in detail and "posix" in detail
-    # the report is about the pickle only: for the other model it is evidence about other files
+    # the report is about the pickle only: for the other model it is evidence about other files,
+    # which checks nothing there; safetensors cannot run code, so the format itself is the control
     clean = _states(result, "clean-model").get("safe-model-serialisation")
-    assert clean in (None, "stale")
+    assert clean in (None, "claimed")
 
 
 def test_picklescan_and_fickling_on_real_files(tmp_path):
@@ -263,15 +264,22 @@ def test_pip_audit_recorded_output(tmp_path):
     ], "fixes": []}))
     result = threatmodel.analyze(HUSKY, review=False, evidence=[audit])
     assert _states(result, "ml-libraries-production")["dependency-scanning"] == "contradicted"
+    # the library declares TensorFlow, Keras and Pillow: an audit of two of them verifies nothing
+    partial = tmp_path / "partial.json"
+    partial.write_text(json.dumps({"dependencies": [{"name": "tensorflow", "version": "2.16.1", "vulns": []},
+                                                    {"name": "keras", "version": "3.3.3", "vulns": []}], "fixes": []}))
+    result = threatmodel.analyze(HUSKY, review=False, evidence=[partial])
+    assert _states(result, "ml-libraries-production")["dependency-scanning"] == "stale"
     clean = tmp_path / "clean.json"
     clean.write_text(json.dumps({"dependencies": [{"name": "tensorflow", "version": "2.16.1", "vulns": []},
-                                                  {"name": "keras", "version": "3.3.3", "vulns": []}], "fixes": []}))
+                                                  {"name": "keras", "version": "3.3.3", "vulns": []},
+                                                  {"name": "pillow", "version": "10.3.0", "vulns": []}], "fixes": []}))
     result = threatmodel.analyze(HUSKY, review=False, evidence=[clean])
     assert _states(result, "ml-libraries-production")["dependency-scanning"] == "verified"
     assert result.evidence.sources[0].tool == "pip-audit"
 
 
-# --- stale evidence: too old, from the future, or about other files --------------------------------
+# --- stale evidence: too old or from the future; evidence about other files is missing --------------------------------
 
 def _modelscan_json(path: str, when: str, issues: bool = False) -> str:
     folder, name = path.rsplit("/", 1)
@@ -290,12 +298,15 @@ def test_old_future_and_wrong_path_evidence_is_stale_never_verified(tmp_path):
     cases = {
         "old.json": _modelscan_json(path, "2026-09-01T10:00:00"),
         "future.json": _modelscan_json(path, "2027-06-01T10:00:00"),
-        "elsewhere.json": _modelscan_json("/srv/other/model.h5", "2026-11-29T10:00:00"),
     }
     for name, text in cases.items():
         (tmp_path / name).write_text(text)
         result = threatmodel.analyze(HUSKY, review=False, evidence=[tmp_path / name], now=now)
         assert _states(result, "production-model")["safe-model-serialisation"] == "stale", name
+    # evidence about other files says nothing about this one: missing, not stale
+    (tmp_path / "elsewhere.json").write_text(_modelscan_json("/srv/other/model.h5", "2026-11-29T10:00:00"))
+    result = threatmodel.analyze(HUSKY, review=False, evidence=[tmp_path / "elsewhere.json"], now=now)
+    assert _states(result, "production-model")["safe-model-serialisation"] == "missing"
     fresh = tmp_path / "fresh.json"
     fresh.write_text(_modelscan_json(path, "2026-11-29T10:00:00"))
     result = threatmodel.analyze(HUSKY, review=False, evidence=[fresh], now=now)
@@ -548,3 +559,161 @@ def test_text_from_evidence_is_inert_in_reports(tmp_path):
     assert "<script>" not in markdown and "<script>alert" not in html and "\x1b" not in markdown + html
     assert "[x](javascript:" not in markdown and "&lt;script&gt;" in html
     assert "U+001B" in markdown  # control characters are shown, not passed through
+
+
+# --- evidence bound to the bytes it saw -------------------------------------------------------------
+
+def _pickle_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    with open(folder / "a.pkl", "wb") as handle:
+        pickle.dump([1, 2, 3], handle)
+    with open(folder / "b.pkl", "wb") as handle:
+        pickle.dump(_Evil(), handle)
+    return folder
+
+
+def test_a_malicious_artifact_contradicts_every_control_that_vouches_for_it(tmp_path):
+    modelscan, picklescan = _tool("modelscan"), _tool("picklescan")
+    artifact = tmp_path / "model.pkl"
+    with open(artifact, "wb") as handle:
+        pickle.dump(_Evil(), handle)
+    model = _small_model(tmp_path / "m.yaml", "evil pickle", [
+        f"{{id: model, kind: model-artifact, format: pickle, boundary: prod, paths: [{artifact}]}}"])
+    report = tmp_path / "modelscan.json"
+    subprocess.run([modelscan, "-p", str(artifact), "-r", "json", "-o", str(report)], capture_output=True, cwd=tmp_path)
+    scan = subprocess.run([picklescan, "--path", str(artifact)], capture_output=True, text=True)
+    transcript = tmp_path / "picklescan.txt"
+    transcript.write_text(f"$ picklescan --path {artifact}\n{scan.stdout}")
+    # the manifest was made from these very bytes, so it matches: the bytes are still malicious
+    assert _cli("controls", "manifest", model, "-o", tmp_path / "manifest.json").returncode == 0
+    check = tmp_path / "check.json"
+    assert _cli("controls", "verify-manifest", tmp_path / "manifest.json", "--format", "json", "-o", check).returncode == 0
+    result = threatmodel.analyze(model, review=False, evidence=[report, transcript, check])
+    states = _states(result, "model")
+    assert states["safe-model-serialisation"] == "contradicted"
+    assert states["artifact-integrity-verification"] == "contradicted"
+    plan = json.loads(threatmodel.render(result, "json"))["plan"]
+    assert not any(h["finding"] == "ML10@model" for h in plan["handled"])
+
+
+def test_a_scan_of_one_file_does_not_verify_the_declared_folder(tmp_path):
+    picklescan = _tool("picklescan")
+    folder = _pickle_folder(tmp_path)
+    model = _small_model(tmp_path / "m.yaml", "folder of pickles", [
+        f"{{id: models, kind: model-artifact, format: pickle, boundary: prod, paths: [{folder}]}}"])
+    scan = subprocess.run([picklescan, "--path", str(folder / "a.pkl")], capture_output=True, text=True)
+    transcript = tmp_path / "a.picklescan.txt"
+    transcript.write_text(f"$ picklescan --path {folder}/a.pkl\n{scan.stdout}")
+    result = threatmodel.analyze(model, review=False, evidence=[transcript])
+    assert _states(result, "models")["safe-model-serialisation"] == "stale"
+    detail = next(c.text for r in result.review.findings for c in r.checks
+                  if r.finding.element == "models" and c.mitigation == "safe-model-serialisation")
+    assert "not everything in it" in detail
+    # the whole folder scanned: the malicious b.pkl contradicts it
+    scan = subprocess.run([picklescan, "--path", str(folder)], capture_output=True, text=True)
+    whole = tmp_path / "all.picklescan.txt"
+    whole.write_text(f"$ picklescan --path {folder}\n{scan.stdout}")
+    result = threatmodel.analyze(model, review=False, evidence=[whole])
+    assert _states(result, "models")["safe-model-serialisation"] == "contradicted"
+
+
+def test_evidence_about_bytes_that_changed_since_is_stale(tmp_path):
+    picklescan = _tool("picklescan")
+    artifact = tmp_path / "model.pkl"
+    with open(artifact, "wb") as handle:
+        pickle.dump([1, 2, 3], handle)
+    model = _small_model(tmp_path / "m.yaml", "swapped pickle", [
+        f"{{id: model, kind: model-artifact, format: pickle, boundary: prod, paths: [{artifact}]}}"])
+    scan = subprocess.run([picklescan, "--path", str(artifact)], capture_output=True, text=True)
+    transcript = tmp_path / "model.picklescan.txt"
+    transcript.write_text(f"$ picklescan --path {artifact}\n{scan.stdout}")
+    import hashlib
+
+    Path(f"{transcript}.sha256").write_text(f"{hashlib.sha256(artifact.read_bytes()).hexdigest()}  {artifact}\n")
+    result = threatmodel.analyze(model, review=False, evidence=[transcript])
+    assert _states(result, "model")["safe-model-serialisation"] == "verified"
+    with open(artifact, "wb") as handle:  # overwritten with a malicious pickle after the scan
+        pickle.dump(_Evil(), handle)
+    result = threatmodel.analyze(model, review=False, evidence=[transcript])
+    assert _states(result, "model")["safe-model-serialisation"] == "stale"
+    detail = next(c.text for r in result.review.findings for c in r.checks
+                  if r.finding.element == "model" and c.mitigation == "safe-model-serialisation")
+    assert "changed since picklescan checked it" in detail
+    # without recorded hashes, a file modified after the evidence was written is not verified either
+    Path(f"{transcript}.sha256").unlink()
+    old = dt.datetime.now().timestamp() - 3600
+    os.utime(transcript, (old, old))
+    result = threatmodel.analyze(model, review=False, evidence=[transcript])
+    assert _states(result, "model")["safe-model-serialisation"] == "stale"
+
+
+def test_disabled_auditing_contradicts_loaded_watches(tmp_path):
+    model = _husky(tmp_path)
+    rules = _cli("controls", "auditd", model).stdout
+    watches = [line for line in rules.splitlines() if line.startswith("-w ")]
+    status_on = "enabled 1\nfailure 1\npid 812\nrate_limit 0\nbacklog_limit 8192\nlost 0\nbacklog 0\n"
+    listing = tmp_path / "auditctl.txt"
+    listing.write_text("$ auditctl -s\n" + status_on + "$ auditctl -l\n" + "\n".join(watches) + "\n")
+    result = threatmodel.analyze(model, review=False, evidence=[listing])
+    assert _states(result, "production-model")["file-audit-logging"] == "verified"
+    listing.write_text("$ auditctl -s\n" + status_on.replace("enabled 1", "enabled 0") + "$ auditctl -l\n"
+                       + "\n".join(watches) + "\n")
+    result = threatmodel.analyze(model, review=False, evidence=[listing])
+    assert _states(result, "production-model")["file-audit-logging"] == "contradicted"
+
+
+def test_a_heuristic_fickling_verdict_does_not_silently_outvote_precise_scanners(tmp_path):
+    modelscan, picklescan = _tool("modelscan"), _tool("picklescan")
+    artifact = tmp_path / "array.pkl"
+    with open(artifact, "wb") as handle:
+        pickle.dump({"weights": [0.5, 1.5]}, handle)
+    model = _small_model(tmp_path / "m.yaml", "harmless pickle", [
+        f"{{id: model, kind: model-artifact, format: pickle, boundary: prod, paths: [{artifact}]}}"])
+    report = tmp_path / "modelscan.json"
+    subprocess.run([modelscan, "-p", str(artifact), "-r", "json", "-o", str(report)], capture_output=True, cwd=tmp_path)
+    scan = subprocess.run([picklescan, "--path", str(artifact)], capture_output=True, text=True)
+    transcript = tmp_path / "picklescan.txt"
+    transcript.write_text(f"$ picklescan --path {artifact}\n{scan.stdout}")
+    # fickling's documented JSON, as it rates a numpy pickle
+    fickling = tmp_path / "fickling.json"
+    fickling.write_text(json.dumps({"severity": "LIKELY_UNSAFE", "analysis": "Call to `_reconstruct(...)` "
+                                    "is not a standard library call"}))
+    (tmp_path / "m.status.yaml").write_text(f"evidence:\n  files:\n    - {{path: fickling.json, covers: [{artifact}]}}\n"
+                                            "    - modelscan.json\n    - picklescan.txt\n")
+    result = threatmodel.analyze(model)
+    assert _states(result, "model")["safe-model-serialisation"] == "verified"
+    detail = next(c.text for r in result.review.findings for c in r.checks
+                  if r.finding.element == "model" and c.mitigation == "safe-model-serialisation")
+    assert "LIKELY_UNSAFE" in detail and "overruled by" in detail
+    # alone, the heuristic verdict still contradicts
+    (tmp_path / "m.status.yaml").write_text(f"evidence:\n  files:\n    - {{path: fickling.json, covers: [{artifact}]}}\n")
+    assert _states(threatmodel.analyze(model), "model")["safe-model-serialisation"] == "contradicted"
+
+
+def test_the_scan_script_runs_to_the_end_without_a_signer_and_binds_its_evidence(tmp_path):
+    _tool("picklescan")
+    artifact = tmp_path / "model.pkl"
+    with open(artifact, "wb") as handle:
+        pickle.dump([1, 2, 3], handle)
+    model = _small_model(tmp_path / "m.yaml", "signed pickle", [
+        f"{{id: model, kind: model-artifact, format: pickle, boundary: prod, signed: true, paths: [{artifact}]}}"])
+    assert _cli("controls", "manifest", model, "-o", tmp_path / "threatmodel.manifest.json").returncode == 0
+    assert _cli("controls", "scan", model, "-o", tmp_path / "scan.sh").returncode == 0
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MODEL_SIGNER")}
+    environment["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    run = subprocess.run(["bash", str(tmp_path / "scan.sh")], cwd=tmp_path, capture_output=True, text=True,
+                         env=environment)
+    assert "unbound variable" not in run.stderr
+    saved = sorted(p.name for p in (tmp_path / "evidence").iterdir())
+    assert "manifest-check.json" in saved  # the last step ran
+    assert "model.picklescan.txt.sha256" in saved
+    signing = (tmp_path / "evidence" / "model.model-signing.txt").read_text()
+    assert "could not check" in signing
+    result = threatmodel.analyze(model, review=False, evidence=[tmp_path / "evidence"])
+    states = _states(result, "model")
+    assert states["safe-model-serialisation"] == "verified"
+    # no key: the signature is not checked, which is not a contradiction, and the declared credit stays
+    finding = next(r for r in result.review.findings if r.finding.id == "ML10@model")
+    signature = next(c for c in finding.checks if c.mitigation == "artifact-integrity-verification")
+    assert signature.state != "contradicted"

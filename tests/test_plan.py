@@ -242,7 +242,7 @@ data: [{{id: weights, confidentiality: high, integrity: high}}]
 components:
   - {{id: engineer, kind: person}}
   - {{id: notebook, kind: notebook, boundary: prod, exposure: public}}
-  - {{id: model-file, kind: model-artifact, boundary: prod, format: onnx, paths: ["{artifact}"], signed: true,
+  - {{id: model-file, kind: model-artifact, boundary: prod, format: pickle, paths: ["{artifact}"], signed: true,
      data: [weights]}}
   - {{id: api, kind: inference-service, boundary: prod, data: [weights]}}
 flows:

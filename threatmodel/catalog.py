@@ -113,6 +113,8 @@ class Mitigation(_Frozen):
         "inside: done in the element's own code or configuration, so only whoever runs the element "
         "can do it (on a third-party service the plan moves it to the team's component in front); "
         "at-use: done by whoever uses the element (pinning, verifying, scanning what is taken in)"))
+    declared_by_format: bool = Field(default=False, description=(
+        "in place on an artifact whose declared format cannot run code when loaded (safetensors, ONNX)"))
     vouches_for_content: bool = Field(default=False, description=(
         "says the artifact's bytes are safe to load; a scanner that finds malicious content in the "
         "artifact contradicts it"))

@@ -23,9 +23,17 @@ def shell_command(argv: tuple[str, ...]) -> str:
 def evidence_command(step: "ScanStep") -> str:
     """The step as the scan script runs it: saving its evidence under ${EVIDENCE}."""
     target = f"${{EVIDENCE}}/{step.evidence}"
+    if step.tool == "model-signing":  # key-based or sigstore, from the environment (templates/scan.sh.j2)
+        return f'verify_signature "{target}" {shell_command(step.paths)}'
     if step.report:
-        return shell_command(step.command + tuple(part.replace("{report}", target) for part in step.report))
+        return (f'runs "{target}" {shell_command(step.command[:1])} && '
+                + shell_command(step.command + tuple(part.replace("{report}", target) for part in step.report)))
     return f'record "{target}" {shell_command(step.command)}'
+
+
+def bind_command(step: "ScanStep") -> str:
+    """Hash what the step looked at beside its evidence, so verify can tell the bytes it saw."""
+    return f'bind "${{EVIDENCE}}/{step.evidence}" {shell_command(step.paths)}' if step.paths else ""
 
 
 
@@ -65,9 +73,10 @@ def scan_text(assessment: "Assessment", model_name: str, manifest_name: str, out
                "report_argv": ["--format", "json", "-o", "{report}"]}] if has_manifest else [])})
     return render("scan.sh.j2", {
         "model": model_name, "tool_version": __version__,
-        "steps": [dict(name=s.name, findings=s.findings, mitigation=s.mitigation, shell=evidence_command(s))
+        "steps": [dict(name=s.name, findings=s.findings, mitigation=s.mitigation, shell=evidence_command(s), bind=bind_command(s))
                   for s in steps],
         "tools": sorted({s.tool for s in steps}),
         "needs_signer": any(s.tool == "model-signing" for s in steps),
+        "audit": bool(audit_watches(assessment.analysis)),
         "manifest": manifest_name if has_manifest else "",
     })

@@ -44,6 +44,7 @@ class ScanStep:
     mitigation: str
     report: tuple[str, ...] = ()  # extra argv that writes the tool's own report to {report}
     evidence: str = ""  # the evidence file name the scan script saves (report or transcript)
+    paths: tuple[str, ...] = ()  # what the tool looks at: the scan script hashes these beside the evidence
 
 
 def audit_key(component_id: str, suffix: str) -> str:
@@ -106,13 +107,14 @@ def scan_steps(assessment: Analysis) -> list[ScanStep]:
                     steps.append(ScanStep(
                         component.id, f"scan {component.id} ({component.format}) for {spec.purpose}",
                         tuple(part.replace("{path}", path) for part in spec.argv), spec.tool, ids, spec.mitigation,
-                        tuple(spec.report), f"{stem}.{spec.tool}.{'json' if spec.report else 'txt'}"))
+                        tuple(spec.report), f"{stem}.{spec.tool}.{'json' if spec.report else 'txt'}", (path,)))
                 if component.signed:
                     steps.append(ScanStep(
                         component.id, f"verify the signature of {component.id}",
                         ("model_signing", "verify", "sigstore", path, "--signature", f"{path}.sig",
                          "--identity", "${MODEL_SIGNER_IDENTITY}", "--identity_provider", "${MODEL_SIGNER_ISSUER}"),
-                        "model-signing", ids, "artifact-integrity-verification", (), f"{stem}.model-signing.txt"))
+                        "model-signing", ids, "artifact-integrity-verification", (), f"{stem}.model-signing.txt",
+                        (path,)))
         if graph.has_role(component.id, "code_dependency"):
             requirement_files = [p for p in sorted(component.paths) if p.endswith(".txt")]
             commands = [("pip-audit", "-r", p) for p in requirement_files] or [("pip-audit",)]

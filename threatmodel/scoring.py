@@ -154,12 +154,18 @@ def declared_controls(catalog: Catalog, graph: "DataFlowGraph", threat: Threat, 
     unknown: set[tuple[str, str]] = set()
     for mitigation_id in threat.mitigations:
         mitigation = catalog.mitigations[mitigation_id]
-        if not mitigation.declared_by:
+        if not mitigation.declared_by and not mitigation.declared_by_format:
             continue
         if fitting is not None and mitigation_id not in fitting:
             continue
         if fitting is None and not mitigation.fits_element(traits, dfd, is_flow):
             continue
+        if mitigation.declared_by_format and not is_flow:
+            artifact_format = getattr(graph.component(element), "format", None)
+            known = catalog.formats.get(artifact_format or "")
+            if known is not None and not known.executes_code_on_load:
+                controls.append(Control(mitigation_id, element, "format", artifact_format, False))
+                continue
         found = None
         missing: set[tuple[str, str]] = set()
         for declared in mitigation.declared_by:

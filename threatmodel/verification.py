@@ -7,10 +7,16 @@ paths, its package names, or the audit watches ``controls auditd`` generates for
 - **verified**: fresh evidence covers every declared path (or the package) and passes;
 - **contradicted**: the newest fresh evidence from some tool fails (a hash mismatch, a scanner
   finding, a watch that is not loaded, a known vulnerability);
-- **stale**: there is evidence for this mitigation, but it is older than the age limit, dated in
-  the future, covers only some of the element's paths, or is about other files.
+- **stale**: there is evidence about this element, but it is older than the age limit, dated in
+  the future, covers only some of the element's paths (or only some files inside a declared
+  folder, or only some of a library's packages), the tool could not check, or the bytes it saw
+  are not the bytes here now (the SHA-256 the scan script recorded beside it differs, or the
+  file was modified after the evidence was produced).
 
-Elements no evidence speaks to get no verdict here; the review then calls a mitigation
+A scanner that finds malicious content in an artifact contradicts every control that vouches
+for the artifact's bytes (``vouches_for_content`` in catalog/mitigations.yaml), not only the
+one it speaks to. Elements no evidence speaks to (or only evidence about other files) get no
+verdict here; the review then calls a mitigation
 ``claimed`` (the review file or the model says it is in place) or ``missing``
 (:mod:`threatmodel.review`).
 """
@@ -26,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from .evidence import EvidenceEntry, EvidenceSource, Observation
-from .evidence.common import under
+from .evidence.common import HASH_SUFFIX, under
 from .evidence.pip_audit import normalise
 
 if TYPE_CHECKING:
@@ -37,6 +43,9 @@ if TYPE_CHECKING:
 STATES = ("verified", "contradicted", "stale", "claimed", "missing")
 DEFAULT_MAX_AGE_DAYS = 30
 FUTURE_TOLERANCE = dt.timedelta(days=1)  # clocks differ; evidence from further ahead is not trusted
+MTIME_TOLERANCE = dt.timedelta(seconds=2)  # file times are coarse on some file systems
+MAX_LOCAL_FILES = 10_000  # files of one declared folder compared with the evidence
+CONTENT_SCANNERS = frozenset({"modelscan", "picklescan", "fickling"})  # a failure means the bytes are unsafe
 
 
 @dataclass(frozen=True)
@@ -49,11 +58,12 @@ class Verdict:
     date: str  # the evidence's date (YYYY-MM-DD): the oldest of what verified it, or the failing one's
     evidence: tuple[str, ...]  # evidence files (with line) the verdict rests on
     detail: str
+    note: str = ""  # what a reader should know besides (a heuristic verdict overruled)
 
     def describe(self) -> str:
         where = ", ".join(self.evidence)
         if self.state == "verified":
-            return f"verified on {self.date} by {where}"
+            return f"verified on {self.date} by {where}" + (f" ({self.note})" if self.note else "")
         if self.state == "contradicted":
             return f"contradicted on {self.date} by {where}: {self.detail}"
         return f"stale: {self.detail}" + (f" ({where})" if where else "")
@@ -94,6 +104,9 @@ class _Judge:
         for source in sources:
             self.by_mitigation.setdefault(source.mitigation, []).append(source)
         self._watches: dict[str, list["Watch"]] | None = None
+        self.sources = sources
+        self._files: dict[str, list[str] | None] = {}
+        self._hashes: dict[str, str] = {}
 
     def age_problem(self, source: EvidenceSource) -> str:
         if source.date > self.now + FUTURE_TOLERANCE:
@@ -106,12 +119,15 @@ class _Judge:
     def subjects(self, element: str, kind: str) -> list[str]:
         component = self.graph.component(element)
         if kind == "package":
-            # a library component names its packages in `technology` ("TensorFlow, Keras from PyPI")
-            names = {normalise(component.id), normalise(component.name or component.id)}
+            # a library component names its packages in `technology` ("TensorFlow, Keras from PyPI"):
+            # every one of them must be audited; without it, the component's id or name stands for it
+            names = set()
             for part in re.split(r",|;|/|\band\b", component.technology or ""):
                 words = part.split()
                 if words:
                     names.add(normalise(words[0]))
+            if not names:
+                names = {normalise(component.id), normalise(component.name or component.id)}
             return sorted(n for n in names if n)
         return sorted({p.rstrip("/") or "/" for p in component.paths})
 
@@ -132,9 +148,12 @@ class _Judge:
             declared = [element]  # the review file says this evidence is about the component itself
         if not declared:
             return None  # nothing the evidence could be about: claimed or missing
-        stale: list[str] = []
+        component = self.graph.component(element)
+        any_package = kind == "package" and not component.technology  # packages guessed from the id: one is enough
+        problems: list[str] = []
         failing: list[tuple[EvidenceSource, Observation]] = []
         verified_paths: dict[str, tuple[EvidenceSource, Observation]] = {}
+        notes: list[str] = []
         for path in declared:
             related = [(s, o) for s in sources for o in s.observations
                        if element in s.covers or self._matches(o.subject, path, kind)]
@@ -142,43 +161,128 @@ class _Judge:
                 continue
             fresh = [(s, o) for s, o in related if not self.age_problem(s)]
             if not fresh:
-                stale.extend(self.age_problem(s) for s, _ in related)
+                problems.extend(self.age_problem(s) for s, _ in related)
                 continue
             by_tool: dict[str, list[tuple[EvidenceSource, Observation]]] = {}
             for source, observation in fresh:
                 by_tool.setdefault(source.tool, []).append((source, observation))
-            path_ok = None
-            for pairs in by_tool.values():
+            passed: list[tuple[EvidenceSource, Observation]] = []
+            weak: list[tuple[EvidenceSource, Observation]] = []
+            for tool, pairs in sorted(by_tool.items()):
                 newest = max(s.date for s, _ in pairs)
                 latest = [(s, o) for s, o in pairs if s.date == newest]
-                bad = [(s, o) for s, o in latest if not o.ok]
+                checked = [(s, o) for s, o in latest if not o.unchecked]
+                if not checked:
+                    problems.append(f"{tool} could not check {path}: {latest[0][1].detail}")
+                    continue
+                bad = [(s, o) for s, o in checked if not o.ok]
                 if bad:
-                    failing.extend(bad)
-                elif path_ok is None:
-                    path_ok = latest[0]
-            if path_ok is not None:
-                verified_paths[path] = path_ok
+                    (weak if all(o.weak for _, o in bad) else failing).extend(bad)
+                    continue
+                problem = self._coverage_problem(element, path, kind, tool, checked)
+                if problem:
+                    problems.append(problem)
+                    continue
+                passed.append(checked[0])
+            if weak and not passed:
+                failing.extend(weak)
+            elif weak:
+                notes.append(f"{weak[0][0].tool} rates {path} {weak[0][1].detail.split(':', 1)[0]} (a heuristic "
+                             f"verdict), overruled by {', '.join(sorted({s.tool for s, _ in passed}))}")
+            if passed:
+                verified_paths[path] = passed[0]
         if failing:
             source, observation = min(failing, key=lambda so: (so[0].date, so[0].name))
             return Verdict(mitigation, element, "contradicted", source.date.date().isoformat(),
                            tuple(dict.fromkeys(_where(s, o) for s, o in failing)), observation.detail)
-        if verified_paths and (kind == "package" or len(verified_paths) == len(declared)):
+        if verified_paths and (any_package or len(verified_paths) == len(declared)):
             used = list(verified_paths.values())
             oldest = min(s.date for s, _ in used)
             return Verdict(mitigation, element, "verified", oldest.date().isoformat(),
                            tuple(dict.fromkeys(_where(s, o) for s, o in used)),
-                           "; ".join(dict.fromkeys(o.detail for _, o in used)))
+                           "; ".join(dict.fromkeys(o.detail for _, o in used)), "; ".join(notes))
         if verified_paths:
             missing = [p for p in declared if p not in verified_paths]
-            return Verdict(mitigation, element, "stale", "", tuple(dict.fromkeys(_where(s, o) for s, o in verified_paths.values())),
-                           f"evidence covers {len(verified_paths)} of {len(declared)} declared paths; "
-                           f"none for {', '.join(missing[:3])}")
-        if stale:
-            return Verdict(mitigation, element, "stale", "", (), "; ".join(dict.fromkeys(stale)))
-        names = ", ".join(dict.fromkeys(s.name for s in sources))
-        what = "packages" if kind == "package" else "files"
-        return Verdict(mitigation, element, "stale", "", (),
-                       f"the evidence ({names}) is about other {what}, not {', '.join(declared[:3])}")
+            what = "packages" if kind == "package" else "declared paths"
+            problems.insert(0, f"evidence covers {len(verified_paths)} of {len(declared)} {what}; "
+                               f"none for {', '.join(missing[:3])}")
+            return Verdict(mitigation, element, "stale", "",
+                           tuple(dict.fromkeys(_where(s, o) for s, o in verified_paths.values())),
+                           "; ".join(dict.fromkeys(problems)))
+        if problems:
+            return Verdict(mitigation, element, "stale", "", (), "; ".join(dict.fromkeys(problems)))
+        return None  # the evidence is about other files or packages: nothing here is checked (missing)
+
+    def _coverage_problem(self, element: str, path: str, kind: str, tool: str,
+                          checked: list[tuple[EvidenceSource, Observation]]) -> str:
+        """Why passing evidence does not verify ``path``: it saw only part of it, or other bytes."""
+        if kind == "package" or any(element in s.covers for s, _ in checked):
+            return ""
+        source = checked[0][0]
+        whole = any(under(path, root) for s, _ in checked for root in s.scan_roots())
+        files = self.local_files(path)
+        if not whole:
+            seen = sorted({o.subject for _, o in checked})
+            if files is None or not set(files) <= set(seen):
+                return (f"{tool} checked {', '.join(seen[:3])}{' …' if len(seen) > 3 else ''} inside {path}, "
+                        "not everything in it")
+        if files is None:
+            return ""  # not on this machine: the bytes cannot be compared here
+        recorded = dict(source.hashes)
+        for file in files:
+            if recorded:
+                digest = recorded.get(file)
+                if digest is None:
+                    return f"{source.name}{HASH_SUFFIX} has no hash for {file}: the tool did not see it"
+                now = self.sha256(file)
+                if digest != now:
+                    return (f"{file} changed since {tool} checked it (SHA-256 then {digest[:12]}…, "
+                            f"now {now[:12]}…)")
+            elif self.modified(file) > source.date + MTIME_TOLERANCE:
+                return f"{file} was modified after {source.name} was produced"
+        return ""
+
+    def local_files(self, path: str) -> list[str] | None:
+        """The regular files at ``path`` on this machine (a folder: all files under it), or None."""
+        if path not in self._files:
+            target = Path(path)
+            found: list[str] | None = None
+            try:
+                if target.is_file():
+                    found = [posixpath.normpath(path)]
+                elif target.is_dir():
+                    found = sorted(posixpath.normpath(str(f)) for f in target.rglob("*") if f.is_file())[:MAX_LOCAL_FILES]
+            except OSError:
+                found = None
+            self._files[path] = found
+        return self._files[path]
+
+    def sha256(self, file: str) -> str:
+        import hashlib
+
+        if file not in self._hashes:
+            digest = hashlib.sha256()
+            with open(file, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            self._hashes[file] = digest.hexdigest()
+        return self._hashes[file]
+
+    @staticmethod
+    def modified(file: str) -> dt.datetime:
+        return dt.datetime.fromtimestamp(os.stat(file).st_mtime, tz=dt.timezone.utc)
+
+    def malicious(self, element: str) -> Verdict | None:
+        """The content scanners' verdict on the element, when they find unsafe content (the newest
+        scan per tool decides, as for any verdict)."""
+        if not self.graph.has_component(element):
+            return None
+        for mitigation in sorted({s.mitigation for s in self.sources if s.tool in CONTENT_SCANNERS}):
+            scans = [s for s in self.by_mitigation.get(mitigation, []) if s.tool in CONTENT_SCANNERS]
+            verdict = self._judge_subjects(mitigation, element, scans) if scans else None
+            if verdict is not None and verdict.state == "contradicted":
+                return verdict
+        return None
 
     @staticmethod
     def _matches(subject: str, declared: str, kind: str) -> bool:
@@ -202,6 +306,10 @@ class _Judge:
             return Verdict("file-audit-logging", element, "stale", "", (),
                            "; ".join(dict.fromkeys(self.age_problem(s) for s in sources)))
         listing = max(fresh, key=lambda s: s.date)
+        status = max((s for s in fresh if s.disabled), key=lambda s: s.date, default=None)
+        if status is not None and status.date >= listing.date - dt.timedelta(hours=1):
+            return Verdict("file-audit-logging", element, "contradicted", status.date.date().isoformat(),
+                           (status.name,), "auditing is off (auditctl -s: enabled 0): no watch records anything")
         model_paths = {p.rstrip("/") for c in self.graph.system.components for p in c.paths}
         loaded, missing = [], []
         for watch in expected:
@@ -252,6 +360,18 @@ def judge_evidence(analysis: "Analysis", sources: Iterable[EvidenceSource], now:
                 verdict = judge.judge(mitigation, finding.element)
                 if verdict is not None:
                     result.verdicts[key] = verdict
+    # a scanner that finds malicious content contradicts every control that says the bytes are safe
+    catalog = analysis.catalog
+    for element in sorted({f.element for f in analysis.findings if f.element_type == "component"}):
+        found = judge.malicious(element)
+        if found is None:
+            continue
+        for finding in (f for f in analysis.findings if f.element == element):
+            for mitigation in finding.mitigations:
+                if catalog.mitigations[mitigation].vouches_for_content:
+                    result.verdicts[(mitigation, element)] = Verdict(
+                        mitigation, element, "contradicted", found.date, found.evidence,
+                        f"a scanner found unsafe content: {found.detail}")
     return result
 
 
@@ -270,7 +390,8 @@ def evidence_entries(review: "LoadedReview | None", extra: Iterable[str | Path] 
             display = str(resolved) if not Path(path).is_absolute() and str(folder) != "." else path
             location = locate(review.document, ("evidence", "files", index)) if review.document is not None else None
             # a folder (the scan script's ./evidence) stands for the files in it
-            files = [(str(f), f) for f in sorted(resolved.iterdir()) if not f.name.startswith(".") and not f.is_dir()] \
+            files = [(str(f), f) for f in sorted(resolved.iterdir()) if not f.name.startswith(".") and not f.is_dir()
+                     and not f.name.endswith(HASH_SUFFIX)] \
                 if resolved.is_dir() else [(display, resolved)]
             for shown, target in files:
                 entries.append(EvidenceEntry(
@@ -280,9 +401,9 @@ def evidence_entries(review: "LoadedReview | None", extra: Iterable[str | Path] 
     for path in extra:
         if Path(path).is_dir():  # a folder of evidence (the scan script's ./evidence): its files
             entries += [EvidenceEntry(path=str(f), resolved=str(f)) for f in sorted(Path(path).iterdir())
-                        if not f.name.startswith(".") and not f.is_dir()]
-        else:
-            entries.append(EvidenceEntry(path=str(path), resolved=str(path)))
+                        if not f.name.startswith(".") and not f.is_dir() and not f.name.endswith(HASH_SUFFIX)]
+        elif not (str(path).endswith(HASH_SUFFIX) and Path(str(path)[:-len(HASH_SUFFIX)]).is_file()):
+            entries.append(EvidenceEntry(path=str(path), resolved=str(path)))  # hash files are read with their evidence
     return entries
 
 

@@ -3,7 +3,9 @@
 Each watch appears as ``-w /path -p wa -k key``; kernels that store watches as syscall rules
 list them as ``-a always,exit -F path=/path -F perm=wa -F key=key`` (``dir=`` for folders).
 ``No rules`` means none are loaded. Every watch read is an observation that it is loaded; the
-verification compares them with the watches ``threatmodel controls auditd`` generates.
+verification compares them with the watches ``threatmodel controls auditd`` generates. The
+status (``auditctl -s``: ``enabled 1``, ``pid …``) may come first, as the scan script records
+it: ``enabled 0`` means auditing is off, and then no loaded watch records anything.
 Format: auditctl(8), the ``-l`` option.
 """
 
@@ -23,6 +25,13 @@ SUBJECT = "path"
 JSON = False
 DESCRIPTION = "auditctl -l output"
 _RULE_STARTS = ("-w ", "-a ", "-A ", "-e ", "-b ", "-f ", "-r ", "-D", "--backlog", "-W ")
+_STATUS = ("enabled", "failure", "pid", "rate_limit", "backlog_limit", "lost", "backlog", "backlog_wait_time",
+           "backlog_wait_time_actual", "loginuid_immutable", "feature_bitmap")
+
+
+def _status(line: str) -> tuple[str, str] | None:
+    parts = line.split()
+    return (parts[0], parts[1]) if len(parts) >= 2 and parts[0] in _STATUS else None
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
@@ -32,8 +41,9 @@ def _lines(text: str) -> list[tuple[int, str]]:
 
 def recognises(text: str, document: Any) -> bool:
     lines = _lines(text)
-    return document is None and bool(lines) and all(
-        line == "No rules" or line.startswith(_RULE_STARTS) for _, line in lines)
+    return document is None and bool(lines) and any(not line.startswith("$ ") for _, line in lines) and all(
+        line == "No rules" or line.startswith(_RULE_STARTS) or _status(line) is not None
+        or (line.startswith("$ ") and "auditctl" in line) for _, line in lines)
 
 
 def _option(argv: list[str], flag: str) -> str:
@@ -45,6 +55,12 @@ def read(text: str, document: Any, name: str, entry: EvidenceEntry) -> ReaderRes
     for number, line in _lines(text):
         if line == "No rules":
             result.notes.append("no audit rules are loaded")
+            continue
+        status = _status(line)
+        if status is not None or line.startswith("$ "):
+            if status == ("enabled", "0"):
+                result.disabled = True
+                result.notes.append(f"auditing is off (line {number}: enabled 0): loaded watches record nothing")
             continue
         try:
             argv = shlex.split(line)

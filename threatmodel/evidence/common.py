@@ -17,6 +17,8 @@ class ReaderResult:
     scope: list[str] = field(default_factory=list)
     date: dt.datetime | None = None
     notes: list[str] = field(default_factory=list)
+    roots: list[str] = field(default_factory=list)  # what the tool was pointed at, where the output says
+    disabled: bool = False  # audit status: auditing is off
 
 
 def under(path: str, root: str) -> bool:
@@ -91,3 +93,22 @@ def json_repr(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)[:500]
     except (TypeError, ValueError):
         return str(type(value).__name__)
+
+
+HASH_SUFFIX = ".sha256"  # beside an evidence file: sha256sum lines for the bytes the tool saw
+_HASH_LINE = __import__("re").compile(r"^([0-9a-f]{64}) [ *](.+)$")
+
+
+def read_hashes(text: str, name: str) -> list[tuple[str, str]]:
+    """``sha256sum`` output (``<64 hex>  <path>``): (path, digest) pairs; a bad line is an error."""
+    import posixpath
+
+    pairs = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        found = _HASH_LINE.match(line.rstrip("\n"))
+        if not found:
+            raise malformed(name, "expected sha256sum output: 64 hex digits, two spaces, a path", number)
+        pairs.append((posixpath.normpath(found[2]), found[1]))
+    return pairs

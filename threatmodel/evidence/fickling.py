@@ -2,12 +2,16 @@
 
 The JSON has a ``severity`` (``LIKELY_SAFE`` … ``OVERTLY_MALICIOUS``) and an ``analysis`` text;
 it does not name the file, so the evidence entry says which artifact it covers (``covers:`` in
-the review file). ``LIKELY_SAFE`` passes; any other severity fails.
+the review file). ``LIKELY_SAFE`` passes; any other severity fails. fickling's middle verdicts (``POSSIBLY_UNSAFE``,
+``SUSPICIOUS``, ``LIKELY_UNSAFE``) are heuristics that also fire on harmless pickles (a numpy
+array); they are weak: modelscan or picklescan passing the same file overrule them, and the
+verdict says so (docs/evidence.md).
 Format: https://github.com/trailofbits/fickling (``--json-output``).
 """
 
 from __future__ import annotations
 
+import posixpath
 from typing import Any
 
 from .common import ReaderResult, line_of, malformed, text_field
@@ -37,7 +41,9 @@ def read(text: str, document: Any, name: str, entry: EvidenceEntry) -> ReaderRes
     analysis = text_field(document.get("analysis", ""), 300).strip().splitlines()
     detail = "no overtly unsafe code found (LIKELY_SAFE)" if ok else f"{severity}: {analysis[0] if analysis else ''}"
     result = ReaderResult(scope=list(entry.covers))
-    result.observations = [Observation(path, ok, detail, where) for path in entry.covers]
+    weak = severity in ("POSSIBLY_UNSAFE", "SUSPICIOUS", "LIKELY_UNSAFE")
+    result.roots = [posixpath.normpath(path) for path in entry.covers]
+    result.observations = [Observation(posixpath.normpath(path), ok, detail, where, weak=weak) for path in entry.covers]
     if not entry.covers:
         result.notes.append("fickling results do not name the file; say which with 'covers:' in the review file")
     return result

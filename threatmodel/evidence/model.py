@@ -30,6 +30,8 @@ class Observation:
     location: Location  # where in the evidence file it was read
     permissions: str = ""  # audit watches: the permissions watched (e.g. "wa")
     key: str = ""  # audit watches: the filter key
+    weak: bool = False  # a heuristic failure (fickling's LIKELY_UNSAFE) that precise scanners may overrule
+    unchecked: bool = False  # the tool could not check (not installed, no key, offline): neither pass nor fail
 
 
 @dataclass(frozen=True)
@@ -46,3 +48,9 @@ class EvidenceSource:
     scope: tuple[str, ...] = field(default_factory=tuple)  # everything the tool looked at (paths or packages)
     notes: tuple[str, ...] = ()
     covers: tuple[str, ...] = ()  # as the evidence entry says: paths, packages or component ids
+    roots: tuple[str, ...] = ()  # what the tool was pointed at (a folder covers everything in it); default: scope
+    hashes: tuple[tuple[str, str], ...] = ()  # (file, SHA-256) of the bytes the tool saw, from FILE.sha256 beside it
+    disabled: bool = False  # audit status: auditing is off (auditctl -s: enabled 0)
+
+    def scan_roots(self) -> tuple[str, ...]:
+        return self.roots or self.scope

@@ -23,13 +23,19 @@ JSON = False
 DESCRIPTION = "model_signing verify output"
 SUCCEEDED = "Verification succeeded"
 FAILED = "Verification failed"
+UNCHECKED = "could not check"  # written by the scan script when no key or signer identity is set
+# a failure that says nothing about the signature: sigstore could not be reached
+_OFFLINE = ("connection", "name or service not known", "temporary failure in name resolution", "timed out",
+            "max retries exceeded", "network is unreachable", "no route to host", "nodename nor servname")
 _FLAGS = {"--allow_symlinks", "--ignore-git-paths", "--no-ignore-git-paths", "--use_staging", "--ignore_unsigned_files",
           "--use-staging"}
 _METHODS = {"sigstore", "key", "certificate", "pkcs11-key", "pkcs11-certificate"}
 
 
 def recognises(text: str, document: Any) -> bool:
-    return document is None and any(line.strip().startswith((SUCCEEDED, FAILED)) for line in text.splitlines())
+    return document is None and any(line.strip().startswith((SUCCEEDED, FAILED)) for line in text.splitlines()) or (
+        document is None and bool(command_lines(text, ("model_signing",)))
+        and any(line.strip().startswith(UNCHECKED) for line in text.splitlines()))
 
 
 def _model_path(argv: list[str]) -> str | None:
@@ -60,10 +66,13 @@ def read(text: str, document: Any, name: str, entry: EvidenceEntry) -> ReaderRes
             current = commands[number]
             continue
         stripped = line.strip()
-        if not stripped.startswith((SUCCEEDED, FAILED)):
+        if not stripped.startswith((SUCCEEDED, FAILED, UNCHECKED)):
             continue
         ok = stripped.startswith(SUCCEEDED)
+        unchecked = stripped.startswith(UNCHECKED) or (not ok and any(word in stripped.lower() for word in _OFFLINE))
         detail = "signature verified" if ok else text_field(stripped, 300)
+        if unchecked and not stripped.startswith(UNCHECKED):
+            detail = f"could not check (the signing service was not reachable): {detail}"
         subjects = [posixpath.normpath(current)] if current else [posixpath.normpath(p) for p in entry.covers]
         if not subjects:
             result.notes.append(f"line {number}: a verification result without the model path; echo the command line "
@@ -71,6 +80,7 @@ def read(text: str, document: Any, name: str, entry: EvidenceEntry) -> ReaderRes
         for subject in subjects:
             if subject not in result.scope:
                 result.scope.append(subject)
-            result.observations.append(Observation(subject, ok, detail, Location(name, number, 1)))
+            result.observations.append(Observation(subject, ok, detail, Location(name, number, 1), unchecked=unchecked))
         current = None
+    result.roots = list(result.scope)
     return result

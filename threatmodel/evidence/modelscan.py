@@ -43,7 +43,7 @@ def read(text: str, document: Any, name: str, entry: EvidenceEntry) -> ReaderRes
                         line_of(text, '"scanned_files"'))
     if not isinstance(issues, list) or not all(isinstance(i, dict) for i in issues):
         raise malformed(name, "modelscan report: 'issues' must be a list of objects", line_of(text, '"issues"'))
-    result = ReaderResult(date=parse_date(summary.get("timestamp")))
+    result = ReaderResult(date=parse_date(summary.get("timestamp")), roots=[posixpath.normpath(folder)])
     failed: dict[str, list[str]] = {}
     for issue in issues:
         source = issue.get("source")

@@ -50,6 +50,7 @@ def read(text: str, document: Any, name: str, entry: EvidenceEntry) -> ReaderRes
     roots = [(number, posixpath.normpath(path)) for number, argv in command_lines(text, ("picklescan",))
              if (path := option_value(argv[1:], ("-p", "--path")))]
     roots += [(0, posixpath.normpath(path)) for path in entry.covers]
+    result.roots = [root for _, root in roots]
     for path, (what, number) in sorted(failed.items()):
         result.scope.append(path)
         result.observations.append(Observation(path, False, "; ".join(what[:5]), Location(name, number, 1)))

@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import Diagnostic, InputError, Location
 from ..loader import decode_text, read_bytes
 from . import auditctl, fickling, manifest_check, model_signing, modelscan, picklescan, pip_audit
+from .common import HASH_SUFFIX, read_hashes
 from .model import EvidenceEntry, EvidenceSource
 
 MAX_EVIDENCE_BYTES = 16 * 1024 * 1024  # scanner reports and listings are small; a larger file is not one
@@ -65,6 +66,12 @@ def read_evidence(entry: EvidenceEntry) -> EvidenceSource:
         date, date_source = result.date, "content"
     else:
         date, date_source = _file_time(entry.resolved), "file time"
+    hashes: list[tuple[str, str]] = []
+    sidecar = Path(entry.resolved + HASH_SUFFIX)
+    if sidecar.is_file():  # the scan script records what the tool saw, byte for byte
+        hashes = read_hashes(decode_text(read_bytes(sidecar, name + HASH_SUFFIX, MAX_EVIDENCE_BYTES),
+                                         name + HASH_SUFFIX), name + HASH_SUFFIX)
     return EvidenceSource(name=name, tool=reader.TOOL, mitigation=reader.MITIGATION, subject_kind=reader.SUBJECT,
                           date=date, date_source=date_source, observations=tuple(result.observations),
-                          scope=tuple(result.scope), notes=tuple(result.notes), covers=entry.covers)
+                          scope=tuple(result.scope), notes=tuple(result.notes), covers=entry.covers,
+                          roots=tuple(result.roots), hashes=tuple(hashes), disabled=result.disabled)
