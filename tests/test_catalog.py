@@ -337,3 +337,23 @@ def test_every_evidence_reader_speaks_to_a_catalog_mitigation():
     for reader in READERS:
         assert reader.MITIGATION in catalog.mitigations, reader.TOOL
         assert reader.SUBJECT in ("path", "package")
+
+
+def test_every_threat_names_what_addresses_its_mechanism_with_reasons_and_a_redesign():
+    from threatmodel.scoring import control_credit
+
+    catalog = load_catalog().catalog
+    for threat in catalog.threats.values():
+        assert threat.redesign.strip(), f"{threat.id} names no design change"
+        assert [link.id for link in threat.links] == threat.mitigations
+        for link in threat.links:
+            assert link.why.strip(), f"{threat.id}: no reason for {link.id}"
+        primary = threat.primary
+        assert primary, f"{threat.id} has no primary mitigation"
+        # a primary mitigation must lower what it claims to: a detective control is primary
+        # only against repudiation, a corrective one only where damage is the point
+        for mitigation in primary:
+            credit = control_credit(catalog, threat, mitigation)
+            assert credit.likelihood or credit.impact, f"{threat.id}: primary {mitigation} earns nothing"
+        assert any(catalog.mitigations[m].control == "preventive" or "R" in threat.stride
+                   or ("D" in threat.stride and catalog.mitigations[m].control == "corrective") for m in primary), threat.id

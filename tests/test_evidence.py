@@ -563,6 +563,22 @@ def test_text_from_evidence_is_inert_in_reports(tmp_path):
 
 # --- evidence bound to the bytes it saw -------------------------------------------------------------
 
+def _scanned_pickle(tmp_path: Path, name: str, content: object) -> tuple[Path, Path, Path, Path]:
+    """A model of one pickle, scanned for real: (model, artifact, modelscan report, picklescan transcript)."""
+    modelscan, picklescan = _tool("modelscan"), _tool("picklescan")
+    artifact = tmp_path / name
+    with open(artifact, "wb") as handle:
+        pickle.dump(content, handle)
+    model = _small_model(tmp_path / "m.yaml", "one pickle", [
+        f"{{id: model, kind: model-artifact, format: pickle, boundary: prod, paths: [{artifact}]}}"])
+    report = tmp_path / "modelscan.json"
+    subprocess.run([modelscan, "-p", str(artifact), "-r", "json", "-o", str(report)], capture_output=True, cwd=tmp_path)
+    scan = subprocess.run([picklescan, "--path", str(artifact)], capture_output=True, text=True)
+    transcript = tmp_path / "picklescan.txt"
+    transcript.write_text(f"$ picklescan --path {artifact}\n{scan.stdout}")
+    return model, artifact, report, transcript
+
+
 def _pickle_folder(tmp_path: Path) -> Path:
     folder = tmp_path / "models"
     folder.mkdir()
@@ -574,17 +590,7 @@ def _pickle_folder(tmp_path: Path) -> Path:
 
 
 def test_a_malicious_artifact_contradicts_every_control_that_vouches_for_it(tmp_path):
-    modelscan, picklescan = _tool("modelscan"), _tool("picklescan")
-    artifact = tmp_path / "model.pkl"
-    with open(artifact, "wb") as handle:
-        pickle.dump(_Evil(), handle)
-    model = _small_model(tmp_path / "m.yaml", "evil pickle", [
-        f"{{id: model, kind: model-artifact, format: pickle, boundary: prod, paths: [{artifact}]}}"])
-    report = tmp_path / "modelscan.json"
-    subprocess.run([modelscan, "-p", str(artifact), "-r", "json", "-o", str(report)], capture_output=True, cwd=tmp_path)
-    scan = subprocess.run([picklescan, "--path", str(artifact)], capture_output=True, text=True)
-    transcript = tmp_path / "picklescan.txt"
-    transcript.write_text(f"$ picklescan --path {artifact}\n{scan.stdout}")
+    model, artifact, report, transcript = _scanned_pickle(tmp_path, "model.pkl", _Evil())
     # the manifest was made from these very bytes, so it matches: the bytes are still malicious
     assert _cli("controls", "manifest", model, "-o", tmp_path / "manifest.json").returncode == 0
     check = tmp_path / "check.json"
@@ -664,17 +670,7 @@ def test_disabled_auditing_contradicts_loaded_watches(tmp_path):
 
 
 def test_a_heuristic_fickling_verdict_does_not_silently_outvote_precise_scanners(tmp_path):
-    modelscan, picklescan = _tool("modelscan"), _tool("picklescan")
-    artifact = tmp_path / "array.pkl"
-    with open(artifact, "wb") as handle:
-        pickle.dump({"weights": [0.5, 1.5]}, handle)
-    model = _small_model(tmp_path / "m.yaml", "harmless pickle", [
-        f"{{id: model, kind: model-artifact, format: pickle, boundary: prod, paths: [{artifact}]}}"])
-    report = tmp_path / "modelscan.json"
-    subprocess.run([modelscan, "-p", str(artifact), "-r", "json", "-o", str(report)], capture_output=True, cwd=tmp_path)
-    scan = subprocess.run([picklescan, "--path", str(artifact)], capture_output=True, text=True)
-    transcript = tmp_path / "picklescan.txt"
-    transcript.write_text(f"$ picklescan --path {artifact}\n{scan.stdout}")
+    model, artifact, report, transcript = _scanned_pickle(tmp_path, "array.pkl", {"weights": [0.5, 1.5]})
     # fickling's documented JSON, as it rates a numpy pickle
     fickling = tmp_path / "fickling.json"
     fickling.write_text(json.dumps({"severity": "LIKELY_UNSAFE", "analysis": "Call to `_reconstruct(...)` "

@@ -57,7 +57,7 @@ class Assessment:
 
     @cached_property
     def plan(self) -> "Plan":
-        """Fix these first: the cheapest mitigations that cut every open high-risk attack path."""
+        """Fix these first: the steps that bring every open high-risk finding below high (threatmodel.plan)."""
         from .plan import plan_fixes
 
         return plan_fixes(self.analysis, self.review, self.review_file, self.evidence)

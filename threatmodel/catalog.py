@@ -32,6 +32,11 @@ THREAT_ID = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$"
 MITIGATION_ID = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 
 
+def _plain_id(cls: Any, value: Any) -> Any:
+    """A bare string where a mapping with an ``id`` is expected is that id."""
+    return {"id": value} if isinstance(value, str) else value
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
@@ -82,10 +87,7 @@ class AtlasLink(_Frozen):
     name: str = ""
     why: str = ""
 
-    @model_validator(mode="before")
-    @classmethod
-    def _from_plain_id(cls, value: Any) -> Any:
-        return {"id": value} if isinstance(value, str) else value
+    _from_plain_id = model_validator(mode="before")(classmethod(_plain_id))
 
 
 class Mitigation(_Frozen):
@@ -189,10 +191,7 @@ class MitigationLink(_Frozen):
     role: MitigationRole = "supporting"
     why: str = ""
 
-    @model_validator(mode="before")
-    @classmethod
-    def _from_plain_id(cls, value: Any) -> Any:
-        return {"id": value} if isinstance(value, str) else value
+    _from_plain_id = model_validator(mode="before")(classmethod(_plain_id))
 
 
 class Threat(_Frozen):
