@@ -343,3 +343,17 @@ def test_the_plan_scales_for_the_benchmark_model():
         plan = _plan(model, review=False)
     assert plan["targets"] > 0 and plan["steps"]
     assert plan["high_after"] == len(plan["decisions"])
+
+
+def test_indirect_injection_is_drawn_from_whoever_controls_the_content():
+    """The attacker of an indirect injection writes the content (a ticket, a fetched page), and the
+    attack runs along the content's path, not along the victim's chat."""
+    rag = threatmodel.analyze(EXAMPLES / "rag-chatbot.yaml")
+    finding = next(f for f in rag.analysis.findings if f.id == "INDIRECT-PROMPT-INJECTION@llm-api")
+    assert "document-store" in finding.attack_path and "chat-widget" not in finding.attack_path
+    tree = next(t for t in _plan(EXAMPLES / "rag-chatbot.yaml")["trees"] if t["asset"] == "llm-api")["mermaid"]
+    assert "enters at document-store" in tree
+    agent = threatmodel.analyze(EXAMPLES / "coding-agent.yaml")
+    finding = next(f for f in agent.analysis.findings if f.id == "INDIRECT-PROMPT-INJECTION@coding-agent")
+    assert finding.attack_path[:2] == ("internet", "web-fetch")
+    assert len(set(finding.attack_path)) == len(finding.attack_path)  # no loops

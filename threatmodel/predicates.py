@@ -228,6 +228,23 @@ def attribute_any(graph: "DataFlowGraph", element: str, wanted: dict[str, list[s
                                    for name in wanted))
 
 
+def _content_author(graph: "DataFlowGraph", path: list[str]) -> "Access | None":
+    """Whoever controls the outside content is the attacker of an indirect injection: the actor
+    that sends input to (or controls) where the content enters, on to the element along the
+    content's own path, not the person who happens to be prompting."""
+    from .graph.reach import Access
+
+    found = graph.reach.accesses(path[0], ["input", "control"])
+    if not found:
+        return None
+    author = found[0]
+    route: list[str] = []
+    for node in list(author.path) + list(path[1:]):  # the author's way may already pass through the content's
+        route = route[:route.index(node)] if node in route else route
+        route.append(node)
+    return Access(author.actor, "input", tuple(route), author.flows, author.likelihood)
+
+
 @_register("untrusted_context", "component", "true", _one_of(True))
 def untrusted_context(graph: "DataFlowGraph", element: str, wanted: bool) -> Verdict:
     """Content from outside reaches the component's context: it, or a component whose data flows
@@ -240,11 +257,13 @@ def untrusted_context(graph: "DataFlowGraph", element: str, wanted: bool) -> Ver
             or "network" in capabilities  # type: ignore[operator]
 
     if untrusted(element):
-        return Verdict(True, f"content from outside enters {element} (it declares untrusted_content or network)")
+        return Verdict(True, f"content from outside enters {element} (it declares untrusted_content or network)",
+                       _content_author(graph, [element]))
     path = graph.lineage.path_from(element, untrusted, ("untrusted", "content"))
     if path:
         return Verdict(True, f"content from outside enters {path[0]} ({graph.component(path[0]).kind}) and "
-                             f"reaches {element}" + (f" via {_path(graph, path)}" if len(path) > 2 else ""))
+                             f"reaches {element}" + (f" via {_path(graph, path)}" if len(path) > 2 else ""),
+                       _content_author(graph, path))
     unknown = graph.lineage.path_from(
         element, lambda n: graph.attribute(n, "untrusted_content") is None and graph.has_role(n, "context_source"),
         ("unknown", "untrusted"))
