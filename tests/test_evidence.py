@@ -713,3 +713,45 @@ def test_the_scan_script_runs_to_the_end_without_a_signer_and_binds_its_evidence
     finding = next(r for r in result.review.findings if r.finding.id == "ML10@model")
     signature = next(c for c in finding.checks if c.mitigation == "artifact-integrity-verification")
     assert signature.state != "contradicted"
+
+
+def test_the_scan_script_checks_signatures_with_a_public_key(tmp_path):
+    signer = _tool("model_signing")
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+    (tmp_path / "pub.pem").write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                                     serialization.PublicFormat.SubjectPublicKeyInfo))
+    folder = tmp_path / "model"
+    folder.mkdir()
+    _safetensors(folder / "weights.safetensors")
+    model = _small_model(tmp_path / "m.yaml", "signed model", [
+        f"{{id: weights, kind: model-artifact, format: safetensors, signed: true, boundary: prod, paths: [{folder}]}}"])
+    sign = subprocess.run([signer, "sign", "key", str(folder), "--private_key", str(tmp_path / "key.pem"),
+                           "--signature", f"{folder}.sig"], capture_output=True, text=True)
+    assert sign.returncode == 0, sign.stderr
+    assert _cli("controls", "scan", model, "-o", tmp_path / "scan.sh").returncode == 0
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MODEL_SIGNER")}
+    environment.update(PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", MODEL_SIGNER_PUBLIC_KEY=str(tmp_path / "pub.pem"))
+    run = subprocess.run(["bash", str(tmp_path / "scan.sh")], cwd=tmp_path, capture_output=True, text=True,
+                         env=environment)
+    assert "Verification succeeded" in (tmp_path / "evidence" / "weights.model-signing.txt").read_text(), run.stderr
+    result = threatmodel.analyze(model, review=False, evidence=[tmp_path / "evidence"])
+    assert _states(result, "weights")["artifact-integrity-verification"] == "verified"
+
+
+def test_an_unreachable_signing_service_is_not_a_contradiction(tmp_path):
+    model = _small_model(tmp_path / "m.yaml", "signed model", [
+        "{id: weights, kind: model-artifact, format: pickle, signed: true, boundary: prod, paths: [/srv/m.pkl]}"])
+    transcript = tmp_path / "sig.txt"
+    transcript.write_text("$ model_signing verify sigstore /srv/m.pkl --signature /srv/m.pkl.sig --identity a@b.c "
+                          "--identity_provider https://accounts.example.com\n"
+                          "Verification failed with error: HTTPSConnectionPool(host='tuf-repo-cdn.sigstore.dev', "
+                          "port=443): Max retries exceeded with url: /13.root.json (Caused by NameResolutionError)\n")
+    result = threatmodel.analyze(model, review=False, evidence=[transcript])
+    assert _states(result, "weights")["artifact-integrity-verification"] == "stale"
+    finding = next(r for r in result.review.findings if r.finding.id == "ML10@weights")
+    assert "artifact-integrity-verification" in finding.residual_explanation.split("=")[0]  # the declared credit stays

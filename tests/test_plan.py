@@ -276,20 +276,24 @@ def test_nothing_high_gives_no_steps(tmp_path):
 
 
 def test_a_finding_that_no_team_control_can_lower_gets_a_decision_with_a_redesign(tmp_path):
-    # a public model whose answers anyone can probe: once every control is declared, what is left
-    model = _write(tmp_path, "m.yaml", """system: {name: public classifier}
-data: [{id: faces, confidentiality: high, integrity: high, pii: true}]
+    # people use a vendor's hosted chat directly: nothing of the team's sits in front of it
+    model = _write(tmp_path, "m.yaml", """system: {name: hosted assistant used directly}
+data: [{id: chats, confidentiality: high, integrity: high, pii: true}]
 components:
-  - {id: anyone, kind: person}
-  - {id: api, kind: inference-service, exposure: public, rate_limiting: true, authenticated: true,
-     returns_scores: false, data: [faces]}
+  - {id: user, kind: person}
+  - {id: vendor-chat, kind: llm, origin: third-party, exposure: public, output_to: [html], data: [chats]}
 flows:
-  - {from: anyone, to: api, protocol: HTTPS}
+  - {from: user, to: vendor-chat, protocol: HTTPS, bidirectional: true, data: [chats]}
 """)
     plan = _plan(model, review=False)
-    assert plan["high_after"] == len(plan["decisions"])
-    for decision in plan["decisions"]:
-        assert decision["redesign"]
+    decisions = {d["finding"]: d for d in plan["decisions"]}
+    assert "OUTPUT-RENDERING@vendor-chat" in decisions and plan["high_after"] == len(decisions)
+    rendering = decisions["OUTPUT-RENDERING@vendor-chat"]
+    assert "output-encoding needs control of vendor-chat, which is third-party" in rendering["reason"]
+    assert rendering["redesign"].startswith("Render model output as plain text")
+    assert all(s["mitigation"] != "output-encoding" for s in plan["steps"])
+    markdown = threatmodel.render(threatmodel.analyze(model, review=False), "md")
+    assert "Decisions needed (2 findings still high or critical after the plan)" in markdown
 
 
 # --- attack trees ---------------------------------------------------------------------------

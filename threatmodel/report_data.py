@@ -184,6 +184,14 @@ def evidence_data(verdicts: Any) -> list[dict[str, Any]]:
             for s in verdicts.sources]
 
 
+def _frameworks_cited(assessment: Analysis) -> list[str]:
+    """The framework editions the findings cite, by name ("OWASP ML Top 10 2023"), in catalog order."""
+    catalog = assessment.catalog
+    cited = {entry for f in assessment.findings for entry in f.threat.frameworks}
+    return [f"OWASP {framework.short}" for framework in catalog.frameworks.values()
+            if any(e.id in cited for e in framework.entries)]
+
+
 def report_data(assessment: Analysis, *, diagram_svg: str | None = None, diagram_note: str = "",
                 review: ReviewResult | None = None, review_path: str = "", evidence: Any = None,
                 plan: Any = None) -> dict[str, Any]:
@@ -194,6 +202,7 @@ def report_data(assessment: Analysis, *, diagram_svg: str | None = None, diagram
     graph = graph_view(assessment.graph)
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
+        "frameworks_cited": _frameworks_cited(assessment),
         "review_file": review_path or None,
         "tool": {"name": "threatmodel", "version": __version__},
         "atlas_version": assessment.catalog.atlas.atlas_version,
