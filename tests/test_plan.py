@@ -361,3 +361,56 @@ def test_indirect_injection_is_drawn_from_whoever_controls_the_content():
     finding = next(f for f in agent.analysis.findings if f.id == "INDIRECT-PROMPT-INJECTION@coding-agent")
     assert finding.attack_path[:2] == ("internet", "web-fetch")
     assert len(set(finding.attack_path)) == len(finding.attack_path)  # no loops
+
+
+def test_tenant_isolation_is_not_memory_hardening(tmp_path):
+    """Keeping tenants apart answers cross-tenant disclosure; it does not validate or expire what
+    is written to memory, so memory poisoning keeps its score and the plan still asks for hardening."""
+    text = """system: {name: agent with memory}
+boundaries: [{id: app, trust: internal}]
+data: [{id: notes, confidentiality: high, integrity: high}]
+components:
+  - {id: user, kind: person}
+  - {id: web, kind: tool, boundary: app, capabilities: [network]}
+  - {id: agent, kind: agent, boundary: app, exposure: public}
+  - {id: memory, kind: agent-memory, boundary: app, data: [notes]%s}
+flows:
+  - {from: user, to: agent, protocol: HTTPS, bidirectional: true}
+  - {from: agent, to: web, protocol: HTTPS, bidirectional: true}
+  - {from: agent, to: memory, protocol: internal, bidirectional: true, data: [notes]}
+"""
+    plain = _report(_write(tmp_path, "a.yaml", text % ""), review=False)
+    isolated_model = _write(tmp_path, "b.yaml", text % ", tenant_isolation: true")
+    isolated = _report(isolated_model, review=False)
+    score = {name: {f["id"]: f["score"] for f in report["findings"]} for name, report in (("a", plain), ("b", isolated))}
+    assert score["a"]["MEMORY-POISONING@memory"] == score["b"]["MEMORY-POISONING@memory"]
+    assert any(s["mitigation"] == "memory-hardening" and "memory" in s["elements"] for s in isolated["plan"]["steps"])
+
+
+GIT_SERVER = """system: {name: self-hosted git}
+boundaries: [{id: corp, trust: internal}]
+data: [{id: keys, confidentiality: high, integrity: high}]
+components:
+  - {id: internet, kind: person}
+  - {id: git-server, kind: process, boundary: corp, exposure: public%s}
+  - {id: repo, kind: source-repository, boundary: corp}
+  - {id: deploy-key, kind: secret, boundary: corp, data: [keys]}
+flows:
+  - {from: internet, to: git-server, protocol: HTTPS}
+  - {from: repo, to: git-server, protocol: file}
+  - {from: deploy-key, to: repo, name: committed to the repository, protocol: file, data: [keys]}
+"""
+
+
+@pytest.mark.parametrize("auth, raised", [(", authenticated: false", True), (", authenticated: true", False), ("", False)])
+def test_a_service_that_does_not_authenticate_serves_what_is_behind_it(tmp_path, auth, raised):
+    """An internet-facing Git server without authentication in front of a repository that holds a
+    key: outsiders can read the key, and the plan moves the key into a secret store. Unknown is
+    not false: without `authenticated: false` nothing is inferred."""
+    report = _report(_write(tmp_path, "git.yaml", GIT_SERVER % auth), review=False)
+    theft = next((f for f in report["findings"] if f["id"] == "CREDENTIAL-THEFT@deploy-key"), None)
+    outsider = theft is not None and theft["attack_path"][:2] == ["internet", "git-server"]
+    assert outsider == raised
+    if raised:
+        steps = {(s["mitigation"], e) for s in report["plan"]["steps"] for e in s["elements"]}
+        assert ("secret-management", "deploy-key") in steps

@@ -4,7 +4,9 @@ An actor reaches an element with one of three kinds of access:
 - ``input``: data the actor chooses arrives there (a query, an upload, poisoned samples);
 - ``control``: the actor can change it, run code in it or delete it (a shell on a host, write
   access to a file, a library's code running in a process);
-- ``read``: the actor controls the element, or controls a process the element flows into.
+- ``read``: the actor controls the element, or controls a process the element flows into, or
+  sends input to a service that does not authenticate and reads the element (directly or
+  through the stores behind it).
 
 The traversal respects flow direction, authentication (an actor without credentials stops at an
 authenticated flow or service) and what components do: a person who logs into a host controls
@@ -164,6 +166,28 @@ class _ClassReach:
                 nodes, flows = self.path(reader)
                 key = next(k for t, k in self.graph.flows_out_of(element) if t == reader)
                 return nodes + (element,), flows + (key,)
+            return self._served(element)
+        return None
+
+    def _served(self, element: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        """Read access through a service that does not authenticate (``authenticated: false``):
+        whoever can send it input gets what it reads, directly or through the stores behind it
+        (a Git or file server in front of a repository that holds keys)."""
+        graph = self.graph
+        seen = {element}
+        queue: deque[tuple[str, tuple[str, ...], tuple[str, ...]]] = deque([(element, (element,), ())])
+        while queue:
+            node, trail, keys = queue.popleft()
+            for target, key in graph.flows_out_of(node):
+                if target in seen or not graph.has_component(target):
+                    continue
+                seen.add(target)
+                if graph.dfd(target) == "process" and graph.attribute(target, "authenticated") is False \
+                        and self.level.get(target, 0) >= INPUT:
+                    nodes, flows = self.path(target)
+                    return nodes + tuple(reversed(trail)), flows + tuple(reversed(keys + (key,)))
+                if graph.dfd(target) == "data-store":
+                    queue.append((target, trail + (target,), keys + (key,)))
         return None
 
 
