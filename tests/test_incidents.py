@@ -21,6 +21,9 @@ STOPPED_BY = {
     "chatbot-feedback": ("feedback-store", {"feedback-validation", "training-data-validation"}),
     "issue-injection": ("github-mcp", {"least-privilege-tools", "human-approval-gate"}),
     "leaked-storage-token": ("model-files", {"storage-access-control", "artifact-integrity-verification"}),
+    "agent-deletes-database": ("agent", {"human-approval-gate"}),
+    "poisoned-release": ("vision-lib", {"dependency-pinning"}),
+    "email-zero-click": ("copilot", {"untrusted-content-isolation", "output-encoding"}),
 }
 
 

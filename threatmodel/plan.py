@@ -355,10 +355,7 @@ def plan_fixes(analysis: "Analysis", review: ReviewResult, loaded: "LoadedReview
     chosen = _choose(context, state, targets)
     if len(chosen) <= 400:  # pruning re-runs the plan per pick; beyond this the greedy picks stand
         chosen = _prune(context, review, chosen, targets)
-    steps = _steps(context, review, chosen)
-    final = _State(context, review)
-    for cut in chosen:
-        final.apply(cut)
+    steps, final = _steps(context, review, chosen)  # the residual of a set of steps does not depend on order
     position_of = {id(r.finding): p for p, r in enumerate(final.open)}
     decisions = [_decision(t, *final.current[position_of[id(t.finding)]]) for t in targets
                  if _is_high(final.current[position_of[id(t.finding)]][1])]
@@ -368,8 +365,9 @@ def plan_fixes(analysis: "Analysis", review: ReviewResult, loaded: "LoadedReview
     return plan
 
 
-def _steps(context: _Context, review: ReviewResult, chosen: list[Cut]) -> list[PlanStep]:
-    """Group the picks by mitigation, in the order first picked; residuals cumulative."""
+def _steps(context: _Context, review: ReviewResult, chosen: list[Cut]) -> tuple[list[PlanStep], _State]:
+    """Group the picks by mitigation, in the order first picked; residuals cumulative. Also the
+    state after every step."""
     groups: dict[str, list[Cut]] = {}
     for cut in chosen:
         groups.setdefault(cut.mitigation, []).append(cut)
@@ -389,7 +387,7 @@ def _steps(context: _Context, review: ReviewResult, chosen: list[Cut]) -> list[P
                               _why(mitigation, lows), sorted(f"on {c.element}, in front of third-party {c.moved_from}"
                                                              for c in cuts if c.moved_from),
                               lows, total, high))
-    return steps
+    return steps, state
 
 
 def _why(mitigation: str, lowered: list[Lowered]) -> str:
