@@ -414,3 +414,12 @@ def test_a_service_that_does_not_authenticate_serves_what_is_behind_it(tmp_path,
     if raised:
         steps = {(s["mitigation"], e) for s in report["plan"]["steps"] for e in s["elements"]}
         assert ("secret-management", "deploy-key") in steps
+
+
+def test_summary_sentences_agree_in_number(tmp_path):
+    model = _write(tmp_path, "one.yaml", GIT_SERVER % ", authenticated: false")
+    markdown = threatmodel.render(threatmodel.analyze(model, review=False), "md")
+    summary = next(line for line in markdown.splitlines() if line.startswith("**1 finding**; "))
+    assert summary.endswith(" catalog threats do not apply; 1 open question.")
+    html = threatmodel.render(threatmodel.analyze(model, review=False), "html")
+    assert "<strong>1 finding</strong>" in html
