@@ -218,8 +218,8 @@ def test_picklescan_and_fickling_on_real_files(tmp_path):
     assert _states(result, "good-model")["safe-model-serialisation"] == "verified"
 
 
-def test_model_signing_with_a_throwaway_key_then_modified(tmp_path):
-    signer = _tool("model_signing")
+def _signed_model(tmp_path: Path, signer: str, signature: Path) -> tuple[Path, Path]:
+    """A safetensors model folder signed with a throwaway key (tmp_path/key.pem, pub.pem): (model, folder)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -234,8 +234,14 @@ def test_model_signing_with_a_throwaway_key_then_modified(tmp_path):
     model = _small_model(tmp_path / "m.yaml", "signed model", [
         f"{{id: weights, kind: model-artifact, format: safetensors, signed: true, boundary: prod, paths: [{folder}]}}"])
     sign = subprocess.run([signer, "sign", "key", str(folder), "--private_key", str(tmp_path / "key.pem"),
-                           "--signature", str(tmp_path / "model.sig")], capture_output=True, text=True)
+                           "--signature", str(signature)], capture_output=True, text=True)
     assert sign.returncode == 0, sign.stderr
+    return model, folder
+
+
+def test_model_signing_with_a_throwaway_key_then_modified(tmp_path):
+    signer = _tool("model_signing")
+    model, folder = _signed_model(tmp_path, signer, tmp_path / "model.sig")
 
     def verify(name: str) -> Path:
         argv = [signer, "verify", "key", str(folder), "--signature", str(tmp_path / "model.sig"),
@@ -717,22 +723,7 @@ def test_the_scan_script_runs_to_the_end_without_a_signer_and_binds_its_evidence
 
 def test_the_scan_script_checks_signatures_with_a_public_key(tmp_path):
     signer = _tool("model_signing")
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                         serialization.NoEncryption()))
-    (tmp_path / "pub.pem").write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                                     serialization.PublicFormat.SubjectPublicKeyInfo))
-    folder = tmp_path / "model"
-    folder.mkdir()
-    _safetensors(folder / "weights.safetensors")
-    model = _small_model(tmp_path / "m.yaml", "signed model", [
-        f"{{id: weights, kind: model-artifact, format: safetensors, signed: true, boundary: prod, paths: [{folder}]}}"])
-    sign = subprocess.run([signer, "sign", "key", str(folder), "--private_key", str(tmp_path / "key.pem"),
-                           "--signature", f"{folder}.sig"], capture_output=True, text=True)
-    assert sign.returncode == 0, sign.stderr
+    model, folder = _signed_model(tmp_path, signer, tmp_path / "model.sig")
     assert _cli("controls", "scan", model, "-o", tmp_path / "scan.sh").returncode == 0
     environment = {k: v for k, v in os.environ.items() if not k.startswith("MODEL_SIGNER")}
     environment.update(PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", MODEL_SIGNER_PUBLIC_KEY=str(tmp_path / "pub.pem"))
