@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .catalog import EFFORT_WEIGHT
-from .review import ReviewedFinding, ReviewResult, _residual, in_place, on_path_mitigations
+from .review import ReviewedFinding, ReviewResult, in_place, on_path_mitigations, residual
 from .scoring import SEVERITY_ORDER, control_credit
 
 if TYPE_CHECKING:
@@ -203,8 +203,9 @@ class _State:
         self.open = [r for r in review.findings if r.is_open]
         self.extra: list[list[str]] = [[] for _ in self.open]
         self.current = [(r.residual_score, r.residual_severity) for r in self.open]
-        self.primary = [any(r.finding.threat.role(m) == "primary" for m in in_place(r.finding, r.implemented, r.checks)[0])
-                        for r in self.open]
+        self.present = [in_place(r.finding, r.implemented, r.checks)[0] for r in self.open]
+        self.primary = [any(r.finding.threat.role(m) == "primary" for m in present)
+                        for r, present in zip(self.open, self.present)]
         self.by_node: dict[str, list[int]] = {}
         for position, reviewed in enumerate(self.open):
             for node in dict.fromkeys((reviewed.finding.element, *reviewed.finding.attack_path[1:-1])):
@@ -218,10 +219,9 @@ class _State:
 
     def with_step(self, position: int, mitigation: str) -> tuple[int, str]:
         reviewed = self.open[position]
-        present, _ = in_place(reviewed.finding, reviewed.implemented, reviewed.checks)
-        if mitigation in present or mitigation in self.extra[position]:
+        if mitigation in self.present[position] or mitigation in self.extra[position]:
             return self.current[position]
-        changed = _residual(self.context.catalog, reviewed.finding, reviewed.decision, reviewed.decided_by,
+        changed = residual(self.context.catalog, reviewed.finding, reviewed.decision, reviewed.decided_by,
                             list(reviewed.implemented) + self.extra[position] + [mitigation],
                             list(reviewed.planned), reviewed.checks)
         return changed.residual_score, changed.residual_severity
@@ -256,8 +256,7 @@ def _targets(context: _Context, review: ReviewResult) -> tuple[list[Target], lis
         present, _ = in_place(finding, reviewed.implemented, reviewed.checks)
         states = {c.mitigation: c.state for c in reviewed.checks}
         handled_by = [f"{m} ({'declared' if m in finding.controls_in_place and states.get(m) != 'verified' else states.get(m, 'claimed')})"
-                      for m in present if control_credit(context.catalog, finding.threat, m).likelihood
-                      or control_credit(context.catalog, finding.threat, m).impact]
+                      for m in present if control_credit(context.catalog, finding.threat, m).earns]
         target = Target(finding, reviewed, present, [], [], handled_by)
         if not high_now:
             base = finding.score.rated(finding.score.base_likelihood or finding.score.likelihood,
@@ -268,8 +267,7 @@ def _targets(context: _Context, review: ReviewResult) -> tuple[list[Target], lis
         for mitigation in finding.threat.mitigations:
             if mitigation in present:
                 continue
-            credit = control_credit(context.catalog, finding.threat, mitigation)
-            if not credit.likelihood and not credit.impact:
+            if not control_credit(context.catalog, finding.threat, mitigation).earns:
                 continue  # detective outside repudiation, corrective outside damage: not a step that lowers it
             cuts, why_not = context.placements(finding, mitigation)
             target.candidates += cuts
@@ -280,7 +278,7 @@ def _targets(context: _Context, review: ReviewResult) -> tuple[list[Target], lis
     return targets, handled
 
 
-def _choose(context: _Context, state: _State, targets: list[Target]) -> list[Cut]:
+def _choose(state: _State, targets: list[Target]) -> list[Cut]:
     """Lazy greedy cover: primary before supporting, then cheaper, then broader. A target is done
     when it is below high and a mitigation that addresses its mechanism is in place (where one
     can be applied): a supporting control alone never settles a high finding."""
@@ -352,7 +350,7 @@ def plan_fixes(analysis: "Analysis", review: ReviewResult, loaded: "LoadedReview
     targets, handled = _targets(context, review)
     state = _State(context, review)
     total_before, high_before = state.totals()
-    chosen = _choose(context, state, targets)
+    chosen = _choose(state, targets)
     if len(chosen) <= 400:  # pruning re-runs the plan per pick; beyond this the greedy picks stand
         chosen = _prune(context, review, chosen, targets)
     steps, final = _steps(context, review, chosen)  # the residual of a set of steps does not depend on order

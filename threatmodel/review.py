@@ -254,7 +254,7 @@ def apply_review(assessment: Analysis, loaded: LoadedReview | None,
             elif state in ("partial", "planned"):
                 planned.append(mitigation_id)
         checks = tuple(_check(m, finding, m in implemented, verdicts) for m in finding.mitigations)
-        reviewed.append(_residual(catalog, finding, decision, keys[0] if keys else "", implemented, planned, checks))
+        reviewed.append(residual(catalog, finding, decision, keys[0] if keys else "", implemented, planned, checks))
     if loaded is not None:
         for key in review.findings:
             if key in used_findings:
@@ -288,7 +288,7 @@ def in_place(finding: Finding, implemented: list[str] | tuple[str, ...],
     return present, contradicted
 
 
-def _residual(catalog: Any, finding: Finding, decision: FindingStatus | None, key: str, implemented: list[str],
+def residual(catalog: Any, finding: Finding, decision: FindingStatus | None, key: str, implemented: list[str],
               planned: list[str], checks: tuple[MitigationCheck, ...] = ()) -> ReviewedFinding:
     """Residual risk: the finding's score before controls, lowered by what every control in place
     earns by its class and role (scoring.control_credit); a control the evidence contradicts earns

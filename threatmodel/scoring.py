@@ -76,6 +76,10 @@ class Credit:
     impact: int
     reason: str
 
+    @property
+    def earns(self) -> bool:
+        return bool(self.likelihood or self.impact)
+
 
 def control_credit(catalog: Catalog, threat: Threat, mitigation_id: str) -> Credit:
     """The one rule for every control, wherever the fact comes from (the model, the review file or

@@ -45,7 +45,6 @@ DEFAULT_MAX_AGE_DAYS = 30
 FUTURE_TOLERANCE = dt.timedelta(days=1)  # clocks differ; evidence from further ahead is not trusted
 MTIME_TOLERANCE = dt.timedelta(seconds=2)  # file times are coarse on some file systems
 MAX_LOCAL_FILES = 10_000  # files of one declared folder compared with the evidence
-CONTENT_SCANNERS = frozenset({"modelscan", "picklescan", "fickling"})  # a failure means the bytes are unsafe
 
 
 @dataclass(frozen=True)
@@ -277,8 +276,11 @@ class _Judge:
         scan per tool decides, as for any verdict)."""
         if not self.graph.has_component(element):
             return None
-        for mitigation in sorted({s.mitigation for s in self.sources if s.tool in CONTENT_SCANNERS}):
-            scans = [s for s in self.by_mitigation.get(mitigation, []) if s.tool in CONTENT_SCANNERS]
+        from .evidence import TOOLS
+
+        scanners = {tool for tool, reader in TOOLS.items() if getattr(reader, "FINDS_UNSAFE_CONTENT", False)}
+        for mitigation in sorted({s.mitigation for s in self.sources if s.tool in scanners}):
+            scans = [s for s in self.by_mitigation.get(mitigation, []) if s.tool in scanners]
             verdict = self._judge_subjects(mitigation, element, scans) if scans else None
             if verdict is not None and verdict.state == "contradicted":
                 return verdict

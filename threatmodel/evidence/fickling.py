@@ -21,6 +21,7 @@ from ..errors import Location
 TOOL = "fickling"
 MITIGATION = "safe-model-serialisation"
 SUBJECT = "path"
+FINDS_UNSAFE_CONTENT = True  # a failure means the artifact's bytes are unsafe to load
 JSON = True
 DESCRIPTION = "fickling --check-safety --json-output results"
 SEVERITIES = ("LIKELY_SAFE", "POSSIBLY_UNSAFE", "SUSPICIOUS", "LIKELY_UNSAFE", "LIKELY_OVERTLY_MALICIOUS",

@@ -18,6 +18,7 @@ from ..errors import Location
 TOOL = "modelscan"
 MITIGATION = "safe-model-serialisation"
 SUBJECT = "path"
+FINDS_UNSAFE_CONTENT = True  # a failure means the artifact's bytes are unsafe to load
 JSON = True
 DESCRIPTION = "a modelscan JSON report (modelscan -r json)"
 

@@ -21,6 +21,7 @@ from ..errors import Location
 TOOL = "picklescan"
 MITIGATION = "safe-model-serialisation"
 SUBJECT = "path"
+FINDS_UNSAFE_CONTENT = True  # a failure means the artifact's bytes are unsafe to load
 JSON = False
 DESCRIPTION = "picklescan console output"
 SUMMARY = "----------- SCAN SUMMARY -----------"
