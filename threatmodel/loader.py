@@ -315,6 +315,18 @@ def _control_characters(text: str, filename: str) -> list[Diagnostic]:
 
 def parse_yaml(text: str, filename: str) -> Any:
     """Parse one YAML document from text; raise :class:`InputError` with located errors."""
+    documents = parse_yaml_documents(text, filename)
+    if len(documents) > 1:
+        raise InputError(
+            [Diagnostic(Location(filename, 1, 1), "expected one YAML document, found "
+                        f"{len(documents)}")]
+        )
+    return documents[0]
+
+
+def parse_yaml_documents(text: str, filename: str) -> list[Any]:
+    """Parse every document of a YAML stream (``---`` separated, as Kubernetes manifests are),
+    with the same limits and located errors as :func:`parse_yaml`."""
     problems = _control_characters(text, filename)
     if problems:
         raise InputError(problems)
@@ -336,12 +348,7 @@ def parse_yaml(text: str, filename: str) -> Any:
         raise InputError(sorted(builder.errors))
     if not builder.documents or builder.documents == [None]:
         raise InputError([Diagnostic(Location(filename, 1, 1), "file is empty")])
-    if len(builder.documents) > 1:
-        raise InputError(
-            [Diagnostic(Location(filename, 1, 1), "expected one YAML document, found "
-                        f"{len(builder.documents)}")]
-        )
-    return builder.documents[0]
+    return list(builder.documents)
 
 
 _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),

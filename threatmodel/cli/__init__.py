@@ -13,7 +13,7 @@ import sys
 import typer
 
 from .._version import __version__
-from . import catalog, controls, interop, model, report, review
+from . import catalog, controls, discover, interop, model, report, review
 
 def _readable_list_types() -> None:
     """typer labels a list argument '<list[Path]>'; say '<path>...' instead."""
@@ -59,7 +59,7 @@ def main_options(
     reset_inputs()
 
 
-for _group in (model.app, report.app, review.app, interop.app):
+for _group in (model.app, report.app, review.app, interop.app, discover.app):
     app.registered_commands.extend(_group.registered_commands)
 app.add_typer(catalog.catalog_app, name="catalog")
 app.add_typer(catalog.atlas_app, name="atlas")

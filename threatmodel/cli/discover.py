@@ -1,0 +1,84 @@
+"""`threatmodel discover PATH`: draft a model from an ML project; `threatmodel drift MODEL PATH`:
+fail when the model no longer matches the project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from . import common
+
+app = typer.Typer()
+
+MlflowOption = typer.Option(None, "--mlflow", metavar="URI",
+                            help="Also read this MLflow tracking / registry URI (sqlite:///…, http://…, a folder); "
+                                 "needs pip install 'threatmodel[mlflow]'.")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def snapshot_path(model: Path) -> Path:
+    """Where discover keeps what it saw, beside the model: MODEL.discovered.json."""
+    return model.with_name(f"{model.stem}.discovered.json")
+
+
+def _check_draft(text: str, folder: Path, catalog: Optional[List[Path]]) -> None:
+    """Load the draft as `validate` would before anything is written; a failure is our bug,
+    reported as located errors rather than left on disk."""
+    import os
+    import tempfile
+
+    from .. import load_catalog, load_system
+
+    handle, name = tempfile.mkstemp(suffix=".yaml", prefix=".discover-", dir=folder if os.access(folder, os.W_OK) else None)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        common.guarded(lambda: load_system(Path(name), load_catalog(catalog or [])))
+    finally:
+        os.unlink(name)
+
+
+@app.command("discover")
+def discover_command(
+    path: Path = typer.Argument(..., metavar="PATH", help="The project folder to read."),
+    mlflow: Optional[str] = MlflowOption,
+    output: Optional[Path] = common.OutputOption,
+    force: bool = typer.Option(False, "--force", help="Replace an existing model file."),
+    catalog: Optional[List[Path]] = common.CatalogOption,
+) -> None:
+    """Draft a system model from an ML project as it is: pipelines, model files, datasets, notebooks,
+    code, dependencies, serving manifests and (with --mlflow) the model registry. With -o, also
+    writes MODEL.discovered.json, which `threatmodel drift` compares with later."""
+    from .._version import __version__
+    from ..discover import discover
+    from ..renderers.jsonout import to_json
+    from ..renderers.templates import render
+
+    writing = output is not None and str(output) != "-"
+    if writing and output.exists() and not force:
+        raise common.fail(f"{output} exists; give --force to replace it (a drafted model overwrites hand edits)")
+    found = common.guarded(lambda: discover(path, mlflow, output))
+    draft = found.draft
+    sections = {"boundaries": draft.boundaries, "data": draft.data, "components": draft.components, "flows": draft.flows}
+    project = found.inventory.project
+    text = render("discover.yaml.j2", {
+        "version": __version__, "source_name": project.root.name, "system": draft.system, "sections": sections,
+        "warnings": found.warnings, "questions": found.questions, "skipped": draft.lost,
+        "skipped_count": project.skipped_count + (len(draft.lost) - len(project.skipped))})
+    _check_draft(text, output.resolve().parent if writing else Path.cwd(), catalog)
+    common.emit(text, output, f"draft model, {len(draft.components)} components, {len(draft.flows)} flows")
+    if writing:
+        common.emit(to_json(found.snapshot), snapshot_path(output), "what discover saw, for threatmodel drift")
+    guesses = sum(len(e.notes) for e in draft.components)
+    typer.echo(f"discover: {_count(len(project.files), 'file')} listed, {_count(guesses, 'guessed value')} "
+               f"(marked in comments), {_count(len(found.questions), 'question')}, "
+               f"{_count(len(found.warnings), 'thing')} to check", err=True)
+    for line in found.warnings[:20]:
+        typer.echo(f"discover: {line}", err=True)
+    if len(found.warnings) > 20:
+        typer.echo(f"discover: … and {len(found.warnings) - 20} more (listed in the draft's header)", err=True)

@@ -1,0 +1,549 @@
+"""What Python code and notebooks do, read with :mod:`ast` (never executed, never matched with
+regular expressions over source text): the hub models they fetch (and whether with
+``trust_remote_code``), the registry models they load, pickle-based loads, training and serving
+code, LLM clients, retrievers, vector stores, tools and MCP servers, the files they read and
+write, and strings that look like credentials (reported by kind and place, never copied).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any, Iterator
+
+from .artifacts import model_format
+from .pipelines import scripts_in
+from .project import MAX_CODE_BYTES, MAX_NOTEBOOK_BYTES, Inventory, Thing, tables
+
+HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?")
+MODEL_ARGUMENTS = ("pretrained_model_name_or_path", "repo_id", "model", "model_name", "model_name_or_path",
+                   "model_id", "github", "repo_or_dir")
+WRITE_WORDS = ("save", "dump", "write", "to_", "log_", "export", "upload", "push")
+MAX_CELLS = 5_000
+
+
+@dataclass
+class Use:
+    role: str
+    row: dict[str, Any]
+    name: str  # the resolved dotted name
+    where: str
+    node: ast.Call | None
+    detail: str = ""  # the model or path named, a tool's name
+
+
+@dataclass
+class CodeFacts:
+    rel: str
+    uses: list[Use] = field(default_factory=list)
+    imports: set[str] = field(default_factory=set)
+    paths_read: list[tuple[str, str]] = field(default_factory=list)  # (path, where)
+    paths_written: list[tuple[str, str]] = field(default_factory=list)
+    credentials: list[tuple[str, str]] = field(default_factory=list)  # (what, where)
+
+    def roles(self) -> set[str]:
+        return {use.role for use in self.uses}
+
+
+class _Matcher:
+    def __init__(self) -> None:
+        self.exact: dict[str, dict[str, Any]] = {}
+        self.patterns: list[tuple[str, dict[str, Any]]] = []
+        for row in tables()["calls"]:
+            for name in row["names"]:
+                if "*" in name:
+                    self.patterns.append((name, row))
+                else:
+                    self.exact.setdefault(name, row)
+        self.credentials = [(row["name"], re.compile(row["pattern"])) for row in tables()["credentials"]]
+        self.credential_names = re.compile(tables()["credential_names"])
+
+    def row(self, name: str) -> dict[str, Any] | None:
+        if name in self.exact:
+            return self.exact[name]
+        for pattern, row in self.patterns:
+            if pattern.startswith("*."):
+                if "." in name and name.endswith(pattern[1:]):
+                    return row
+            elif fnmatchcase(name, pattern):
+                return row
+        return None
+
+
+_MATCHER: _Matcher | None = None
+
+
+def _matcher() -> _Matcher:
+    global _MATCHER
+    if _MATCHER is None:
+        _MATCHER = _Matcher()
+    return _MATCHER
+
+
+def _dotted(node: ast.AST, aliases: dict[str, str]) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Call):  # Client().method(): name the chain after the call
+        inner = _dotted(node.func, aliases)
+        if inner is None:
+            return None
+        return ".".join([inner, *reversed(parts)])
+    if not isinstance(node, ast.Name):
+        return None
+    base = aliases.get(node.id, node.id)
+    return ".".join([base, *reversed(parts)])
+
+
+def _constant(node: ast.AST | None, strings: dict[str, str]) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name) and node.id in strings:
+        return strings[node.id]
+    if isinstance(node, ast.JoinedStr):
+        return None
+    return None
+
+
+def _keyword(call: ast.Call, name: str) -> ast.AST | None:
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    return None
+
+
+def _true(node: ast.AST | None) -> bool | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+        return node.value
+    return None
+
+
+def analyse(tree: ast.AST, rel: str, located: Any, facts: CodeFacts) -> None:
+    """Walk one module (or notebook cell); ``located(line)`` names the place of a line."""
+    matcher = _matcher()
+    aliases: dict[str, str] = {}
+    strings: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                aliases[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+                facts.imports.add(alias.name.split(".")[0])
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            facts.imports.add(node.module.split(".")[0])
+            for alias in node.names:
+                aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = node.value
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                strings[node.targets[0].id] = value.value
+                if matcher.credential_names.search(node.targets[0].id) and _looks_secret(value.value):
+                    facts.credentials.append((f"a literal value for '{node.targets[0].id}'", located(node.lineno)))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 10_000:
+            for what, pattern in matcher.credentials:
+                if pattern.search(node.value):
+                    facts.credentials.append((f"a string that looks like {_article(what)} {what}", located(node.lineno)))
+                    break
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for decorator in node.decorator_list:
+                target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                name = _dotted(target, aliases)
+                row = matcher.row(name) if name else None
+                if row and row["role"] in ("tool", "serving", "mcp-server"):
+                    facts.uses.append(Use(row["role"], row, name or "", located(node.lineno), None, node.name))
+        if not isinstance(node, ast.Call):
+            continue
+        name = _dotted(node.func, aliases)
+        if not name:
+            continue
+        row = matcher.row(name)
+        where = located(node.lineno)
+        for argument in [*node.args[:2], *(k.value for k in node.keywords if k.arg in ("path", "f", "filepath", "file"))]:
+            text = _constant(argument, strings)
+            if text and 0 < len(text) < 500 and not text.startswith(("http://", "https://", "s3://", "gs://")):
+                written = any(word in name.rsplit(".", 1)[-1].lower() for word in WRITE_WORDS) or (
+                    name.endswith("open") and _constant(node.args[1] if len(node.args) > 1 else _keyword(node, "mode"), {})
+                    in ("w", "wb", "a", "ab", "x", "w+"))
+                (facts.paths_written if written else facts.paths_read).append((text, where))
+        if row is None:
+            continue
+        role = row["role"]
+        detail = ""
+        if role == "hub-model":
+            argument = node.args[0] if node.args else next((_keyword(node, k) for k in MODEL_ARGUMENTS if _keyword(node, k)), None)
+            if name == "transformers.pipeline" and _keyword(node, "model") is not None:
+                argument = _keyword(node, "model")
+            elif name == "transformers.pipeline":
+                argument = None  # the task's default model
+            detail = _constant(argument, strings) or ""
+        elif role == "unsafe-load":
+            safe = row.get("safe_when") or {}
+            unsafe = row.get("unsafe_when") or {}
+            if any(_true(_keyword(node, key)) == value for key, value in safe.items()):
+                continue
+            if unsafe and not any(_true(_keyword(node, key)) == value for key, value in unsafe.items()) and not safe:
+                continue
+            detail = _constant(node.args[0] if node.args else None, strings) or ""
+        elif role in ("registry-read", "registry-write"):
+            detail = _constant(node.args[0] if node.args else _keyword(node, "model_uri"), strings) or ""
+        elif role == "tool":
+            detail = _constant(_keyword(node, "name"), strings) or ""
+        elif role == "mcp-client" and node.args and isinstance(node.args[0], ast.Dict):
+            detail = ",".join(k.value for k in node.args[0].keys if isinstance(k, ast.Constant) and isinstance(k.value, str))
+        use = Use(role, row, name, where, node, detail)
+        facts.uses.append(use)
+
+
+def _article(noun: str) -> str:
+    return "an" if noun[:1].upper() in "AEIOU" else "a"
+
+
+def _looks_secret(value: str) -> bool:
+    value = value.strip()
+    if len(value) < 8 or " " in value or value.startswith(("$", "{", "<", "os.environ")):
+        return False
+    lowered = value.lower()
+    return not any(word in lowered for word in ("example", "changeme", "your", "xxx", "placeholder", "dummy", "***"))
+
+
+def read_python(inventory: Inventory, rel: str) -> CodeFacts | None:
+    text = inventory.project.read_text(rel, MAX_CODE_BYTES)
+    if text is None:
+        return None
+    try:
+        tree = ast.parse(text, filename=rel)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        line = getattr(exc, "lineno", 0) or 0
+        inventory.project.skip(f"{rel}:{line}" if line else rel, "not valid Python; not read")
+        return None
+    facts = CodeFacts(rel)
+    try:
+        analyse(tree, rel, lambda line: f"{rel}:{line}", facts)
+    except RecursionError:
+        inventory.project.skip(rel, "nested too deeply to read")
+        return None
+    return facts
+
+
+def _cell_source(cell: Any) -> str:
+    source = cell.get("source", "") if isinstance(cell, dict) else ""
+    if isinstance(source, list):
+        source = "".join(part for part in source if isinstance(part, str))
+    return source if isinstance(source, str) else ""
+
+
+def _without_magics(source: str) -> str | None:
+    if source.lstrip().startswith("%%"):
+        return None  # a cell magic (%%bash, %%sql): not Python
+    lines = []
+    for line in source.splitlines():
+        stripped = line.lstrip()
+        lines.append("" if stripped.startswith(("%", "!", "?")) or stripped.endswith("?") and
+                     not stripped.startswith("#") and stripped[:-1].isidentifier() else line)
+    return "\n".join(lines)
+
+
+def _outputs_text(cell: dict[str, Any]) -> Iterator[str]:
+    for output in cell.get("outputs") or []:
+        if not isinstance(output, dict):
+            continue
+        for value in [output.get("text"), *((output.get("data") or {}).get("text/plain", []),)] if isinstance(
+                output.get("data", {}), dict) else [output.get("text")]:
+            if isinstance(value, list):
+                yield "".join(v for v in value if isinstance(v, str))
+            elif isinstance(value, str):
+                yield value
+
+
+def read_notebook(inventory: Inventory, rel: str) -> CodeFacts | None:
+    text = inventory.project.read_text(rel, MAX_NOTEBOOK_BYTES)
+    if text is None:
+        return None
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
+        inventory.project.skip(rel, "named .ipynb but not a JSON notebook; not read")
+        return None
+    cells = document.get("cells") if isinstance(document, dict) else None
+    if not isinstance(cells, list):
+        inventory.project.skip(rel, "not a notebook (no 'cells' list); not read")
+        return None
+    facts = CodeFacts(rel)
+    matcher = _matcher()
+    code_cells = 0
+    for number, cell in enumerate(cells[:MAX_CELLS], start=1):
+        if not isinstance(cell, dict):
+            continue
+        if cell.get("cell_type") == "code":
+            code_cells += 1
+            for output in _outputs_text(cell):
+                for what, pattern in matcher.credentials:
+                    if pattern.search(output[:1_000_000]):
+                        facts.credentials.append((f"output that looks like {_article(what)} {what}", f"{rel} (cell {number}, output)"))
+                        break
+            source = _without_magics(_cell_source(cell))
+            if not source or not source.strip():
+                continue
+            try:
+                tree = ast.parse(source)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                inventory.project.skip(f"{rel} (cell {number})", "not valid Python; cell not read")
+                continue
+            try:
+                analyse(tree, rel, lambda line, n=number: f"{rel} (cell {n}, line {line})", facts)
+            except RecursionError:
+                continue
+    if len(cells) > MAX_CELLS:
+        inventory.project.skip(rel, f"more than {MAX_CELLS:,} cells; the rest not read")
+    return facts
+
+
+def read_code(inventory: Inventory) -> list[CodeFacts]:
+    """Read every Python file and notebook; attach what each does to its component."""
+    project = inventory.project
+    read: list[CodeFacts] = []
+    for rel in project.files:
+        if rel.endswith(".py"):
+            facts = read_python(inventory, rel)
+        elif rel.endswith(".ipynb"):
+            thing = inventory.add(f"notebook:{rel}", "notebook", f"Notebook {rel}", rel)
+            thing.values.setdefault("paths", [rel])
+            facts = read_notebook(inventory, rel)
+        else:
+            continue
+        if facts is not None:
+            read.append(facts)
+    local_modules = {rel.split("/")[0].removesuffix(".py") for rel in project.files if rel.endswith(".py")} | {
+        rel.rsplit("/", 1)[-1].removesuffix(".py") for rel in project.files if rel.endswith(".py")}
+    for facts in read:
+        facts.imports -= local_modules
+        facts.imports = {name for name in facts.imports if name not in sys.stdlib_module_names and name != "__future__"}
+        _attach(inventory, facts)
+    return read
+
+
+def owner_for(inventory: Inventory, facts: CodeFacts) -> Thing | None:
+    """The component that runs this code: the notebook, the pipeline step that runs the script,
+    or (when the code does something a threat cares about) a component for the script itself."""
+    if facts.rel.endswith(".ipynb"):
+        return inventory.things.get(f"notebook:{facts.rel}")
+    step = inventory.code_owner.get(facts.rel)
+    if step and step in inventory.things:
+        return inventory.things[step]
+    roles = facts.roles()
+    if not roles - {"web-content", "documents"} and not facts.credentials:
+        return None
+    kind, why = _script_kind(roles)
+    thing = inventory.add(f"code:{facts.rel}", kind, f"{facts.rel}", facts.rel)
+    thing.notes["kind"] = why
+    thing.values.setdefault("description", f"The code in {facts.rel}")
+    return thing
+
+
+def _script_kind(roles: set[str]) -> tuple[str, str]:
+    if "mcp-server" in roles:
+        return "mcp-server", "the script builds an MCP server"
+    if "agent" in roles:
+        return "agent", "the script builds an agent that calls tools"
+    if "serving" in roles and not roles & {"llm", "agent"}:
+        return "inference-service", "the script builds a web service that answers requests"
+    if "training" in roles:
+        if "hub-model" in roles:
+            return "fine-tuning-job", "the script trains a model fetched from a hub"
+        return "training-job", "the script trains a model"
+    if "llm" in roles:
+        return "process", "the script calls an LLM (an application that orchestrates it)"
+    return "process", "a script that loads or stores models"
+
+
+def _attach(inventory: Inventory, facts: CodeFacts) -> None:
+    owner = owner_for(inventory, facts)
+    if owner is None:
+        return
+    if facts.imports:
+        owner.facts.setdefault("imports", set()).update(facts.imports)
+    if "serving" in facts.roles() and owner.kind not in ("inference-service", "notebook", "mcp-server"):
+        owner.facts["serves"] = True
+    for what, where in facts.credentials:
+        secret = inventory.add(f"secret:{facts.rel}", "secret", f"Credentials written in {facts.rel}", where)
+        secret.values.setdefault("paths", [facts.rel])
+        secret.values.setdefault("description", "A credential written into the code or its output; rotate it "
+                                                "and load it from a secret store")
+        inventory.warn(where, f"{what} (not copied here); rotate it and keep it out of the repository")
+        inventory.flow(secret.key, owner.key, "credential")
+    uses = sorted(facts.uses, key=lambda u: u.role)
+    vector = retriever = None
+    for use in uses:
+        handler = _HANDLERS.get(use.role)
+        if handler is not None:
+            made = handler(inventory, owner, use)
+            if use.role == "vector-store":
+                vector = made
+            elif use.role == "retriever":
+                retriever = made
+    if vector is not None and retriever is not None:
+        inventory.flow(vector.key, retriever.key, "similar documents")
+        inventory.flows.pop((vector.key, owner.key), None)
+    for use in uses:
+        if use.role in ("web-content", "documents") and (vector or retriever or
+                                                           facts.roles() & {"llm", "agent", "retriever"}):
+            source = _content_source(inventory, use)
+            inventory.flow(source.key, (vector or owner).key, "indexed" if vector else "fetched content")
+    for path, where in facts.paths_read:
+        thing = _project_thing(inventory, facts.rel, path)
+        if thing is not None:
+            thing.saw(where)
+            inventory.flow(thing.key, owner.key, "reads")
+    for path, where in facts.paths_written:
+        thing = _project_thing(inventory, facts.rel, path)
+        if thing is not None:
+            thing.saw(where)
+            inventory.flow(owner.key, thing.key, "writes")
+
+
+def _project_thing(inventory: Inventory, rel: str, path: str) -> Thing | None:
+    from .pipelines import _join
+
+    if "\n" in path or path.startswith(("/", "~")):
+        return None
+    base = rel.rsplit("/", 1)[0] if "/" in rel else ""
+    for candidate in (_join(base, path), _join("", path)):
+        thing = inventory.covering(candidate)
+        if thing is not None and thing.kind in ("dataset", "model-artifact"):
+            return thing
+    return None
+
+
+def _hub_model(inventory: Inventory, owner: Thing, use: Use) -> Thing | None:
+    name = use.detail
+    hub = use.row.get("hub", "a model hub")
+    local = _project_thing(inventory, use.where.split(":")[0].split(" (")[0], name) if name else None
+    if local is not None or (name and name.startswith((".", "/"))):
+        if local is not None:
+            inventory.flow(local.key, owner.key, "loads")
+        return local
+    call = use.node
+    remote_code = bool(call is not None and _true(_keyword(call, "trust_remote_code")))
+    if use.row.get("runs_code"):
+        remote_code = True
+    if name and HUB_ID.fullmatch(name):
+        key, title = f"hub:{name}", f"{name} ({hub})"
+    elif name:
+        key, title = f"hub:{name}", f"{name} ({hub})"
+    else:
+        key, title = f"hub:{owner.key}", f"Model from {hub} loaded by {owner.name} (named at run time)"
+        inventory.ask(f"Which model does {use.where} load from {hub}? The code names it at run time.")
+    thing = inventory.add(key, "pretrained-model", title, use.where, third_party=True)
+    thing.values.setdefault("technology", f"{hub}: {name}" if name else hub)
+    thing.note("origin", "third-party", f"fetched from {hub} at {use.where}")
+    revision = _constant(_keyword(call, "revision"), {}) if call is not None else None
+    if revision:
+        thing.facts["revision"] = revision
+    if remote_code:
+        thing.facts["runs_remote_code"] = True
+        why = ("torch.hub.load runs the repository's hubconf.py" if use.row.get("runs_code") else
+               "trust_remote_code=True: loading runs the repository's Python code, whatever the weights' format")
+        thing.values["format"] = "other"
+        thing.notes["format"] = f"{why} ({use.where})"
+        inventory.warn(use.where, f"{why}; pin a reviewed revision or drop the flag")
+    elif call is not None and _true(_keyword(call, "use_safetensors")):
+        thing.note("format", "safetensors", f"use_safetensors=True at {use.where}")
+    inventory.flow(thing.key, owner.key, "model weights")
+    return thing
+
+
+def _registry(inventory: Inventory, owner: Thing, use: Use) -> Thing:
+    registry = inventory.add("registry:mlflow", "model-registry", "MLflow model registry", use.where)
+    registry.values.setdefault("technology", "MLflow")
+    uri = use.detail
+    if use.role == "registry-read":
+        inventory.flow(registry.key, owner.key, f"loads {uri}"[:80] if uri else "loads a model")
+        if uri.startswith("models:/"):
+            registry.facts.setdefault("loaded", set()).add(uri)
+    else:
+        inventory.flow(owner.key, registry.key, "logs a model")
+    return registry
+
+
+def _unsafe_load(inventory: Inventory, owner: Thing, use: Use) -> None:
+    owner.facts.setdefault("unsafe_loads", []).append(use.where)
+    target = _project_thing(inventory, use.where.split(":")[0].split(" (")[0], use.detail) if use.detail else None
+    inventory.warn(use.where, f"{use.name}() can run code stored in the file it loads"
+                   + (f" ({use.detail})" if use.detail else "")
+                   + ("; pass weights_only=True" if use.name == "torch.load" else ""))
+    if target is not None:
+        inventory.flow(target.key, owner.key, "loads")
+
+
+def _llm(inventory: Inventory, owner: Thing, use: Use) -> Thing:
+    provider = use.row.get("provider", "LLM")
+    self_hosted = "self-hosted" in provider
+    embeddings = use.role == "embeddings"
+    key = f"llm:{provider}" + (":embeddings" if embeddings else "")
+    title = f"{provider} embeddings API" if embeddings else (f"{provider} LLM" if self_hosted else f"{provider} LLM API")
+    thing = inventory.add(key, "external-service" if embeddings else "llm", title, use.where,
+                          third_party=not self_hosted)
+    if not self_hosted:
+        thing.note("origin", "third-party", f"a hosted API called at {use.where}")
+    inventory.flow(owner.key, thing.key, "embeddings" if embeddings else "prompts and completions", both_ways=True)
+    return thing
+
+
+def _vector(inventory: Inventory, owner: Thing, use: Use) -> Thing:
+    name = use.name.rsplit(".", 2)[-2] if use.name.endswith("from_documents") else use.name.rsplit(".", 1)[-1]
+    thing = inventory.add(f"vector:{name}", "vector-store", f"{name} vector store", use.where)
+    inventory.flow(thing.key, owner.key, "similar documents")
+    return thing
+
+
+def _retriever(inventory: Inventory, owner: Thing, use: Use) -> Thing:
+    thing = inventory.add(f"retriever:{owner.key}", "retriever", f"Retriever of {owner.name}", use.where)
+    inventory.flow(thing.key, owner.key, "retrieved context")
+    return thing
+
+
+def _content_source(inventory: Inventory, use: Use) -> Thing:
+    if use.role == "web-content":
+        thing = inventory.add("source:web", "rag-source", "Web pages the code fetches", use.where, third_party=True)
+        thing.note("untrusted_content", True, f"web pages fetched at {use.where} are written by whoever runs the site")
+        return thing
+    thing = inventory.add(f"source:{use.name.rsplit('.', 1)[-1]}", "rag-source",
+                          f"Documents loaded with {use.name.rsplit('.', 1)[-1]}", use.where)
+    inventory.ask(f"Who writes the documents {use.where} loads? (untrusted_content: true when outsiders can)")
+    return thing
+
+
+def _tool(inventory: Inventory, owner: Thing, use: Use) -> Thing:
+    name = use.detail or use.name.rsplit(".", 1)[-1]
+    thing = inventory.add(f"tool:{owner.key}:{name}", "tool", f"Tool {name}", use.where)
+    if use.role == "code-tool":
+        thing.note("capabilities", ["execute"], f"{use.name.rsplit('.', 1)[-1]} runs code ({use.where})")
+    inventory.flow(owner.key, thing.key, "tool calls and results", both_ways=True)
+    return thing
+
+
+def _mcp_client(inventory: Inventory, owner: Thing, use: Use) -> None:
+    for name in [n for n in use.detail.split(",") if n] or ["server"]:
+        thing = inventory.add(f"mcp:{name}", "mcp-server", f"MCP server {name}", use.where)
+        inventory.ask(f"Who wrote and runs the MCP server '{name}' ({use.where}): the team, or a third party?")
+        inventory.flow(owner.key, thing.key, "tool calls and results", both_ways=True)
+
+
+def _mark(role: str) -> Any:
+    def handler(inventory: Inventory, owner: Thing, use: Use) -> None:
+        owner.facts.setdefault("roles", set()).add(role)
+    return handler
+
+
+_HANDLERS: dict[str, Any] = {
+    "hub-model": _hub_model, "registry-read": _registry, "registry-write": _registry, "unsafe-load": _unsafe_load,
+    "llm": _llm, "embeddings": _llm, "vector-store": _vector, "retriever": _retriever, "tool": _tool,
+    "code-tool": _tool, "mcp-client": _mcp_client, "training": _mark("training"), "serving": _mark("serving"),
+}
+
+__all__ = ["read_code", "scripts_in", "model_format"]
