@@ -254,8 +254,11 @@ def _kind_hint(component: Component, kinds: dict[str, Kind]) -> str:
     process): the threats of that kind would not apply. Words come from the catalog (kind hints)."""
     import re
 
-    text = " ".join((component.name, component.technology, component.description))
     own = set(kinds[component.kind].traits) if component.kind in kinds else set()
+    # a library's technology names its packages: the `openai` SDK is code, not the model
+    lists_packages = component.kind in kinds and kinds[component.kind].has_role("code_dependency")
+    technology = "" if lists_packages else component.technology
+    text = " ".join((component.name, technology, component.description))
     for kind in kinds.values():
         if not kind.hints or kind.id == component.kind or set(kind.traits) <= own:
             continue

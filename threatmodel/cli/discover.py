@@ -82,3 +82,57 @@ def discover_command(
         typer.echo(f"discover: {line}", err=True)
     if len(found.warnings) > 20:
         typer.echo(f"discover: … and {len(found.warnings) - 20} more (listed in the draft's header)", err=True)
+
+
+@app.command("drift")
+def drift_command(
+    model: Path = common.SystemArgument,
+    path: Path = typer.Argument(..., metavar="PATH", help="The project folder the model describes."),
+    mlflow: Optional[str] = MlflowOption,
+    fail_on: str = typer.Option("any", "--fail-on", metavar="WHAT",
+                                help="Exit 1 on this drift: added, changed (changed or removed) or any."),
+    snapshot: Optional[Path] = typer.Option(None, "--snapshot", metavar="FILE",
+                                            help="What discover saw last time (default: MODEL.discovered.json "
+                                                 "beside the model, when present)."),
+    output_format: str = typer.Option("text", "--format", "-f", metavar="FORMAT", help="text, md, json or sarif."),
+    output: Optional[Path] = common.OutputOption,
+    accept: bool = typer.Option(False, "--accept", help="Afterwards, record the project as it is now as the new "
+                                                        "snapshot (once the model is updated)."),
+    catalog: Optional[List[Path]] = common.CatalogOption,
+) -> None:
+    """Compare a model with the project it describes: what is new in the project, what changed
+    (hashes, formats, trust_remote_code, pinning, exposure) and what is gone. Exit 1 on drift at
+    --fail-on."""
+    from ..discover import inventory_of
+    from ..discover.drift import THRESHOLDS, compare, read_snapshot
+    from ..renderers.drift import FORMATS, render_drift
+
+    if fail_on not in THRESHOLDS:
+        raise common.fail(f"--fail-on must be one of {', '.join(THRESHOLDS)} (got '{fail_on}')")
+    if output_format not in FORMATS:
+        raise common.fail(f"--format must be one of {', '.join(FORMATS)} (got '{output_format}')")
+    _, loaded = common.system(model, catalog)
+    baseline = snapshot if snapshot is not None else snapshot_path(model)
+    previous = None
+    if snapshot is not None or baseline.exists():
+        common.note_inputs(baseline)
+        previous = common.guarded(lambda: read_snapshot(baseline))
+    inventory = common.guarded(lambda: inventory_of(path, mlflow))
+    report = compare(loaded.system, model, inventory, previous, str(baseline) if previous else "")
+    threshold = fail_on
+    common.emit(render_drift(report, output_format, threshold), output,
+                f"drift, {len(report.items)} item{'s' if len(report.items) != 1 else ''}")
+    if accept:
+        from ..discover.draft import build_draft, relative_base, snapshot as take_snapshot
+        from ..renderers.jsonout import to_json
+
+        _, ids = build_draft(inventory, relative_base(model), loaded.system.info.name)
+        known = {c.id for c in loaded.system.components}
+        if previous:
+            for key, item in previous["items"].items():
+                if key in ids and isinstance(item, dict) and item.get("id") in known:
+                    ids[key] = str(item["id"])  # keep the model's own names for what it already declares
+        common.reset_inputs()
+        common.emit(to_json(take_snapshot(inventory, ids)), baseline, "the project as it is now")
+    if report.failing(threshold):
+        raise typer.Exit(common.EXIT_GATE)

@@ -367,8 +367,11 @@ def _attach(inventory: Inventory, facts: CodeFacts) -> None:
         return
     if facts.imports:
         owner.facts.setdefault("imports", set()).update(facts.imports)
-    if "serving" in facts.roles() and owner.kind not in ("inference-service", "notebook", "mcp-server"):
+    if "serving" in facts.roles():
         owner.facts["serves"] = True
+        if owner.kind != "notebook":
+            inventory.ask(f"Who can reach {owner.name}: the internet, or only the internal network? "
+                          "(exposure: public or internal; authenticated: true when callers must sign in)", owner.key)
     for what, where in facts.credentials:
         secret = inventory.add(f"secret:{facts.rel}", "secret", f"Credentials written in {facts.rel}", where)
         secret.values.setdefault("paths", [facts.rel])
@@ -389,11 +392,14 @@ def _attach(inventory: Inventory, facts: CodeFacts) -> None:
     if vector is not None and retriever is not None:
         inventory.flow(vector.key, retriever.key, "similar documents")
         inventory.flows.pop((vector.key, owner.key), None)
+    uploads = any(use.role == "uploads" for use in uses)
     for use in uses:
-        if use.role in ("web-content", "documents") and (vector or retriever or
-                                                           facts.roles() & {"llm", "agent", "retriever"}):
+        if use.role == "documents" and uploads:
+            continue  # the documents read are the ones users upload
+        if use.role in ("web-content", "documents", "uploads") and (vector or retriever or
+                                                                      facts.roles() & {"llm", "agent", "retriever"}):
             source = _content_source(inventory, use)
-            inventory.flow(source.key, (vector or owner).key, "indexed" if vector else "fetched content")
+            inventory.flow(source.key, (vector or owner).key, "indexed" if vector else "content")
     for path, where in facts.paths_read:
         thing = _project_thing(inventory, facts.rel, path)
         if thing is not None:
@@ -484,10 +490,8 @@ def _llm(inventory: Inventory, owner: Thing, use: Use) -> Thing:
     provider = use.row.get("provider", "LLM")
     self_hosted = "self-hosted" in provider
     embeddings = use.role == "embeddings"
-    key = f"llm:{provider}" + (":embeddings" if embeddings else "")
-    title = f"{provider} embeddings API" if embeddings else (f"{provider} LLM" if self_hosted else f"{provider} LLM API")
-    thing = inventory.add(key, "external-service" if embeddings else "llm", title, use.where,
-                          third_party=not self_hosted)
+    title = f"{provider} LLM" if self_hosted else f"{provider} API"
+    thing = inventory.add(f"llm:{provider}", "llm", title, use.where, third_party=not self_hosted)
     if not self_hosted:
         thing.note("origin", "third-party", f"a hosted API called at {use.where}")
     inventory.flow(owner.key, thing.key, "embeddings" if embeddings else "prompts and completions", both_ways=True)
@@ -495,7 +499,8 @@ def _llm(inventory: Inventory, owner: Thing, use: Use) -> Thing:
 
 
 def _vector(inventory: Inventory, owner: Thing, use: Use) -> Thing:
-    name = use.name.rsplit(".", 2)[-2] if use.name.endswith("from_documents") else use.name.rsplit(".", 1)[-1]
+    parts = use.name.split(".")
+    name = next((part for part in reversed(parts) if part[:1].isupper()), parts[-1])
     thing = inventory.add(f"vector:{name}", "vector-store", f"{name} vector store", use.where)
     inventory.flow(thing.key, owner.key, "similar documents")
     return thing
@@ -511,6 +516,10 @@ def _content_source(inventory: Inventory, use: Use) -> Thing:
     if use.role == "web-content":
         thing = inventory.add("source:web", "rag-source", "Web pages the code fetches", use.where, third_party=True)
         thing.note("untrusted_content", True, f"web pages fetched at {use.where} are written by whoever runs the site")
+        return thing
+    if use.role == "uploads":
+        thing = inventory.add(f"source:uploads:{use.where.split(':')[0]}", "rag-source", "Files users upload", use.where)
+        thing.note("untrusted_content", True, f"users choose what they upload ({use.where})")
         return thing
     thing = inventory.add(f"source:{use.name.rsplit('.', 1)[-1]}", "rag-source",
                           f"Documents loaded with {use.name.rsplit('.', 1)[-1]}", use.where)
@@ -534,6 +543,12 @@ def _mcp_client(inventory: Inventory, owner: Thing, use: Use) -> None:
         inventory.flow(owner.key, thing.key, "tool calls and results", both_ways=True)
 
 
+def _memory(inventory: Inventory, owner: Thing, use: Use) -> Thing:
+    thing = inventory.add(f"memory:{owner.key}", "agent-memory", f"Conversation memory of {owner.name}", use.where)
+    inventory.flow(owner.key, thing.key, "conversation history", both_ways=True)
+    return thing
+
+
 def _mark(role: str) -> Any:
     def handler(inventory: Inventory, owner: Thing, use: Use) -> None:
         owner.facts.setdefault("roles", set()).add(role)
@@ -543,7 +558,7 @@ def _mark(role: str) -> Any:
 _HANDLERS: dict[str, Any] = {
     "hub-model": _hub_model, "registry-read": _registry, "registry-write": _registry, "unsafe-load": _unsafe_load,
     "llm": _llm, "embeddings": _llm, "vector-store": _vector, "retriever": _retriever, "tool": _tool,
-    "code-tool": _tool, "mcp-client": _mcp_client, "training": _mark("training"), "serving": _mark("serving"),
+    "code-tool": _tool, "mcp-client": _mcp_client, "memory": _memory, "training": _mark("training"), "serving": _mark("serving"),
 }
 
 __all__ = ["read_code", "scripts_in", "model_format"]

@@ -19,7 +19,7 @@ BOUNDARY = "project"
 CODE_KINDS = {"notebook", "training-job", "fine-tuning-job", "evaluation-harness", "process", "inference-service",
               "agent", "mcp-server", "data-collection", "labeling"}
 ORDER = ("library", "hub", "source", "data", "model", "registered", "registry", "store", "stage", "notebook", "code",
-         "service", "gateway", "vector", "retriever", "llm", "tool", "mcp", "secret")
+         "service", "gateway", "vector", "retriever", "memory", "llm", "tool", "mcp", "secret")
 ATTRIBUTE_ORDER = ("technology", "description", "origin", "exposure", "authenticated", "format", "purpose", "pinned",
                    "untrusted_content", "capabilities", "paths")
 
@@ -129,7 +129,7 @@ def _slug_source(thing: Thing) -> str:
     prefix = {"library": "packages", "notebook": "notebook", "data": "data", "model": "model", "hub": "hub",
               "registered": "registered", "secret": "credentials", "tool": "tool", "stage": "", "service": "",
               "code": "", "llm": "llm", "vector": "vector-store", "retriever": "retriever", "mcp": "mcp",
-              "source": "content", "store": "store", "gateway": "ingress", "registry": ""}.get(thing.key.split(":")[0], "")
+              "source": "content", "store": "store", "gateway": "ingress", "registry": "", "memory": "memory"}.get(thing.key.split(":")[0], "")
     base = base.rsplit(":", 1)[-1]
     for ending in (".py", ".ipynb", ".txt", ".toml", ".yaml", ".yml"):
         base = base.removesuffix(ending)

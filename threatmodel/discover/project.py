@@ -196,6 +196,7 @@ class Inventory:
     questions: list[str] = field(default_factory=list)
     read: set[str] = field(default_factory=set)  # files a reader used
     code_owner: dict[str, str] = field(default_factory=dict)  # code file -> key of the step that runs it
+    _asked: dict[str, int] = field(default_factory=dict)  # thing key -> index of its exposure question
 
     def covering(self, rel: str) -> Thing | None:
         """The thing whose declared paths hold ``rel`` (the closest one)."""
@@ -229,6 +230,13 @@ class Inventory:
         if line not in self.warnings:
             self.warnings.append(line)
 
-    def ask(self, question: str) -> None:
+    def ask(self, question: str, about: str = "") -> None:
+        """Add a question for the reviewer; a later question ``about`` the same thing replaces
+        the earlier one (it knows more: a port, a manifest)."""
+        if about:
+            if about in self._asked:
+                self.questions[self._asked[about]] = question
+                return
+            self._asked[about] = len(self.questions)
         if question not in self.questions:
             self.questions.append(question)

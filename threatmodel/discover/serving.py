@@ -102,7 +102,8 @@ def read_dockerfiles(inventory: Inventory) -> None:
         if ports:
             thing.facts["ports"] = sorted(set(ports))
             inventory.ask(f"Who can reach {thing.name} ({label}, port {', '.join(sorted(set(ports)))}): the "
-                          "internet, or only the internal network? (exposure: public or internal)")
+                          "internet, or only the internal network? (exposure: public or internal; authenticated: "
+                          "true when callers must sign in)", thing.key)
 
 
 def _instructions(text: str) -> list[tuple[int, str, str]]:
@@ -203,7 +204,7 @@ def _compose_service(inventory: Inventory, rel: str, base: str, name: str, servi
             thing.note("exposure", "internal", f"{rel}: published on the host's loopback address only")
         else:
             inventory.ask(f"Who can reach compose service '{name}' on {', '.join(published)}: the internet, or only "
-                          "the internal network? (exposure: public or internal)")
+                          "the internal network? (exposure: public or internal)", thing.key)
     environment = service.get("environment")
     items = environment.items() if isinstance(environment, dict) else (
         (e.split("=", 1) + [""])[:2] for e in environment if isinstance(e, str)) if isinstance(environment, list) else []
