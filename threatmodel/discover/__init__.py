@@ -17,7 +17,7 @@ from typing import Any
 
 from ..adapters.draft import Draft
 from ..errors import Diagnostic, InputError, Location
-from .project import Inventory, walk
+from .project import Inventory, K, walk
 
 
 @dataclass
@@ -43,7 +43,7 @@ def _project_name(inventory: Inventory) -> str:
     if text:
         try:
             document = tomllib.loads(text)
-            for table in (document.get("project"), (document.get("tool") or {}).get("poetry")):
+            for table in (document.get("project"), (document.get(K.tool_function) or {}).get("poetry")):
                 if isinstance(table, dict) and isinstance(table.get("name"), str) and table["name"].strip():
                     return table["name"].strip()[:100]
         except tomllib.TOMLDecodeError:
@@ -79,6 +79,9 @@ def inventory_of(path: Path, mlflow: str | None = None) -> Inventory:
         from .registry import read_mlflow
 
         read_mlflow(inventory, mlflow)
+    from .draft import link_libraries
+
+    link_libraries(inventory)
     return inventory
 
 

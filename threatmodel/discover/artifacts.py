@@ -15,7 +15,7 @@ from collections import defaultdict
 from typing import Any
 
 from ..manifest import sha256_file
-from .project import MAX_HASH_BYTES, Inventory, Project, tables
+from .project import Inventory, K, MAX_HASH_BYTES, Project, tables
 
 SNIFF_BYTES = 16
 
@@ -112,7 +112,7 @@ def read_artifacts(inventory: Inventory) -> None:
 
     for folder in saved_models:
         files = [rel for rel in project.files if rel.startswith(folder + "/") or (not folder and "/" not in rel)]
-        thing = inventory.add(f"model:{folder or '.'}", "model-artifact", f"TensorFlow SavedModel {_label(folder)}",
+        thing = inventory.add(f"model:{folder or '.'}", K.model_file, f"TensorFlow SavedModel {_label(folder)}",
                               f"{folder + '/' if folder else ''}{marker}")
         thing.values["paths"] = [folder or "."]
         thing.note("format", "tensorflow-savedmodel", f"a folder holding {marker}")
@@ -130,7 +130,7 @@ def read_artifacts(inventory: Inventory) -> None:
     for folder, entries in sorted(by_folder.items()):
         formats = sorted({fmt for _, fmt, _ in entries})
         title = f"model files in {_label(folder)}" if len(entries) > 1 else f"model file {entries[0][0]}"
-        thing = inventory.add(f"model:{folder or '.'}", "model-artifact", title[0].upper() + title[1:], entries[0][0])
+        thing = inventory.add(f"model:{folder or '.'}", K.model_file, title[0].upper() + title[1:], entries[0][0])
         for rel, _, _ in entries[1:]:
             thing.saw(rel)
         thing.values["paths"] = sorted(rel for rel, _, _ in entries)
@@ -201,7 +201,7 @@ def _read_datasets(inventory: Inventory) -> None:
         key = f"data:{folder or '.'}"
         if key.replace("data:", "model:") in inventory.things:
             continue
-        thing = inventory.add(key, "dataset", f"Data in {_label(folder)}", files[0])
+        thing = inventory.add(key, K.data, f"Data in {_label(folder)}", files[0])
         thing.values["paths"] = [folder or "."] if folder else sorted(files)[:50]
         purpose = _purpose(folder)
         if purpose:

@@ -17,13 +17,15 @@ from typing import Any, Iterator
 
 from .artifacts import model_format
 from .pipelines import scripts_in
-from .project import MAX_CODE_BYTES, MAX_NOTEBOOK_BYTES, Inventory, Thing, tables
+from .project import Inventory, K, MAX_CODE_BYTES, MAX_NOTEBOOK_BYTES, Thing, tables
 
 HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?")
 MODEL_ARGUMENTS = ("pretrained_model_name_or_path", "repo_id", "model", "model_name", "model_name_or_path",
                    "model_id", "github", "repo_or_dir")
 WRITE_WORDS = ("save", "dump", "write", "to_", "log_", "export", "upload", "push")
 MAX_CELLS = 5_000
+# `password = "…"`-style assignments, to decide whether a file is worth parsing (found by ast after)
+_ASSIGNED_SECRET = re.compile(r"(?i)(password|passwd|secret|api[_-]?key|access[_-]?key|token|credential)s?\s*=\s*['\"]")
 
 
 @dataclass
@@ -60,18 +62,36 @@ class _Matcher:
                 else:
                     self.exact.setdefault(name, row)
         self.credentials = [(row["name"], re.compile(row["pattern"])) for row in tables()["credentials"]]
+        self.any_credential = re.compile("|".join(f"(?:{row['pattern']})" for row in tables()["credentials"]))
         self.credential_names = re.compile(tables()["credential_names"])
+        self.memo: dict[str, dict[str, Any] | None] = {}
+        # a file that mentions none of these words holds no call the table knows: it is not parsed
+        words = {name.split(".")[0].rstrip("*") for name in self.exact} | {
+            p.split(".")[0].rstrip("*") for p, _ in self.patterns if not p.startswith("*")} | {
+            p[2:].split(".")[0].rstrip("*") for p, _ in self.patterns if p.startswith("*.")}
+        self.triggers = re.compile(r"\b(?:" + "|".join(sorted((re.escape(w) for w in words if w), key=len, reverse=True))
+                                   + r")\b")
+
+    def worth_parsing(self, text: str) -> bool:
+        """Whether a file can hold anything the table knows (or a credential): only those are parsed."""
+        return bool(self.triggers.search(text) or self.any_credential.search(text) or self.credential_names.pattern
+                    and _ASSIGNED_SECRET.search(text))
 
     def row(self, name: str) -> dict[str, Any] | None:
-        if name in self.exact:
-            return self.exact[name]
-        for pattern, row in self.patterns:
-            if pattern.startswith("*."):
-                if "." in name and name.endswith(pattern[1:]):
-                    return row
-            elif fnmatchcase(name, pattern):
-                return row
-        return None
+        if name in self.memo:
+            return self.memo[name]
+        found = self.exact.get(name)
+        if found is None:
+            for pattern, row in self.patterns:
+                if pattern.startswith("*."):
+                    if "." in name and name.endswith(pattern[1:]):
+                        found = row
+                        break
+                elif fnmatchcase(name, pattern):
+                    found = row
+                    break
+        self.memo[name] = found
+        return found
 
 
 _MATCHER: _Matcher | None = None
@@ -128,7 +148,8 @@ def analyse(tree: ast.AST, rel: str, located: Any, facts: CodeFacts) -> None:
     matcher = _matcher()
     aliases: dict[str, str] = {}
     strings: dict[str, str] = {}
-    for node in ast.walk(tree):
+    nodes = list(ast.walk(tree))
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 aliases[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
@@ -143,8 +164,9 @@ def analyse(tree: ast.AST, rel: str, located: Any, facts: CodeFacts) -> None:
                 strings[node.targets[0].id] = value.value
                 if matcher.credential_names.search(node.targets[0].id) and _looks_secret(value.value):
                     facts.credentials.append((f"a literal value for '{node.targets[0].id}'", located(node.lineno)))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 10_000:
+    for node in nodes:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 10_000 and \
+                matcher.any_credential.search(node.value):
             for what, pattern in matcher.credentials:
                 if pattern.search(node.value):
                     facts.credentials.append((f"a string that looks like {_article(what)} {what}", located(node.lineno)))
@@ -154,7 +176,7 @@ def analyse(tree: ast.AST, rel: str, located: Any, facts: CodeFacts) -> None:
                 target = decorator.func if isinstance(decorator, ast.Call) else decorator
                 name = _dotted(target, aliases)
                 row = matcher.row(name) if name else None
-                if row and row["role"] in ("tool", "serving", "mcp-server"):
+                if row and row["role"] in ("tool-function", "serving", "mcp-serve"):
                     facts.uses.append(Use(row["role"], row, name or "", located(node.lineno), None, node.name))
         if not isinstance(node, ast.Call):
             continue
@@ -191,9 +213,9 @@ def analyse(tree: ast.AST, rel: str, located: Any, facts: CodeFacts) -> None:
             detail = _constant(node.args[0] if node.args else None, strings) or ""
         elif role in ("registry-read", "registry-write"):
             detail = _constant(node.args[0] if node.args else _keyword(node, "model_uri"), strings) or ""
-        elif role == "tool":
+        elif role == "tool-function":
             detail = _constant(_keyword(node, "name"), strings) or ""
-        elif role == "mcp-client" and node.args and isinstance(node.args[0], ast.Dict):
+        elif role == "mcp-connect" and node.args and isinstance(node.args[0], ast.Dict):
             detail = ",".join(k.value for k in node.args[0].keys if isinstance(k, ast.Constant) and isinstance(k.value, str))
         use = Use(role, row, name, where, node, detail)
         facts.uses.append(use)
@@ -213,7 +235,7 @@ def _looks_secret(value: str) -> bool:
 
 def read_python(inventory: Inventory, rel: str) -> CodeFacts | None:
     text = inventory.project.read_text(rel, MAX_CODE_BYTES)
-    if text is None:
+    if text is None or not _matcher().worth_parsing(text):
         return None
     try:
         tree = ast.parse(text, filename=rel)
@@ -311,7 +333,7 @@ def read_code(inventory: Inventory) -> list[CodeFacts]:
         if rel.endswith(".py"):
             facts = read_python(inventory, rel)
         elif rel.endswith(".ipynb"):
-            thing = inventory.add(f"notebook:{rel}", "notebook", f"Notebook {rel}", rel)
+            thing = inventory.add(f"nb:{rel}", K.notebook_file, f"Notebook {rel}", rel)
             thing.values.setdefault("paths", [rel])
             facts = read_notebook(inventory, rel)
         else:
@@ -331,7 +353,7 @@ def owner_for(inventory: Inventory, facts: CodeFacts) -> Thing | None:
     """The component that runs this code: the notebook, the pipeline step that runs the script,
     or (when the code does something a threat cares about) a component for the script itself."""
     if facts.rel.endswith(".ipynb"):
-        return inventory.things.get(f"notebook:{facts.rel}")
+        return inventory.things.get(f"nb:{facts.rel}")
     step = inventory.code_owner.get(facts.rel)
     if step and step in inventory.things:
         return inventory.things[step]
@@ -346,17 +368,17 @@ def owner_for(inventory: Inventory, facts: CodeFacts) -> Thing | None:
 
 
 def _script_kind(roles: set[str]) -> tuple[str, str]:
-    if "mcp-server" in roles:
-        return "mcp-server", "the script builds an MCP server"
-    if "agent" in roles:
-        return "agent", "the script builds an agent that calls tools"
-    if "serving" in roles and not roles & {"llm", "agent"}:
-        return "inference-service", "the script builds a web service that answers requests"
+    if "mcp-serve" in roles:
+        return K.mcp_server, "the script builds an MCP server"
+    if "agent-loop" in roles:
+        return K.agent_code, "the script builds an agent that calls tools"
+    if "serving" in roles and not roles & {"chat-model", "agent-loop"}:
+        return K.service, "the script builds a web service that answers requests"
     if "training" in roles:
         if "hub-model" in roles:
-            return "fine-tuning-job", "the script trains a model fetched from a hub"
-        return "training-job", "the script trains a model"
-    if "llm" in roles:
+            return K.fine_tuning, "the script trains a model fetched from a hub"
+        return K.training, "the script trains a model"
+    if "chat-model" in roles:
         return "process", "the script calls an LLM (an application that orchestrates it)"
     return "process", "a script that loads or stores models"
 
@@ -369,11 +391,11 @@ def _attach(inventory: Inventory, facts: CodeFacts) -> None:
         owner.facts.setdefault("imports", set()).update(facts.imports)
     if "serving" in facts.roles():
         owner.facts["serves"] = True
-        if owner.kind != "notebook":
+        if owner.kind != K.notebook_file:
             inventory.ask(f"Who can reach {owner.name}: the internet, or only the internal network? "
                           "(exposure: public or internal; authenticated: true when callers must sign in)", owner.key)
     for what, where in facts.credentials:
-        secret = inventory.add(f"secret:{facts.rel}", "secret", f"Credentials written in {facts.rel}", where)
+        secret = inventory.add(f"cred:{facts.rel}", K.credentials, f"Credentials written in {facts.rel}", where)
         secret.values.setdefault("paths", [facts.rel])
         secret.values.setdefault("description", "A credential written into the code or its output; rotate it "
                                                 "and load it from a secret store")
@@ -385,9 +407,9 @@ def _attach(inventory: Inventory, facts: CodeFacts) -> None:
         handler = _HANDLERS.get(use.role)
         if handler is not None:
             made = handler(inventory, owner, use)
-            if use.role == "vector-store":
+            if use.role == "vector-index":
                 vector = made
-            elif use.role == "retriever":
+            elif use.role == "retrieval":
                 retriever = made
     if vector is not None and retriever is not None:
         inventory.flow(vector.key, retriever.key, "similar documents")
@@ -397,7 +419,7 @@ def _attach(inventory: Inventory, facts: CodeFacts) -> None:
         if use.role == "documents" and uploads:
             continue  # the documents read are the ones users upload
         if use.role in ("web-content", "documents", "uploads") and (vector or retriever or
-                                                                      facts.roles() & {"llm", "agent", "retriever"}):
+                                                                      facts.roles() & {"chat-model", "agent-loop", "retrieval"}):
             source = _content_source(inventory, use)
             inventory.flow(source.key, (vector or owner).key, "indexed" if vector else "content")
     for path, where in facts.paths_read:
@@ -420,7 +442,7 @@ def _project_thing(inventory: Inventory, rel: str, path: str) -> Thing | None:
     base = rel.rsplit("/", 1)[0] if "/" in rel else ""
     for candidate in (_join(base, path), _join("", path)):
         thing = inventory.covering(candidate)
-        if thing is not None and thing.kind in ("dataset", "model-artifact"):
+        if thing is not None and thing.kind in (K.data, K.model_file):
             return thing
     return None
 
@@ -444,7 +466,7 @@ def _hub_model(inventory: Inventory, owner: Thing, use: Use) -> Thing | None:
     else:
         key, title = f"hub:{owner.key}", f"Model from {hub} loaded by {owner.name} (named at run time)"
         inventory.ask(f"Which model does {use.where} load from {hub}? The code names it at run time.")
-    thing = inventory.add(key, "pretrained-model", title, use.where, third_party=True)
+    thing = inventory.add(key, K.hub_model, title, use.where, third_party=True)
     thing.values.setdefault("technology", f"{hub}: {name}" if name else hub)
     thing.note("origin", "third-party", f"fetched from {hub} at {use.where}")
     revision = _constant(_keyword(call, "revision"), {}) if call is not None else None
@@ -464,7 +486,7 @@ def _hub_model(inventory: Inventory, owner: Thing, use: Use) -> Thing | None:
 
 
 def _registry(inventory: Inventory, owner: Thing, use: Use) -> Thing:
-    registry = inventory.add("registry:mlflow", "model-registry", "MLflow model registry", use.where)
+    registry = inventory.add("registry:mlflow", K.registry, "MLflow model registry", use.where)
     registry.values.setdefault("technology", "MLflow")
     uri = use.detail
     if use.role == "registry-read":
@@ -491,7 +513,7 @@ def _llm(inventory: Inventory, owner: Thing, use: Use) -> Thing:
     self_hosted = "self-hosted" in provider
     embeddings = use.role == "embeddings"
     title = f"{provider} LLM" if self_hosted else f"{provider} API"
-    thing = inventory.add(f"llm:{provider}", "llm", title, use.where, third_party=not self_hosted)
+    thing = inventory.add(f"ai:{provider}", K.hosted_llm, title, use.where, third_party=not self_hosted)
     if not self_hosted:
         thing.note("origin", "third-party", f"a hosted API called at {use.where}")
     inventory.flow(owner.key, thing.key, "embeddings" if embeddings else "prompts and completions", both_ways=True)
@@ -501,27 +523,27 @@ def _llm(inventory: Inventory, owner: Thing, use: Use) -> Thing:
 def _vector(inventory: Inventory, owner: Thing, use: Use) -> Thing:
     parts = use.name.split(".")
     name = next((part for part in reversed(parts) if part[:1].isupper()), parts[-1])
-    thing = inventory.add(f"vector:{name}", "vector-store", f"{name} vector store", use.where)
+    thing = inventory.add(f"vector:{name}", K.vector_index, f"{name} vector store", use.where)
     inventory.flow(thing.key, owner.key, "similar documents")
     return thing
 
 
 def _retriever(inventory: Inventory, owner: Thing, use: Use) -> Thing:
-    thing = inventory.add(f"retriever:{owner.key}", "retriever", f"Retriever of {owner.name}", use.where)
+    thing = inventory.add(f"retr:{owner.key}", K.retrieval, f"Retriever of {owner.name}", use.where)
     inventory.flow(thing.key, owner.key, "retrieved context")
     return thing
 
 
 def _content_source(inventory: Inventory, use: Use) -> Thing:
     if use.role == "web-content":
-        thing = inventory.add("source:web", "rag-source", "Web pages the code fetches", use.where, third_party=True)
+        thing = inventory.add("source:web", K.documents, "Web pages the code fetches", use.where, third_party=True)
         thing.note("untrusted_content", True, f"web pages fetched at {use.where} are written by whoever runs the site")
         return thing
     if use.role == "uploads":
-        thing = inventory.add(f"source:uploads:{use.where.split(':')[0]}", "rag-source", "Files users upload", use.where)
+        thing = inventory.add(f"source:uploads:{use.where.split(':')[0]}", K.documents, "Files users upload", use.where)
         thing.note("untrusted_content", True, f"users choose what they upload ({use.where})")
         return thing
-    thing = inventory.add(f"source:{use.name.rsplit('.', 1)[-1]}", "rag-source",
+    thing = inventory.add(f"source:{use.name.rsplit('.', 1)[-1]}", K.documents,
                           f"Documents loaded with {use.name.rsplit('.', 1)[-1]}", use.where)
     inventory.ask(f"Who writes the documents {use.where} loads? (untrusted_content: true when outsiders can)")
     return thing
@@ -529,7 +551,7 @@ def _content_source(inventory: Inventory, use: Use) -> Thing:
 
 def _tool(inventory: Inventory, owner: Thing, use: Use) -> Thing:
     name = use.detail or use.name.rsplit(".", 1)[-1]
-    thing = inventory.add(f"tool:{owner.key}:{name}", "tool", f"Tool {name}", use.where)
+    thing = inventory.add(f"tool:{owner.key}:{name}", K.tool_function, f"Tool {name}", use.where)
     if use.role == "code-tool":
         thing.note("capabilities", ["execute"], f"{use.name.rsplit('.', 1)[-1]} runs code ({use.where})")
     inventory.flow(owner.key, thing.key, "tool calls and results", both_ways=True)
@@ -538,13 +560,13 @@ def _tool(inventory: Inventory, owner: Thing, use: Use) -> Thing:
 
 def _mcp_client(inventory: Inventory, owner: Thing, use: Use) -> None:
     for name in [n for n in use.detail.split(",") if n] or ["server"]:
-        thing = inventory.add(f"mcp:{name}", "mcp-server", f"MCP server {name}", use.where)
+        thing = inventory.add(f"mcp:{name}", K.mcp_server, f"MCP server {name}", use.where)
         inventory.ask(f"Who wrote and runs the MCP server '{name}' ({use.where}): the team, or a third party?")
         inventory.flow(owner.key, thing.key, "tool calls and results", both_ways=True)
 
 
 def _memory(inventory: Inventory, owner: Thing, use: Use) -> Thing:
-    thing = inventory.add(f"memory:{owner.key}", "agent-memory", f"Conversation memory of {owner.name}", use.where)
+    thing = inventory.add(f"memory:{owner.key}", K.memory, f"Conversation memory of {owner.name}", use.where)
     inventory.flow(owner.key, thing.key, "conversation history", both_ways=True)
     return thing
 
@@ -557,8 +579,8 @@ def _mark(role: str) -> Any:
 
 _HANDLERS: dict[str, Any] = {
     "hub-model": _hub_model, "registry-read": _registry, "registry-write": _registry, "unsafe-load": _unsafe_load,
-    "llm": _llm, "embeddings": _llm, "vector-store": _vector, "retriever": _retriever, "tool": _tool,
-    "code-tool": _tool, "mcp-client": _mcp_client, "memory": _memory, "training": _mark("training"), "serving": _mark("serving"),
+    "chat-model": _llm, "embeddings": _llm, "vector-index": _vector, "retrieval": _retriever, "tool-function": _tool,
+    "code-tool": _tool, "mcp-connect": _mcp_client, "memory": _memory, "training": _mark("training"), "serving": _mark("serving"),
 }
 
 __all__ = ["read_code", "scripts_in", "model_format"]

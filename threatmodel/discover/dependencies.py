@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..loader import parse_yaml
-from .project import Inventory, tables
+from .project import Inventory, K, tables
 
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$")
 _EXACT = re.compile(r"^\s*===?\s*[A-Za-z0-9][A-Za-z0-9.+!_-]*\s*$")
@@ -151,7 +151,7 @@ def _pyproject(inventory: Inventory, rel: str) -> list[DependencyList]:
     for entries in (groups.values() if isinstance(groups, dict) else []):
         for entry in entries if isinstance(entries, list) else []:
             _pep508(entry, into)
-    tool = document.get("tool") if isinstance(document.get("tool"), dict) else {}
+    tool = document.get(K.tool_function) if isinstance(document.get(K.tool_function), dict) else {}
     poetry = tool.get("poetry") if isinstance(tool.get("poetry"), dict) else {}
     tables_ = [poetry.get("dependencies"), poetry.get("dev-dependencies")]
     group = poetry.get("group")
@@ -288,9 +288,9 @@ def _component(inventory: Inventory, dependencies: DependencyList) -> None:
     if dependencies.indexes and all(_index_host(u) not in public for u in dependencies.indexes):
         origin = ", ".join(sorted({_index_host(u) for u in dependencies.indexes}))
     names = sorted(p.name for p in dependencies.packages.values())
-    key = f"library:{dependencies.rel}"
+    key = f"deps:{dependencies.rel}"
     title = f"{'Conda' if dependencies.ecosystem == 'conda' else 'Python'} packages from {dependencies.rel}"
-    thing = inventory.add(key, "library", title, rel, third_party=False)
+    thing = inventory.add(key, K.dependencies, title, rel, third_party=False)
     thing.values["technology"] = f"{', '.join(names)} from {origin}"[:4000]
     thing.facts.update(packages={k: p.spec for k, p in sorted(dependencies.packages.items())},
                        indexes=dependencies.indexes + dependencies.extra_indexes)

@@ -10,16 +10,14 @@ from typing import Any
 
 from ..adapters.draft import Draft, Entity, IdMaker
 from ..paths import path_problem
-from .project import Inventory, Thing, printable
+from .project import Inventory, K, Thing, printable, tables
 
 SNAPSHOT_FORMAT = "threatmodel-discovery"
 SNAPSHOT_VERSION = 1
 BOUNDARY = "project"
 # kinds that run the project's own code (libraries feed these)
-CODE_KINDS = {"notebook", "training-job", "fine-tuning-job", "evaluation-harness", "process", "inference-service",
-              "agent", "mcp-server", "data-collection", "labeling"}
-ORDER = ("library", "hub", "source", "data", "model", "registered", "registry", "store", "stage", "notebook", "code",
-         "service", "gateway", "vector", "retriever", "memory", "llm", "tool", "mcp", "secret")
+ORDER = ("deps", "hub", "source", "data", "model", "registered", "registry", "store", "stage", "nb", "code",
+         "service", "gateway", "vector", "retr", "memory", "ai", "tool", "mcp", "cred")
 ATTRIBUTE_ORDER = ("technology", "description", "origin", "exposure", "authenticated", "format", "purpose", "pinned",
                    "untrusted_content", "capabilities", "paths")
 
@@ -32,13 +30,14 @@ def _sort_key(thing: Thing) -> tuple[int, str]:
 def link_libraries(inventory: Inventory) -> None:
     """Every dependency list feeds the project's code; imports no list declares become one more
     (unpinned) library."""
-    runners = [t for t in inventory.things.values() if t.kind in CODE_KINDS and not t.third_party and (
-        t.key.startswith(("stage:", "code:", "notebook:")) or t.facts.get("dockerfiles"))]
-    libraries = [t for t in inventory.things.values() if t.key.startswith("library:")]
+    code_kinds = set(tables()["code_kinds"])
+    runners = [t for t in inventory.things.values() if t.kind in code_kinds and not t.third_party and (
+        t.key.startswith(("stage:", "code:", "nb:")) or t.facts.get("dockerfiles"))]
+    libraries = [t for t in inventory.things.values() if t.key.startswith("deps:")]
     if not libraries:
         imported = sorted(set().union(*(t.facts.get("imports", set()) for t in runners))) if runners else []
         if imported:
-            thing = inventory.add("library:imports", "library", "Python packages the code imports", "")
+            thing = inventory.add("deps:imports", K.dependencies, "Python packages the code imports", "")
             thing.values["technology"] = f"{', '.join(imported)} from PyPI"[:4000]
             thing.note("pinned", False, "no requirements, pyproject or environment file declares them")
             thing.facts.update(packages={name: "" for name in imported}, pinned=False)
@@ -67,7 +66,6 @@ def _path_for(root: Path, rel: str, base: Path) -> tuple[str | None, str]:
 
 def build_draft(inventory: Inventory, base: Path, name: str) -> tuple[Draft, dict[str, str]]:
     """The draft and, for each thing's key, the id it was written under."""
-    link_libraries(inventory)
     root = inventory.project.root
     draft = Draft("discover", root.name, {"name": name, "description": f"Drafted by threatmodel discover from the "
                                                                        f"project folder {root.name}."})
@@ -126,16 +124,13 @@ def build_draft(inventory: Inventory, base: Path, name: str) -> tuple[Draft, dic
 
 def _slug_source(thing: Thing) -> str:
     base = thing.key.split(":", 1)[-1].rsplit("/", 1)[-1]
-    prefix = {"library": "packages", "notebook": "notebook", "data": "data", "model": "model", "hub": "hub",
-              "registered": "registered", "secret": "credentials", "tool": "tool", "stage": "", "service": "",
-              "code": "", "llm": "llm", "vector": "vector-store", "retriever": "retriever", "mcp": "mcp",
-              "source": "content", "store": "store", "gateway": "ingress", "registry": "", "memory": "memory"}.get(thing.key.split(":")[0], "")
+    prefix = str(tables()["id_prefixes"].get(thing.key.split(":")[0], ""))
     base = base.rsplit(":", 1)[-1]
     for ending in (".py", ".ipynb", ".txt", ".toml", ".yaml", ".yml"):
         base = base.removesuffix(ending)
     if thing.key == "registry:mlflow":
         return "mlflow-registry"
-    if thing.key.startswith("llm:"):
+    if thing.key.startswith("ai:"):
         return thing.name
     return f"{prefix}-{base}" if prefix and base and not base.startswith(prefix) else (base or prefix or "component")
 

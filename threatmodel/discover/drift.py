@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import Diagnostic, InputError, Location
-from .project import Inventory, Thing, printable
+from .project import Inventory, K, Thing, kind_titles, printable
 
 Category = Literal["added", "changed", "removed"]
 CATEGORIES: tuple[Category, ...] = ("added", "changed", "removed")
@@ -128,7 +128,7 @@ class _Model:
     def packages(self) -> set[str]:
         names: set[str] = set()
         for component in self.components:
-            if component.kind != "library":
+            if component.kind != K.dependencies:
                 continue
             for part in re.split(r",|;|/|\band\b|\s+from\s+|\s", _words(component)):
                 if part.strip():
@@ -148,23 +148,23 @@ def _match(thing: Thing, model: _Model, known_id: str) -> Any:
                 return candidate
     prefix, _, rest = thing.key.partition(":")
     if prefix == "hub":
-        return model.mentioning(rest) or model.mentioning(rest.rsplit("/", 1)[-1], ("pretrained-model", "model-hub"))
+        return model.mentioning(rest) or model.mentioning(rest.rsplit("/", 1)[-1], (K.hub_model, K.model_hub))
     if prefix == "registered":
-        return model.mentioning(rest, ("model-artifact", "model-registry", "pretrained-model"))
+        return model.mentioning(rest, (K.model_file, K.registry, K.hub_model))
     if prefix == "registry":
-        return next((c for c in model.components if c.kind == "model-registry"), None)
-    if prefix == "library":
+        return next((c for c in model.components if c.kind == K.registry), None)
+    if prefix == "deps":
         file_name = rest.split(" (")[0].rsplit("/", 1)[-1]
-        if model.mentioning(file_name, ("library",)):
-            return model.mentioning(file_name, ("library",))
+        if model.mentioning(file_name, (K.dependencies,)):
+            return model.mentioning(file_name, (K.dependencies,))
         packages = set(thing.facts.get("packages", {}))
-        return next((c for c in model.components if c.kind == "library" and
+        return next((c for c in model.components if c.kind == K.dependencies and
                      packages & {_norm(w) for w in re.split(r"[,;/\s]+", _words(c)) if w}), None)
-    if prefix == "llm":
+    if prefix == "ai":
         provider = rest.split(":")[0].split(" ")[0]
-        return model.mentioning(provider, ("llm", "external-service")) or next(
+        return model.mentioning(provider, (K.hosted_llm, K.outside_service)) or next(
             (c for c in model.components if c.kind == thing.kind), None)
-    if prefix in ("vector", "retriever", "tool", "mcp", "source"):
+    if prefix in ("vector", "retr", "tool", "mcp", "source"):
         return model.mentioning(thing.name.split(" ")[0], (thing.kind,)) or next(
             (c for c in model.components if c.kind == thing.kind), None)
     name = thing.name.lower()
@@ -190,7 +190,7 @@ def compare(system: Any, model_path: Path, inventory: Inventory, snapshot: dict[
         component = _match(thing, model, str(before.get("id", "")) if isinstance(before, dict) else "")
         if component is None:
             items.append(DriftItem("added", thing.name, f"{_kind(thing)} the model does not declare", _first(thing),
-                                   security=thing.kind in ("secret", "pretrained-model") or bool(
+                                   security=thing.kind in (K.credentials, K.hub_model) or bool(
                                        thing.facts.get("runs_remote_code"))))
             continue
         items.extend(_changes(thing, component, before if isinstance(before, dict) else None, model))
@@ -217,11 +217,9 @@ def _tracked_elsewhere(inventory: Inventory, declared: str) -> bool:
 
 
 def _kind(thing: Thing) -> str:
-    words = {"model-artifact": "a model artifact", "dataset": "a dataset", "notebook": "a notebook",
-             "library": "a dependency list", "pretrained-model": "a model fetched from a hub",
-             "secret": "a credential written in the project", "model-registry": "a model registry",
-             "inference-service": "a service", "llm": "an LLM"}
-    return words.get(thing.kind, f"a {thing.kind}")
+    """'a notebook', 'an inference service': the kind's title from the catalog."""
+    title = kind_titles().get(thing.kind, thing.kind).lower()
+    return f"{'an' if title[:1] in 'aeiou' else 'a'} {title}"
 
 
 def _changes(thing: Thing, component: Any, before: dict[str, Any] | None, model: _Model) -> list[DriftItem]:
@@ -234,7 +232,7 @@ def _changes(thing: Thing, component: Any, before: dict[str, Any] | None, model:
     declared_format = getattr(component, "format", None)
     found_format = thing.values.get("format")
     if declared_format and found_format and declared_format != found_format and thing.kind in (
-            "model-artifact", "pretrained-model"):
+            K.model_file, K.hub_model):
         worse = found_format in RUNS_CODE and declared_format not in RUNS_CODE
         reason = thing.notes.get("format", "")
         items.append(DriftItem("changed", thing.name, f"the model declares format {declared_format}; the project now "
@@ -265,7 +263,7 @@ def _changes(thing: Thing, component: Any, before: dict[str, Any] | None, model:
         at = next(w for w in facts["unsafe_loads"] if w.startswith(rel))
         items.append(DriftItem("changed", thing.name, "a new pickle-based load (code in the loaded file runs)", at, cid, True))
     # dependencies
-    if thing.kind == "library":
+    if thing.kind == K.dependencies:
         packages = facts.get("packages", {})
         known = set(old.get("packages", {})) if before is not None else model.packages()
         for name in sorted(set(packages) - known):

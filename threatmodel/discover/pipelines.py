@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import InputError
 from ..loader import parse_yaml, parse_yaml_documents
 from .artifacts import model_format
-from .project import MAX_MANIFEST_BYTES, Inventory, Thing, tables
+from .project import Inventory, K, MAX_MANIFEST_BYTES, Thing, tables
 
 _WORDS = re.compile(r"[a-z0-9]+")
 
@@ -94,15 +94,15 @@ def artifact_for(inventory: Inventory, rel: str, seen: str, tracked_by: str = ""
     """The dataset or model artifact at ``rel``: the one found on disk, else a new one (a file
     DVC tracks is often absent from a clone: it lives in the DVC cache or remote)."""
     existing = inventory.covering(rel)
-    if existing is not None and existing.kind in ("dataset", "model-artifact"):
+    if existing is not None and existing.kind in (K.data, K.model_file):
         existing.saw(seen)
         return existing
     named = model_format(rel)
     if named:
-        thing = inventory.add(f"model:{rel}", "model-artifact", f"Model {rel}", seen)
+        thing = inventory.add(f"model:{rel}", K.model_file, f"Model {rel}", seen)
         thing.note("format", named[0], "from the file name")
     else:
-        thing = inventory.add(f"data:{rel}", "dataset", f"Data {rel}", seen)
+        thing = inventory.add(f"data:{rel}", K.data, f"Data {rel}", seen)
     thing.values.setdefault("paths", [rel])
     if tracked_by and not (inventory.project.root / rel).exists():
         thing.facts["absent"] = True
@@ -113,8 +113,8 @@ def artifact_for(inventory: Inventory, rel: str, seen: str, tracked_by: str = ""
 def _step(inventory: Inventory, key: str, name: str, command: str, seen: str, writes_model: bool,
           description: str) -> Thing:
     kind, why = step_kind(name, command)
-    if writes_model and kind not in ("training-job", "fine-tuning-job"):
-        kind, why = "training-job", "the step writes a model file"
+    if writes_model and kind not in (K.training, K.fine_tuning):
+        kind, why = K.training, "the step writes a model file"
     thing = inventory.add(key, kind, name, seen)
     if why:
         thing.notes["kind"] = why
@@ -188,7 +188,7 @@ def _read_dvc_remotes(inventory: Inventory) -> None:
             continue
         url = parser[section]["url"]
         scheme = url.split("://", 1)[0] if "://" in url else "local"
-        remote = inventory.add(f"store:dvc:{match.group(1)}", "data-store", f"DVC remote '{match.group(1)}'", ".dvc/config")
+        remote = inventory.add(f"store:dvc:{match.group(1)}", K.storage, f"DVC remote '{match.group(1)}'", ".dvc/config")
         remote.values.setdefault("technology", f"DVC remote storage ({scheme})")
         remote.values.setdefault("description", f"Where DVC pushes and pulls tracked data and models: {url}"[:300])
         for thing in tracked:

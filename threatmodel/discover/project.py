@@ -42,6 +42,28 @@ def tables() -> dict[str, Any]:
     return dict(load_mapping(catalog_dir() / "discover" / "project.yaml", "catalog/discover/project.yaml"))
 
 
+class _Kinds:
+    """``K.model_file`` is the kind a model file becomes (catalog/discover/project.yaml, ``kinds``)."""
+
+    def __getattr__(self, name: str) -> str:
+        kinds = tables()["kinds"]
+        if name not in kinds:
+            raise AttributeError(name)
+        return str(kinds[name])
+
+
+K = _Kinds()
+
+
+@lru_cache(maxsize=1)
+def kind_titles() -> dict[str, str]:
+    from ..loader import load_mapping
+    from ..resources import catalog_dir
+
+    document = load_mapping(catalog_dir() / "kinds.yaml", "catalog/kinds.yaml")
+    return {str(k["id"]): str(k.get("title", k["id"])) for k in document.get("kinds", []) if isinstance(k, dict)}
+
+
 def printable(text: str) -> str:
     """A file name as it can be shown: control characters (newlines included) escaped."""
     return _UNWRITABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)

@@ -9,7 +9,7 @@ import logging
 from typing import Any
 
 from ..errors import Diagnostic, InputError, Location
-from .project import Inventory
+from .project import Inventory, K
 
 MAX_MODELS = 5_000
 MAX_VERSIONS = 1_000
@@ -45,7 +45,7 @@ def read_mlflow(inventory: Inventory, uri: str) -> None:
     except Exception as exc:  # the client raises many types (MlflowException, OSError, SQLAlchemy errors)
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
         raise _fail(uri, f"cannot read the MLflow registry: {first}") from None
-    registry = inventory.add("registry:mlflow", "model-registry", "MLflow model registry", f"--mlflow {uri}")
+    registry = inventory.add("registry:mlflow", K.registry, "MLflow model registry", f"--mlflow {uri}")
     registry.values.setdefault("technology", "MLflow")
     registry.facts["uri"] = _redact(uri)
     for model in sorted(models, key=lambda m: m.name):
@@ -63,7 +63,7 @@ def read_mlflow(inventory: Inventory, uri: str) -> None:
                 "status": str(version.status or ""),
                 "aliases": sorted(a for a, v in aliases.items() if str(v) == str(version.version)),
             }
-        thing = inventory.add(f"registered:{model.name}", "model-artifact", f"Registered model {model.name}",
+        thing = inventory.add(f"registered:{model.name}", K.model_file, f"Registered model {model.name}",
                               f"--mlflow {uri}")
         thing.values.setdefault("technology", "MLflow model registry")
         thing.values.setdefault("description", _describe(facts)[:500])

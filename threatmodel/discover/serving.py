@@ -15,7 +15,7 @@ from ..errors import InputError
 from ..loader import parse_yaml_documents
 from .artifacts import model_format
 from .pipelines import _join, scripts_in, where
-from .project import MAX_MANIFEST_BYTES, Inventory, Thing, tables
+from .project import Inventory, K, MAX_MANIFEST_BYTES, Thing, tables
 
 AUTH_ANNOTATIONS = ("nginx.ingress.kubernetes.io/auth-url", "nginx.ingress.kubernetes.io/auth-type",
                     "nginx.ingress.kubernetes.io/auth-signin", "konghq.com/plugins",
@@ -55,12 +55,12 @@ def _script_thing(inventory: Inventory, command: str, base: str) -> Thing | None
 def _serving_thing(inventory: Inventory, key: str, name: str, seen: str, command: str, base: str) -> Thing:
     thing = _script_thing(inventory, command, base)
     if thing is None:
-        thing = inventory.add(key, "inference-service", name, seen)
+        thing = inventory.add(key, K.service, name, seen)
         thing.notes["kind"] = "a container that serves requests (its command or exposed port)"
     else:
         thing.saw(seen)
-        if thing.kind in ("process", "training-job"):
-            thing.kind = "inference-service"
+        if thing.kind in ("process", K.training):
+            thing.kind = K.service
             thing.notes["kind"] = "the container that runs this code serves requests"
     return thing
 
@@ -187,10 +187,10 @@ def _compose_service(inventory: Inventory, rel: str, base: str, name: str, servi
                 thing = candidate
                 thing.saw(seen)
     if thing is None:
-        kind = known[0] if known else ("inference-service" if serves(command) else "process")
+        kind = known[0] if known else (K.service if serves(command) else "process")
         thing = inventory.add(f"service:compose:{name}", kind, known[1] if known and known[1] else name, seen)
         thing.notes["kind"] = (f"the image {image}" if known else
-                               "its command serves requests" if kind == "inference-service" else
+                               "its command serves requests" if kind == K.service else
                                "a compose service whose image does not say what it does")
     if image:
         thing.values.setdefault("technology", f"container image {image}"[:200])
@@ -214,7 +214,7 @@ def _compose_service(inventory: Inventory, rel: str, base: str, name: str, servi
             inventory.warn(seen, f"environment {key} holds a literal value (not copied here); use a secret or an .env file "
                                  "kept out of the repository")
         if str(key) == "MLFLOW_TRACKING_URI":
-            registry = inventory.add("registry:mlflow", "model-registry", "MLflow model registry", seen)
+            registry = inventory.add("registry:mlflow", K.registry, "MLflow model registry", seen)
             registry.values.setdefault("technology", "MLflow")
             inventory.flow(thing.key, registry.key, "tracking and registry calls", both_ways=True)
     return thing
@@ -264,7 +264,7 @@ def read_kubernetes(inventory: Inventory) -> None:
     for rel, document in ingresses:
         metadata = document.get("metadata") if isinstance(document.get("metadata"), dict) else {}
         name = str(metadata.get("name") or rel)
-        gateway = inventory.add(f"gateway:k8s:{name}", "api-gateway", f"Ingress {name}", where(rel, document))
+        gateway = inventory.add(f"gateway:k8s:{name}", K.ingress, f"Ingress {name}", where(rel, document))
         gateway.note("exposure", "public", "a Kubernetes Ingress routes outside traffic in")
         annotations = metadata.get("annotations") if isinstance(metadata.get("annotations"), dict) else {}
         auth = [a for a in annotations if str(a) in AUTH_ANNOTATIONS]
@@ -315,7 +315,7 @@ def _workload(inventory: Inventory, rel: str, name: str, document: dict[str, Any
                        if isinstance(p, (str, int)))
     known = image_kind(image)
     ports = [p for c in containers for p in c.get("ports") or [] if isinstance(p, dict)]
-    kind = known[0] if known else ("inference-service" if serves(command) or ports else "process")
+    kind = known[0] if known else (K.service if serves(command) or ports else "process")
     thing = inventory.add(f"service:k8s:{name}", kind, known[1] if known and known[1] else name, where(rel, document))
     thing.notes["kind"] = (f"the image {image}" if known else "a workload that listens on a port" if ports else
                            "a workload whose image does not say what it does")
@@ -341,7 +341,7 @@ def _ingress_backends(spec: dict[str, Any]) -> list[str]:
 def _storage_model(inventory: Inventory, uri: str, seen: str, fmt: str | None, service: Thing) -> None:
     if not uri:
         return
-    thing = inventory.add(f"model:{uri}", "model-artifact", f"Model at {uri}"[:120], seen)
+    thing = inventory.add(f"model:{uri}", K.model_file, f"Model at {uri}"[:120], seen)
     thing.values.setdefault("description", f"The model the service loads from {uri}"[:300])
     named = model_format(uri)
     if named:
@@ -352,7 +352,7 @@ def _storage_model(inventory: Inventory, uri: str, seen: str, fmt: str | None, s
 
 
 def _kserve(inventory: Inventory, rel: str, name: str, document: dict[str, Any], metadata: dict[str, Any]) -> None:
-    service = inventory.add(f"service:kserve:{name}", "inference-service", f"KServe InferenceService {name}",
+    service = inventory.add(f"service:kserve:{name}", K.service, f"KServe InferenceService {name}",
                             where(rel, document))
     service.values.setdefault("technology", "KServe")
     labels = metadata.get("labels") if isinstance(metadata.get("labels"), dict) else {}
@@ -373,7 +373,7 @@ def _kserve(inventory: Inventory, rel: str, name: str, document: dict[str, Any],
 
 
 def _seldon(inventory: Inventory, rel: str, name: str, document: dict[str, Any]) -> None:
-    service = inventory.add(f"service:seldon:{name}", "inference-service", f"Seldon deployment {name}", where(rel, document))
+    service = inventory.add(f"service:seldon:{name}", K.service, f"Seldon deployment {name}", where(rel, document))
     service.values.setdefault("technology", "Seldon")
     spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
     if isinstance(spec.get("storageUri"), str):
