@@ -305,8 +305,10 @@ def test_serving_manifests_set_exposure_and_auth_only_where_they_say_so(cli, tmp
     found = components(document)
     service = next(c for c in document["components"] if c["name"] == "app/main.py")
     assert service["kind"] == "inference-service"
-    workload = next(c for c in document["components"] if c["name"] == "scorer")
+    # the project builds one image, so the Deployment (of no known product's image) runs it
+    workload = service
     assert workload["exposure"] == "public"  # a LoadBalancer Service
+    assert "guessed: the Kubernetes workload scorer" in output.read_text()
     ingress = by_kind(document, "api-gateway")[0]
     assert ingress["authenticated"] is True and ingress["exposure"] == "public"
     assert (ingress["id"], workload["id"]) in flows(document)
@@ -610,5 +612,72 @@ def test_discover_reads_the_bundled_examples_shapes_without_error(cli, tmp_path)
     output = tmp_path / "self.yaml"
     result = cli("discover", repository, "-o", output)
     assert result.exit_code == 0, result.output
-    library = next(c for c in load_system(output).system.components if c.kind == "library")
-    assert "pydantic" in library.technology
+    libraries = [c for c in load_system(output).system.components if c.kind == "library"]
+    assert any("pydantic" in c.technology for c in libraries)  # pyproject.toml
+    assert any(c.name == "Python packages from docs/examples/projects/fraud-scorer/requirements.txt" for c in libraries)
+
+
+# an Argo workflow (the shape of Argo's DAG examples) and a compiled Kubeflow v2 pipeline (IR YAML)
+WORKFLOWS = {
+    "workflows/train.yaml": """\
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: churn-}
+spec:
+  entrypoint: main
+  templates:
+    - name: main
+      dag:
+        tasks:
+          - {name: fetch, template: download-data}
+          - {name: fit, template: train-model, dependencies: [fetch]}
+    - name: download-data
+      container: {image: "python:3.11", command: [python, fetch.py]}
+    - name: train-model
+      container: {image: "pytorch/pytorch:2.3.0", command: [python, train.py]}
+""",
+    "pipelines/pipeline.yaml": """\
+pipelineInfo: {name: fraud-pipeline}
+components:
+  comp-preprocess: {executorLabel: exec-preprocess}
+  comp-evaluate: {executorLabel: exec-evaluate}
+deploymentSpec:
+  executors:
+    exec-preprocess:
+      container: {image: "python:3.11", command: [python, prep.py]}
+    exec-evaluate:
+      container: {image: "python:3.11", command: [python, eval.py]}
+root:
+  dag:
+    tasks:
+      preprocess: {componentRef: {name: comp-preprocess}}
+      evaluate: {componentRef: {name: comp-evaluate}, dependentTasks: [preprocess]}
+""",
+}
+
+
+def test_argo_and_kubeflow_steps_and_their_order(cli, tmp_path):
+    project = make(tmp_path / "pipelines", WORKFLOWS)
+    document, output, _ = discover(cli, project)
+    named = {c["name"]: c for c in document["components"]}
+    fetch, fit = named["churn: download-data"], named["churn: train-model"]
+    assert fetch["kind"] == "data-collection" and fit["kind"] == "training-job"
+    assert "pytorch/pytorch:2.3.0" in fit["technology"]
+    assert (fetch["id"], fit["id"]) in flows(document)
+    preprocess, evaluate = named["fraud-pipeline: preprocess"], named["fraud-pipeline: evaluate"]
+    assert evaluate["kind"] == "evaluation-harness"
+    assert (preprocess["id"], evaluate["id"]) in flows(document)
+    assert cli("validate", output).exit_code == 0
+
+
+def test_a_draft_reports_threats_on_what_it_found(cli, tmp_path):
+    """A public inference API that loads a pickle-based file: the draft, unedited, raises findings
+    on the public workload and on the model file."""
+    project = make(tmp_path / "api", SERVING)
+    _, output, _ = discover(cli, project)
+    found = findings(output)
+    model = next(c for c in yaml.safe_load(output.read_text())["components"]
+                 if c.get("paths") == ["model/model.joblib"])
+    assert any(f.endswith(f"@{model['id']}") for f in found)
+    service = next(c for c in yaml.safe_load(output.read_text())["components"] if c["name"] == "app/main.py")
+    assert f"ML05@{service['id']}" in found and f"ML01@{service['id']}" in found  # public through the LoadBalancer

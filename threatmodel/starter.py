@@ -32,9 +32,32 @@ def write_starter(directory: Path, force: bool = False) -> list[Path]:
 
 
 def example_names() -> list[str]:
+    """Bundled example models, and example ML projects (folders of files for ``discover``)."""
     from .resources import examples_dir
 
-    return sorted(p.stem for p in examples_dir().glob("*.yaml") if not p.name.endswith(".status.yaml"))
+    models = {p.stem for p in examples_dir().glob("*.yaml") if not p.name.endswith(".status.yaml")}
+    projects = {p.name for p in (examples_dir() / "projects").glob("*") if p.is_dir()}
+    return sorted(models | projects)
+
+
+def is_project(name: str) -> bool:
+    """Whether a bundled example is an ML project's files (for ``discover``) rather than a model."""
+    from .resources import examples_dir
+
+    return (examples_dir() / "projects" / name).is_dir()
+
+
+def _write_project(source: Path, directory: Path, force: bool) -> list[Path]:
+    """Copy an example project's files (regular files only, never links) into ``directory``."""
+    files = sorted(p for p in source.rglob("*") if p.is_file() and not p.is_symlink())
+    targets = [directory / p.relative_to(source) for p in files]
+    existing = [t for t in targets if t.exists()]
+    if existing and not force:
+        raise StarterExists(existing[0])
+    for path, target in zip(files, targets):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, path.read_bytes())
+    return targets
 
 
 def write_example(name: str, directory: Path, force: bool = False) -> list[Path]:
@@ -42,6 +65,9 @@ def write_example(name: str, directory: Path, force: bool = False) -> list[Path]
     touches the installed package or the repository."""
     from .resources import examples_dir
 
+    project = examples_dir() / "projects" / name
+    if project.is_dir():
+        return _write_project(project, directory, force)
     sources = [examples_dir() / f"{name}.yaml"]
     review = examples_dir() / f"{name}.status.yaml"
     if review.is_file():

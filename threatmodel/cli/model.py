@@ -82,7 +82,7 @@ def init(
     directory: Path = typer.Argument(Path("."), metavar="DIR", help="Where to write threatmodel.yaml and its schema."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
     example: Optional[str] = typer.Option(None, "--example", metavar="NAME",
-                                          help="Copy a bundled example (huskyai, …) and its review file instead."),
+                                          help="Copy a bundled example model (huskyai, rag-chatbot, …) and its review file, or an example ML project (fraud-scorer) to discover, instead."),
 ) -> None:
     """Write a commented starter model (or a copy of a bundled example) and its JSON Schema."""
     from ..starter import StarterExists, example_names, write_example, write_starter
@@ -98,4 +98,10 @@ def init(
     except StarterExists as exc:
         typer.echo(f"{exc.path}: error: already exists (use --force to overwrite)", err=True)
         raise typer.Exit(common.EXIT_INVALID) from None
+    from ..starter import is_project
+
+    if example is not None and is_project(example):
+        typer.echo(f"wrote {len(written)} files of an example ML project into {directory}; next: "
+                   f"threatmodel discover {directory} -o {directory.name}.yaml")
+        return
     typer.echo(f"wrote {' and '.join(str(p) for p in written)}; next: threatmodel validate {written[0]}")

@@ -82,6 +82,7 @@ def inventory_of(path: Path, mlflow: str | None = None) -> Inventory:
     from .draft import link_libraries
 
     link_libraries(inventory)
+    inventory.drop_answered()
     return inventory
 
 

@@ -114,7 +114,7 @@ def read_artifacts(inventory: Inventory) -> None:
         files = [rel for rel in project.files if rel.startswith(folder + "/") or (not folder and "/" not in rel)]
         thing = inventory.add(f"model:{folder or '.'}", K.model_file, f"TensorFlow SavedModel {_label(folder)}",
                               f"{folder + '/' if folder else ''}{marker}")
-        thing.values["paths"] = [folder or "."]
+        inventory.set_paths(thing, [folder or "."])
         thing.note("format", "tensorflow-savedmodel", f"a folder holding {marker}")
         thing.facts.update(kind="savedmodel", files=_file_facts(project, hasher, files, "tensorflow-savedmodel"))
 
@@ -133,7 +133,7 @@ def read_artifacts(inventory: Inventory) -> None:
         thing = inventory.add(f"model:{folder or '.'}", K.model_file, title[0].upper() + title[1:], entries[0][0])
         for rel, _, _ in entries[1:]:
             thing.saw(rel)
-        thing.values["paths"] = sorted(rel for rel, _, _ in entries)
+        inventory.set_paths(thing, sorted(rel for rel, _, _ in entries))
         risky = [fmt for fmt in formats if _runs_code(fmt)]
         chosen = risky[0] if risky else formats[0]
         why = "from the files' names and first bytes"
@@ -168,16 +168,16 @@ def _file_facts(project: Project, hasher: Hasher, files: list[str], fmt: str | N
     return facts
 
 
-_NOT_DATA = (".py", ".ipynb", ".md", ".rst", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".lock", ".sh", ".dvc",
-             ".gitignore", ".txt", ".json", ".html", ".js", ".css")
-
-
-def _dataset_folder(rel: str, data_names: set[str], data_endings: tuple[str, ...]) -> str | None:
+def _dataset_folder(rel: str, data_names: set[str], data_endings: tuple[str, ...],
+                    media: tuple[str, ...]) -> str | None:
+    """The folder a data file belongs to: below a folder named like data (images, audio and
+    documents count there), else its own folder (for files that are data by their ending)."""
     parts = rel.split("/")
+    lowered = rel.lower()
     for index, part in enumerate(parts[:-1]):
-        if part.lower() in data_names:
+        if part.lower() in data_names and lowered.endswith(data_endings + media):
             return "/".join(parts[:min(index + 2, len(parts) - 1)])
-    if rel.lower().endswith(data_endings):
+    if lowered.endswith(data_endings):
         return _folder(rel)
     return None
 
@@ -186,15 +186,12 @@ def _read_datasets(inventory: Inventory) -> None:
     project = inventory.project
     table = tables()
     data_names = {name.lower() for name in table["data_folders"]}
-    endings = tuple(table["data_files"])
+    endings, media = tuple(table["data_files"]), tuple(table["media_files"])
     groups: dict[str, list[str]] = defaultdict(list)
     for rel in project.files:
-        lowered = rel.lower()
-        if model_format(rel) or lowered.rsplit("/", 1)[-1] == table["saved_model_marker"]:
+        if model_format(rel) or rel.rsplit("/", 1)[-1] == table["saved_model_marker"]:
             continue
-        if not lowered.endswith(endings) and lowered.endswith(_NOT_DATA):
-            continue
-        folder = _dataset_folder(rel, data_names, endings)
+        folder = _dataset_folder(rel, data_names, endings, media)
         if folder is not None:
             groups[folder].append(rel)
     for folder, files in sorted(groups.items()):
@@ -202,7 +199,7 @@ def _read_datasets(inventory: Inventory) -> None:
         if key.replace("data:", "model:") in inventory.things:
             continue
         thing = inventory.add(key, K.data, f"Data in {_label(folder)}", files[0])
-        thing.values["paths"] = [folder or "."] if folder else sorted(files)[:50]
+        inventory.set_paths(thing, [folder or "."] if folder else sorted(files)[:50])
         purpose = _purpose(folder)
         if purpose:
             thing.note("purpose", purpose, f"from the folder name '{folder}'")

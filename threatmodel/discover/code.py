@@ -334,7 +334,7 @@ def read_code(inventory: Inventory) -> list[CodeFacts]:
             facts = read_python(inventory, rel)
         elif rel.endswith(".ipynb"):
             thing = inventory.add(f"nb:{rel}", K.notebook_file, f"Notebook {rel}", rel)
-            thing.values.setdefault("paths", [rel])
+            inventory.set_paths(thing, [rel], keep=True)
             facts = read_notebook(inventory, rel)
         else:
             continue
@@ -396,7 +396,7 @@ def _attach(inventory: Inventory, facts: CodeFacts) -> None:
                           "(exposure: public or internal; authenticated: true when callers must sign in)", owner.key)
     for what, where in facts.credentials:
         secret = inventory.add(f"cred:{facts.rel}", K.credentials, f"Credentials written in {facts.rel}", where)
-        secret.values.setdefault("paths", [facts.rel])
+        inventory.set_paths(secret, [facts.rel], keep=True)
         secret.values.setdefault("description", "A credential written into the code or its output; rotate it "
                                                 "and load it from a secret store")
         inventory.warn(where, f"{what} (not copied here); rotate it and keep it out of the repository")

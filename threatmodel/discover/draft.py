@@ -38,7 +38,7 @@ def link_libraries(inventory: Inventory) -> None:
         imported = sorted(set().union(*(t.facts.get("imports", set()) for t in runners))) if runners else []
         if imported:
             thing = inventory.add("deps:imports", K.dependencies, "Python packages the code imports", "")
-            thing.values["technology"] = f"{', '.join(imported)} from PyPI"[:4000]
+            thing.values["technology"] = f"{', '.join(imported)} (imported modules without a dependency file)"[:4000]
             thing.note("pinned", False, "no requirements, pyproject or environment file declares them")
             thing.facts.update(packages={name: "" for name in imported}, pinned=False)
             libraries = [thing]

@@ -103,7 +103,7 @@ def artifact_for(inventory: Inventory, rel: str, seen: str, tracked_by: str = ""
         thing.note("format", named[0], "from the file name")
     else:
         thing = inventory.add(f"data:{rel}", K.data, f"Data {rel}", seen)
-    thing.values.setdefault("paths", [rel])
+    inventory.set_paths(thing, [rel], keep=True)
     if tracked_by and not (inventory.project.root / rel).exists():
         thing.facts["absent"] = True
         thing.facts.setdefault("tracked_by", tracked_by)

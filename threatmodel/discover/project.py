@@ -219,18 +219,32 @@ class Inventory:
     read: set[str] = field(default_factory=set)  # files a reader used
     code_owner: dict[str, str] = field(default_factory=dict)  # code file -> key of the step that runs it
     _asked: dict[str, int] = field(default_factory=dict)  # thing key -> index of its exposure question
+    _by_path: dict[str, Thing] = field(default_factory=dict)  # declared path -> the first thing declaring it
+
+    def drop_answered(self) -> None:
+        """Forget the exposure questions a manifest answered after they were asked."""
+        answered = {index for key, index in self._asked.items()
+                    if key in self.things and "exposure" in self.things[key].values}
+        self.questions = [q for i, q in enumerate(self.questions) if i not in answered]
+        self._asked = {}
+
+    def set_paths(self, thing: Thing, paths: list[str], keep: bool = False) -> None:
+        """Declare where a thing is (``keep``: only when it has no paths yet), indexed for
+        :meth:`covering`."""
+        if keep and thing.values.get("paths"):
+            return
+        thing.values["paths"] = paths
+        for path in paths:
+            self._by_path.setdefault(path.strip("/") or ".", thing)
 
     def covering(self, rel: str) -> Thing | None:
         """The thing whose declared paths hold ``rel`` (the closest one)."""
-        rel = rel.strip("/")
-        best: tuple[int, Thing] | None = None
-        for thing in self.things.values():
-            for path in thing.values.get("paths", []):
-                if path == rel or path == "." or rel.startswith(path.rstrip("/") + "/"):
-                    depth = 0 if path == "." else len(path)
-                    if best is None or depth > best[0]:
-                        best = (depth, thing)
-        return best[1] if best else None
+        parts = [p for p in rel.strip("/").split("/") if p]
+        for end in range(len(parts), -1, -1):
+            thing = self._by_path.get("/".join(parts[:end]) if end else ".")
+            if thing is not None:
+                return thing
+        return None
 
     def add(self, key: str, kind: str, name: str, where: str = "", third_party: bool = False) -> Thing:
         thing = self.things.get(key)

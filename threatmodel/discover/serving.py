@@ -315,6 +315,15 @@ def _workload(inventory: Inventory, rel: str, name: str, document: dict[str, Any
                        if isinstance(p, (str, int)))
     known = image_kind(image)
     ports = [p for c in containers for p in c.get("ports") or [] if isinstance(p, dict)]
+    built = [t for t in inventory.things.values() if t.facts.get("dockerfiles")]
+    if known is None and len(built) == 1:
+        # the project builds one image: a workload running an image of no known product runs it
+        thing = built[0]
+        thing.saw(where(rel, document))
+        thing.notes["kind"] = (f"{thing.notes.get('kind', '')}; guessed: the Kubernetes workload {name} "
+                               f"({image}) runs the one image this project builds").lstrip("; ")
+        thing.facts.setdefault("workloads", []).append(name)
+        return thing
     kind = known[0] if known else (K.service if serves(command) or ports else "process")
     thing = inventory.add(f"service:k8s:{name}", kind, known[1] if known and known[1] else name, where(rel, document))
     thing.notes["kind"] = (f"the image {image}" if known else "a workload that listens on a port" if ports else
