@@ -255,10 +255,11 @@ def _kind_hint(component: Component, kinds: dict[str, Kind]) -> str:
     import re
 
     own = set(kinds[component.kind].traits) if component.kind in kinds else set()
-    # a library's technology names its packages: the `openai` SDK is code, not the model
-    lists_packages = component.kind in kinds and kinds[component.kind].has_role("code_dependency")
-    technology = "" if lists_packages else component.technology
-    text = " ".join((component.name, technology, component.description))
+    # third-party code and models are named after what they are built for: the `openai` SDK is
+    # a library, a Llama checkpoint being fine-tuned is a pre-trained model, not a hosted LLM
+    if component.kind in kinds and kinds[component.kind].has_role("dependency"):
+        return ""
+    text = " ".join((component.name, component.technology, component.description))
     for kind in kinds.values():
         if not kind.hints or kind.id == component.kind or set(kind.traits) <= own:
             continue

@@ -143,11 +143,12 @@ def _true(node: ast.AST | None) -> bool | None:
     return None
 
 
-def analyse(tree: ast.AST, rel: str, located: Any, facts: CodeFacts) -> None:
-    """Walk one module (or notebook cell); ``located(line)`` names the place of a line."""
+def analyse(tree: ast.AST, rel: str, located: Any, facts: CodeFacts,
+            scope: tuple[dict[str, str], dict[str, str]] | None = None) -> None:
+    """Walk one module (or notebook cell); ``located(line)`` names the place of a line. A
+    notebook's cells share one ``scope`` (imports and string constants), as its kernel does."""
     matcher = _matcher()
-    aliases: dict[str, str] = {}
-    strings: dict[str, str] = {}
+    aliases, strings = scope if scope is not None else ({}, {})
     nodes = list(ast.walk(tree))
     for node in nodes:
         if isinstance(node, ast.Import):
@@ -192,6 +193,11 @@ def analyse(tree: ast.AST, rel: str, located: Any, facts: CodeFacts) -> None:
                     name.endswith("open") and _constant(node.args[1] if len(node.args) > 1 else _keyword(node, "mode"), {})
                     in ("w", "wb", "a", "ab", "x", "w+"))
                 (facts.paths_written if written else facts.paths_read).append((text, where))
+        for keyword in node.keywords:
+            if keyword.arg in ("output_dir", "save_directory", "save_path"):
+                text = _constant(keyword.value, strings)
+                if text:
+                    facts.paths_written.append((text, where))
         if row is None:
             continue
         role = row["role"]
@@ -297,6 +303,7 @@ def read_notebook(inventory: Inventory, rel: str) -> CodeFacts | None:
         return None
     facts = CodeFacts(rel)
     matcher = _matcher()
+    scope: tuple[dict[str, str], dict[str, str]] = ({}, {})
     code_cells = 0
     for number, cell in enumerate(cells[:MAX_CELLS], start=1):
         if not isinstance(cell, dict):
@@ -317,7 +324,7 @@ def read_notebook(inventory: Inventory, rel: str) -> CodeFacts | None:
                 inventory.project.skip(f"{rel} (cell {number})", "not valid Python; cell not read")
                 continue
             try:
-                analyse(tree, rel, lambda line, n=number: f"{rel} (cell {n}, line {line})", facts)
+                analyse(tree, rel, lambda line, n=number: f"{rel} (cell {n}, line {line})", facts, scope)
             except RecursionError:
                 continue
     if len(cells) > MAX_CELLS:
@@ -406,7 +413,7 @@ def _attach(inventory: Inventory, facts: CodeFacts) -> None:
     for use in uses:
         handler = _HANDLERS.get(use.role)
         if handler is not None:
-            made = handler(inventory, owner, use)
+            made = handler(inventory, owner, use, facts)
             if use.role == "vector-index":
                 vector = made
             elif use.role == "retrieval":
@@ -447,10 +454,13 @@ def _project_thing(inventory: Inventory, rel: str, path: str) -> Thing | None:
     return None
 
 
-def _hub_model(inventory: Inventory, owner: Thing, use: Use) -> Thing | None:
+def _hub_model(inventory: Inventory, owner: Thing, use: Use, facts: CodeFacts) -> Thing | None:
     name = use.detail
     hub = use.row.get("hub", "a model hub")
     local = _project_thing(inventory, use.where.split(":")[0].split(" (")[0], name) if name else None
+    written = {path.rstrip("/") for path, _ in facts.paths_written}
+    if name and name.rstrip("/") in written:
+        return None  # a folder this code saves a model to, loaded back: not a hub model
     if local is not None or (name and name.startswith((".", "/"))):
         if local is not None:
             inventory.flow(local.key, owner.key, "loads")
@@ -463,6 +473,8 @@ def _hub_model(inventory: Inventory, owner: Thing, use: Use) -> Thing | None:
         key, title = f"hub:{name}", f"{name} ({hub})"
     elif name:
         key, title = f"hub:{name}", f"{name} ({hub})"
+    elif any(u.role == "hub-model" and u.detail for u in facts.uses):
+        return None  # the same code names its model elsewhere: that one is recorded
     else:
         key, title = f"hub:{owner.key}", f"Model from {hub} loaded by {owner.name} (named at run time)"
         inventory.ask(f"Which model does {use.where} load from {hub}? The code names it at run time.")
@@ -485,7 +497,7 @@ def _hub_model(inventory: Inventory, owner: Thing, use: Use) -> Thing | None:
     return thing
 
 
-def _registry(inventory: Inventory, owner: Thing, use: Use) -> Thing:
+def _registry(inventory: Inventory, owner: Thing, use: Use, facts: CodeFacts) -> Thing:
     registry = inventory.add("registry:mlflow", K.registry, "MLflow model registry", use.where)
     registry.values.setdefault("technology", "MLflow")
     uri = use.detail
@@ -498,7 +510,7 @@ def _registry(inventory: Inventory, owner: Thing, use: Use) -> Thing:
     return registry
 
 
-def _unsafe_load(inventory: Inventory, owner: Thing, use: Use) -> None:
+def _unsafe_load(inventory: Inventory, owner: Thing, use: Use, facts: CodeFacts) -> None:
     owner.facts.setdefault("unsafe_loads", []).append(use.where)
     target = _project_thing(inventory, use.where.split(":")[0].split(" (")[0], use.detail) if use.detail else None
     inventory.warn(use.where, f"{use.name}() can run code stored in the file it loads"
@@ -508,7 +520,7 @@ def _unsafe_load(inventory: Inventory, owner: Thing, use: Use) -> None:
         inventory.flow(target.key, owner.key, "loads")
 
 
-def _llm(inventory: Inventory, owner: Thing, use: Use) -> Thing:
+def _llm(inventory: Inventory, owner: Thing, use: Use, facts: CodeFacts) -> Thing:
     provider = use.row.get("provider", "LLM")
     self_hosted = "self-hosted" in provider
     embeddings = use.role == "embeddings"
@@ -520,7 +532,7 @@ def _llm(inventory: Inventory, owner: Thing, use: Use) -> Thing:
     return thing
 
 
-def _vector(inventory: Inventory, owner: Thing, use: Use) -> Thing:
+def _vector(inventory: Inventory, owner: Thing, use: Use, facts: CodeFacts) -> Thing:
     parts = use.name.split(".")
     name = next((part for part in reversed(parts) if part[:1].isupper()), parts[-1])
     thing = inventory.add(f"vector:{name}", K.vector_index, f"{name} vector store", use.where)
@@ -528,7 +540,7 @@ def _vector(inventory: Inventory, owner: Thing, use: Use) -> Thing:
     return thing
 
 
-def _retriever(inventory: Inventory, owner: Thing, use: Use) -> Thing:
+def _retriever(inventory: Inventory, owner: Thing, use: Use, facts: CodeFacts) -> Thing:
     thing = inventory.add(f"retr:{owner.key}", K.retrieval, f"Retriever of {owner.name}", use.where)
     inventory.flow(thing.key, owner.key, "retrieved context")
     return thing
@@ -549,7 +561,7 @@ def _content_source(inventory: Inventory, use: Use) -> Thing:
     return thing
 
 
-def _tool(inventory: Inventory, owner: Thing, use: Use) -> Thing:
+def _tool(inventory: Inventory, owner: Thing, use: Use, facts: CodeFacts) -> Thing:
     name = use.detail or use.name.rsplit(".", 1)[-1]
     thing = inventory.add(f"tool:{owner.key}:{name}", K.tool_function, f"Tool {name}", use.where)
     if use.role == "code-tool":
@@ -558,21 +570,21 @@ def _tool(inventory: Inventory, owner: Thing, use: Use) -> Thing:
     return thing
 
 
-def _mcp_client(inventory: Inventory, owner: Thing, use: Use) -> None:
+def _mcp_client(inventory: Inventory, owner: Thing, use: Use, facts: CodeFacts) -> None:
     for name in [n for n in use.detail.split(",") if n] or ["server"]:
         thing = inventory.add(f"mcp:{name}", K.mcp_server, f"MCP server {name}", use.where)
         inventory.ask(f"Who wrote and runs the MCP server '{name}' ({use.where}): the team, or a third party?")
         inventory.flow(owner.key, thing.key, "tool calls and results", both_ways=True)
 
 
-def _memory(inventory: Inventory, owner: Thing, use: Use) -> Thing:
+def _memory(inventory: Inventory, owner: Thing, use: Use, facts: CodeFacts) -> Thing:
     thing = inventory.add(f"memory:{owner.key}", K.memory, f"Conversation memory of {owner.name}", use.where)
     inventory.flow(owner.key, thing.key, "conversation history", both_ways=True)
     return thing
 
 
 def _mark(role: str) -> Any:
-    def handler(inventory: Inventory, owner: Thing, use: Use) -> None:
+    def handler(inventory: Inventory, owner: Thing, use: Use, facts: CodeFacts) -> None:
         owner.facts.setdefault("roles", set()).add(role)
     return handler
 
