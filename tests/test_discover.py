@@ -681,3 +681,84 @@ def test_a_draft_reports_threats_on_what_it_found(cli, tmp_path):
     assert any(f.endswith(f"@{model['id']}") for f in found)
     service = next(c for c in yaml.safe_load(output.read_text())["components"] if c["name"] == "app/main.py")
     assert f"ML05@{service['id']}" in found and f"ML01@{service['id']}" in found  # public through the LoadBalancer
+
+
+# the shape of the Husky AI repository (wunderwuzzi23/huskyai, as its author describes it): an
+# image collector calling Bing with a key from a home-folder file, label-named image folders, a
+# Keras training notebook saving an .h5 file, and a plain http.server that loads it
+HUSKY_SHAPE = {
+    "gather/gather_images.py": ("import os\nimport requests\n"
+                                "key = open(os.path.expanduser('~/.bingimagessearchkey')).read().strip()\n"
+                                "r = requests.get('https://api.bing.microsoft.com/v7.0/images/search', "
+                                "headers={'Ocp-Apim-Subscription-Key': key})\n"
+                                "open('data/training/husky/1.jpg', 'wb').write(r.content)\n"),
+    "data/training/husky/1.jpg": b"\xff\xd8\xff\xe0",
+    "data/training/nothusky/2.jpg": b"\xff\xd8\xff\xe0",
+    "data/validation/husky/3.jpg": b"\xff\xd8\xff\xe0",
+    "huskyai.ipynb": notebook("import tensorflow as tf\nfrom tensorflow import keras\n",
+                              "model = keras.Sequential()\nmodel.fit(None)\nmodel.save('models/huskymodel.h5')\n"),
+    "models/huskymodel.h5": b"\x89HDF\r\n\x1a\n" + bytes(32),
+    "server/server.py": ("import tensorflow as tf\nfrom http.server import BaseHTTPRequestHandler, HTTPServer\n"
+                         "model = tf.keras.models.load_model('../models/huskymodel.h5')\n"
+                         "HTTPServer(('', 8080), BaseHTTPRequestHandler).serve_forever()\n"),
+    "requirements.txt": "tensorflow==2.3.1\nrequests==2.24.0\n",
+}
+
+
+def test_a_husky_ai_shaped_project_yields_what_its_author_modelled(cli, tmp_path):
+    project = make(tmp_path / "huskyai", HUSKY_SHAPE)
+    document, output, result = discover(cli, project)
+    named = {c["name"]: c for c in document["components"]}
+    collector = named["gather/gather_images.py"]
+    assert collector["kind"] == "data-collection"
+    bing = named["api.bing.microsoft.com"]
+    assert bing["kind"] == "external-service" and (collector["id"], bing["id"]) in flows(document)
+    key = named["Key file ~/.bingimagessearchkey"]
+    assert key["kind"] == "secret" and (key["id"], collector["id"]) in flows(document)
+    images = {tuple(c["paths"]): c for c in by_kind(document, "dataset")}
+    assert images[("data/training",)]["purpose"] == "training"
+    assert images[("data/validation",)]["purpose"] == "validation"
+    model = next(c for c in by_kind(document, "model-artifact"))
+    assert model["format"] == "keras-h5"
+    server = named["server/server.py"]
+    assert server["kind"] == "inference-service" and (model["id"], server["id"]) in flows(document)
+    notebook_component = by_kind(document, "notebook")[0]
+    assert (notebook_component["id"], model["id"]) in flows(document)
+    assert "load_model() can run code stored in the file it loads" in result.output
+    found = findings(output)
+    assert f"CREDENTIAL-THEFT@{key['id']}" in found
+    assert any(f.startswith("ML02@") for f in found)  # the outside image source can poison the data
+
+
+# the shape of a coding agent (the bundled coding-agent example, as code): an agent with a shell
+# tool, a Python REPL tool and MCP servers, one run by npx from a public registry
+CODING_AGENT = {
+    "agent.py": ("from langchain_anthropic import ChatAnthropic\n"
+                 "from langchain_community.tools import ShellTool\n"
+                 "from langchain_mcp_adapters.client import MultiServerMCPClient\n"
+                 "from langgraph.prebuilt import create_react_agent\n"
+                 "client = MultiServerMCPClient({'github': {'command': 'npx', 'args': ['-y', '@org/github-mcp']},\n"
+                 "                               'files': {'command': 'python', 'args': ['files_server.py']}})\n"
+                 "agent = create_react_agent(ChatAnthropic(model='claude-sonnet-4'), [ShellTool()])\n"),
+    "files_server.py": "from mcp.server.fastmcp import FastMCP\nmcp = FastMCP('files')\n",
+    "requirements.txt": "langchain-anthropic\nlanggraph\nlangchain-mcp-adapters\nmcp\n",
+}
+
+
+def test_a_coding_agent_shaped_project(cli, tmp_path):
+    project = make(tmp_path / "agent", CODING_AGENT)
+    document, output, _ = discover(cli, project)
+    named = {c["name"]: c for c in document["components"]}
+    agent = named["agent.py"]
+    assert agent["kind"] == "agent"
+    shell = next(c for c in by_kind(document, "tool") if c["name"] == "Tool ShellTool")
+    assert shell["capabilities"] == ["execute"] and (agent["id"], shell["id"]) in flows(document)
+    servers = {c["name"]: c for c in by_kind(document, "mcp-server")}
+    assert set(servers) == {"MCP server github", "files_server.py"}  # the team's own server is its file
+    github = servers["MCP server github"]
+    assert github["origin"] == "third-party" and github["pinned"] is False  # npx -y @org/github-mcp
+    assert (agent["id"], servers["files_server.py"]["id"]) in flows(document)
+    llm = by_kind(document, "llm")[0]
+    assert llm["name"] == "Anthropic API"
+    assert cli("validate", output).exit_code == 0
+    assert findings(output)

@@ -24,6 +24,8 @@ MODEL_ARGUMENTS = ("pretrained_model_name_or_path", "repo_id", "model", "model_n
                    "model_id", "github", "repo_or_dir")
 WRITE_WORDS = ("save", "dump", "write", "to_", "log_", "export", "upload", "push")
 MAX_CELLS = 5_000
+# a credential kept in a file in the user's home folder ("~/.bingimagessearchkey", "~/.aws/credentials")
+_KEY_FILE = re.compile(r"~/\.[\w./-]*(key|token|secret|cred|credentials|pem|netrc|pgpass|aws|kaggle)[\w./-]*", re.I)
 # `password = "…"`-style assignments, to decide whether a file is worth parsing (found by ast after)
 _ASSIGNED_SECRET = re.compile(r"(?i)(password|passwd|secret|api[_-]?key|access[_-]?key|token|credential)s?\s*=\s*['\"]")
 
@@ -46,6 +48,7 @@ class CodeFacts:
     paths_read: list[tuple[str, str]] = field(default_factory=list)  # (path, where)
     paths_written: list[tuple[str, str]] = field(default_factory=list)
     credentials: list[tuple[str, str]] = field(default_factory=list)  # (what, where)
+    key_files: list[tuple[str, str]] = field(default_factory=list)  # (~/.file, where): secrets outside the project
 
     def roles(self) -> set[str]:
         return {use.role for use in self.uses}
@@ -125,9 +128,7 @@ def _constant(node: ast.AST | None, strings: dict[str, str]) -> str | None:
         return node.value
     if isinstance(node, ast.Name) and node.id in strings:
         return strings[node.id]
-    if isinstance(node, ast.JoinedStr):
-        return None
-    return None
+    return None  # an f-string, a call, an attribute: named at run time
 
 
 def _keyword(call: ast.Call, name: str) -> ast.AST | None:
@@ -166,6 +167,8 @@ def analyse(tree: ast.AST, rel: str, located: Any, facts: CodeFacts,
                 if matcher.credential_names.search(node.targets[0].id) and _looks_secret(value.value):
                     facts.credentials.append((f"a literal value for '{node.targets[0].id}'", located(node.lineno)))
     for node in nodes:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and _KEY_FILE.fullmatch(node.value):
+            facts.key_files.append((node.value, located(node.lineno)))
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 10_000 and \
                 matcher.any_credential.search(node.value):
             for what, pattern in matcher.credentials:
@@ -219,12 +222,46 @@ def analyse(tree: ast.AST, rel: str, located: Any, facts: CodeFacts,
             detail = _constant(node.args[0] if node.args else None, strings) or ""
         elif role in ("registry-read", "registry-write"):
             detail = _constant(node.args[0] if node.args else _keyword(node, "model_uri"), strings) or ""
+        elif role == "http-call":
+            argument = node.args[0] if node.args else _keyword(node, "url")
+            detail = _url_host(argument, strings)
+            if not detail:
+                continue
         elif role == "tool-function":
             detail = _constant(_keyword(node, "name"), strings) or ""
         elif role == "mcp-connect" and node.args and isinstance(node.args[0], ast.Dict):
-            detail = ",".join(k.value for k in node.args[0].keys if isinstance(k, ast.Constant) and isinstance(k.value, str))
+            detail = ",".join(_mcp_entry(k.value, v) for k, v in zip(node.args[0].keys, node.args[0].values)
+                              if isinstance(k, ast.Constant) and isinstance(k.value, str))
         use = Use(role, row, name, where, node, detail)
         facts.uses.append(use)
+
+
+def _url_host(node: ast.AST | None, strings: dict[str, str]) -> str:
+    """The host of a literal URL (or of an f-string's literal start): api.example.com."""
+    text = _constant(node, strings)
+    if text is None and isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant):
+        text = str(node.values[0].value)
+    match = re.match(r"https?://([A-Za-z0-9.-]+)", text or "")
+    return match.group(1).lower() if match else ""
+
+
+def _mcp_entry(name: str, value: ast.AST) -> str:
+    """'name', 'name=script.py' (a server run from a project file) or 'name=@registry' (a package
+    fetched and run by npx / uvx / pipx), from one entry of an MCP client's server table."""
+    if not isinstance(value, ast.Dict):
+        return name
+    fields = {k.value: v for k, v in zip(value.keys, value.values) if isinstance(k, ast.Constant)}
+    command = fields.get("command")
+    words = [command.value] if isinstance(command, ast.Constant) and isinstance(command.value, str) else []
+    arguments = fields.get("args")
+    if isinstance(arguments, (ast.List, ast.Tuple)):
+        words += [a.value for a in arguments.elts if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    script = next((w for w in words if w.endswith(".py")), "")
+    if script:
+        return f"{name}={script}"
+    if words and words[0] in ("npx", "uvx", "pipx", "bunx", "docker"):
+        return f"{name}=@registry"
+    return name
 
 
 def _article(noun: str) -> str:
@@ -277,11 +314,12 @@ def _without_magics(source: str) -> str | None:
 
 
 def _outputs_text(cell: dict[str, Any]) -> Iterator[str]:
+    """The text a code cell printed: stream output and the plain-text form of results."""
     for output in cell.get("outputs") or []:
         if not isinstance(output, dict):
             continue
-        for value in [output.get("text"), *((output.get("data") or {}).get("text/plain", []),)] if isinstance(
-                output.get("data", {}), dict) else [output.get("text")]:
+        data = output.get("data") if isinstance(output.get("data"), dict) else {}
+        for value in (output.get("text"), data.get("text/plain")):
             if isinstance(value, list):
                 yield "".join(v for v in value if isinstance(v, str))
             elif isinstance(value, str):
@@ -304,12 +342,10 @@ def read_notebook(inventory: Inventory, rel: str) -> CodeFacts | None:
     facts = CodeFacts(rel)
     matcher = _matcher()
     scope: tuple[dict[str, str], dict[str, str]] = ({}, {})
-    code_cells = 0
     for number, cell in enumerate(cells[:MAX_CELLS], start=1):
         if not isinstance(cell, dict):
             continue
         if cell.get("cell_type") == "code":
-            code_cells += 1
             for output in _outputs_text(cell):
                 for what, pattern in matcher.credentials:
                     if pattern.search(output[:1_000_000]):
@@ -365,16 +401,18 @@ def owner_for(inventory: Inventory, facts: CodeFacts) -> Thing | None:
     if step and step in inventory.things:
         return inventory.things[step]
     roles = facts.roles()
-    if not roles - {"web-content", "documents"} and not facts.credentials:
+    if not roles - {"web-content", "documents"} and not facts.credentials and not facts.key_files:
         return None
-    kind, why = _script_kind(roles)
+    writes_data = any((t := _project_thing(inventory, facts.rel, path)) is not None and t.kind == K.data
+                      for path, _ in facts.paths_written)
+    kind, why = _script_kind(roles, writes_data)
     thing = inventory.add(f"code:{facts.rel}", kind, f"{facts.rel}", facts.rel)
     thing.notes["kind"] = why
     thing.values.setdefault("description", f"The code in {facts.rel}")
     return thing
 
 
-def _script_kind(roles: set[str]) -> tuple[str, str]:
+def _script_kind(roles: set[str], writes_data: bool = False) -> tuple[str, str]:
     if "mcp-serve" in roles:
         return K.mcp_server, "the script builds an MCP server"
     if "agent-loop" in roles:
@@ -387,6 +425,8 @@ def _script_kind(roles: set[str]) -> tuple[str, str]:
         return K.training, "the script trains a model"
     if "chat-model" in roles:
         return "process", "the script calls an LLM (an application that orchestrates it)"
+    if "http-call" in roles and writes_data:
+        return K.collector, "the script fetches data from a service outside and stores it"
     return "process", "a script that loads or stores models"
 
 
@@ -408,6 +448,17 @@ def _attach(inventory: Inventory, facts: CodeFacts) -> None:
                                                 "and load it from a secret store")
         inventory.warn(where, f"{what} (not copied here); rotate it and keep it out of the repository")
         inventory.flow(secret.key, owner.key, "credential")
+    for path, where in facts.key_files:
+        secret = inventory.add(f"cred:{path}", K.credentials, f"Key file {path}", where)
+        secret.values.setdefault("description", f"A credential the code reads from {path}, outside the project "
+                                                "(a home-folder file, unencrypted unless the system says otherwise)")
+        inventory.flow(secret.key, owner.key, "loads")
+    rag = bool(facts.roles() & {"chat-model", "agent-loop", "retrieval", "vector-index"})
+    for use in facts.uses:
+        if use.role == "http-call" and not rag:
+            service = inventory.add(f"ext:{use.detail}", K.outside_service, use.detail, use.where, third_party=True)
+            service.note("origin", "third-party", f"called at {use.where}")
+            inventory.flow(owner.key, service.key, "HTTPS request" if use.detail else "request", both_ways=True)
     uses = sorted(facts.uses, key=lambda u: u.role)
     vector = retriever = None
     for use in uses:
@@ -425,8 +476,8 @@ def _attach(inventory: Inventory, facts: CodeFacts) -> None:
     for use in uses:
         if use.role == "documents" and uploads:
             continue  # the documents read are the ones users upload
-        if use.role in ("web-content", "documents", "uploads") and (vector or retriever or
-                                                                      facts.roles() & {"chat-model", "agent-loop", "retrieval"}):
+        if use.role in ("web-content", "documents", "uploads", "http-call") and (
+                vector or retriever or facts.roles() & {"chat-model", "agent-loop", "retrieval"}):
             source = _content_source(inventory, use)
             inventory.flow(source.key, (vector or owner).key, "indexed" if vector else "content")
     for path, where in facts.paths_read:
@@ -547,7 +598,7 @@ def _retriever(inventory: Inventory, owner: Thing, use: Use, facts: CodeFacts) -
 
 
 def _content_source(inventory: Inventory, use: Use) -> Thing:
-    if use.role == "web-content":
+    if use.role in ("web-content", "http-call"):
         thing = inventory.add("source:web", K.documents, "Web pages the code fetches", use.where, third_party=True)
         thing.note("untrusted_content", True, f"web pages fetched at {use.where} are written by whoever runs the site")
         return thing
@@ -571,9 +622,24 @@ def _tool(inventory: Inventory, owner: Thing, use: Use, facts: CodeFacts) -> Thi
 
 
 def _mcp_client(inventory: Inventory, owner: Thing, use: Use, facts: CodeFacts) -> None:
-    for name in [n for n in use.detail.split(",") if n] or ["server"]:
-        thing = inventory.add(f"mcp:{name}", K.mcp_server, f"MCP server {name}", use.where)
-        inventory.ask(f"Who wrote and runs the MCP server '{name}' ({use.where}): the team, or a third party?")
+    from .pipelines import _join
+
+    base = facts.rel.rsplit("/", 1)[0] if "/" in facts.rel else ""
+    for entry in [n for n in use.detail.split(",") if n] or ["server"]:
+        name, _, source = entry.partition("=")
+        script = _join(base, source) if source.endswith(".py") else ""
+        if script and script in inventory.project.files:
+            # the team's own server, run from a file of this project
+            thing = inventory.add(f"code:{script}", K.mcp_server, script, use.where)
+            thing.notes.setdefault("kind", f"the MCP server '{name}' the agent starts ({use.where})")
+        else:
+            thing = inventory.add(f"mcp:{name}", K.mcp_server, f"MCP server {name}", use.where,
+                                  third_party=source == "@registry")
+            if source == "@registry":
+                thing.note("origin", "third-party", f"fetched from a package registry and run at start ({use.where})")
+                thing.note("pinned", False, "started by package name, with no version pinned in the command")
+            else:
+                inventory.ask(f"Who wrote and runs the MCP server '{name}' ({use.where}): the team, or a third party?")
         inventory.flow(owner.key, thing.key, "tool calls and results", both_ways=True)
 
 

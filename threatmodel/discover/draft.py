@@ -17,7 +17,7 @@ SNAPSHOT_VERSION = 1
 BOUNDARY = "project"
 # kinds that run the project's own code (libraries feed these)
 ORDER = ("deps", "hub", "source", "data", "model", "registered", "registry", "store", "stage", "nb", "code",
-         "service", "gateway", "vector", "retr", "memory", "ai", "tool", "mcp", "cred")
+         "service", "gateway", "vector", "retr", "memory", "ai", "ext", "tool", "mcp", "cred")
 ATTRIBUTE_ORDER = ("technology", "description", "origin", "exposure", "authenticated", "format", "purpose", "pinned",
                    "untrusted_content", "capabilities", "paths")
 

@@ -129,6 +129,8 @@ def read_dvc(inventory: Inventory) -> None:
     for rel in project.matching(["dvc.yaml"]):
         document = _yaml(inventory, rel)
         if not isinstance(document, dict) or not isinstance(document.get("stages"), dict):
+            if document is not None:
+                inventory.warn(where(rel, document), "not read: a dvc.yaml needs a 'stages' mapping of stage names")
             continue
         base = rel.rsplit("/", 1)[0] if "/" in rel else ""
         for name, stage in document["stages"].items():
