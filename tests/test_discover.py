@@ -762,3 +762,34 @@ def test_a_coding_agent_shaped_project(cli, tmp_path):
     assert llm["name"] == "Anthropic API"
     assert cli("validate", output).exit_code == 0
     assert findings(output)
+
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stage=_TEXT, command=_TEXT, requirement=_TEXT, host=_TEXT)
+def test_any_text_in_project_files_gives_a_valid_draft_that_says_only_what_was_found(tmp_path_factory, stage, command,
+                                                                                      requirement, host):
+    from threatmodel.cli import app
+    from typer.testing import CliRunner
+
+    project = tmp_path_factory.mktemp("prop")
+    make(project, {
+        "dvc.yaml": ("stages:\n  " + json.dumps(stage, ensure_ascii=False) + ":\n    cmd: "
+                     + json.dumps(command, ensure_ascii=False) + "\n    outs: [m.pkl]\n"),
+        "requirements.txt": requirement.replace("\r", "") + "\n",
+        "fetch.py": f"import requests\nrequests.get({json.dumps('https://' + host)})\nopen('data/x.csv', 'w')\n",
+        "data/x.csv": "a\n",
+    })
+    result = CliRunner().invoke(app, ["discover", str(project), "-o", str(project / "m.yaml")], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    loaded = load_system(project / "m.yaml").system
+    stages = [c for c in loaded.components if c.description.startswith("DVC stage")]
+    if stages:
+        assert len(stages) == 1
+    else:  # YAML refuses some characters (U+FFFE, controls): the file is reported, not half-read
+        assert "dvc.yaml" in result.output and "not read" in result.output
+    assert all(c.kind != "llm" for c in loaded.components)  # nothing the files did not say
