@@ -793,3 +793,17 @@ def test_any_text_in_project_files_gives_a_valid_draft_that_says_only_what_was_f
     else:  # YAML refuses some characters (U+FFFE, controls): the file is reported, not half-read
         assert "dvc.yaml" in result.output and "not read" in result.output
     assert all(c.kind != "llm" for c in loaded.components)  # nothing the files did not say
+
+
+def test_the_public_api_discovers_and_drifts(tmp_path):
+    import threatmodel as tm
+
+    project = make(tmp_path / "api", {"train.py": "import torch\nfrom transformers import AutoModel\n"
+                                                  "m = AutoModel.from_pretrained('org/base')\nm.train()\n"})
+    found = tm.discover_project(project)
+    assert any(e.values["kind"] == "pretrained-model" for e in found.draft.components)
+    assert found.snapshot["format"] == "threatmodel-discovery"
+    model = tmp_path / "model.yaml"
+    model.write_text("system: {name: empty}\n")
+    report = tm.drift(model, project)
+    assert report.count("added") >= 2 and report.failing("added")

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from .assessment import Assessment
     from .catalog_load import LoadedCatalog
     from .controls import ScanStep, Watch
+    from .discover import Discovery
+    from .discover.drift import DriftReport
     from .manifest import ManifestCheck
     from .renderers.registry import OutputFormat
     from .review import LoadedReview
@@ -38,7 +40,7 @@ ReviewArgument = Union[PathLike, "LoadedReview", None, Literal[False]]
 
 __all__ = [
     "__version__", "load_catalog", "load_system", "load_review", "analyze", "render", "output_formats",
-    "audit_rules", "hash_manifest", "verify_manifest", "scan_steps", "InputError", "Diagnostic",
+    "audit_rules", "hash_manifest", "verify_manifest", "scan_steps", "discover_project", "drift", "InputError", "Diagnostic",
 ]
 
 
@@ -154,3 +156,33 @@ def verify_manifest(path: PathLike) -> "ManifestCheck":
     from .manifest import verify_manifest as _verify
 
     return _verify(load_yaml_file(Path(path)), str(path))
+
+
+def discover_project(path: PathLike, mlflow: str | None = None, output: PathLike | None = None) -> "Discovery":
+    """Read an ML project folder (and an MLflow registry URI) into a draft model.
+
+    ``.draft`` holds the components, flows and notes; ``.snapshot`` what was seen, for
+    :func:`drift`; ``.warnings`` and ``.questions`` what a reviewer should check and answer.
+    Paths in the draft are relative to the folder of ``output`` when the project lies inside it.
+    """
+    from .discover import discover as _discover
+
+    return _discover(Path(path), mlflow, Path(output) if output is not None else None)
+
+
+def drift(system: "LoadedSystem | PathLike", path: PathLike, snapshot: PathLike | None = None,
+          mlflow: str | None = None) -> "DriftReport":
+    """Compare a model with the project it describes (and with the snapshot ``discover`` wrote):
+    ``.items`` are the added, changed and removed things, ``.failing(threshold)`` those at a
+    ``--fail-on`` threshold. ``snapshot`` defaults to MODEL.discovered.json beside the model."""
+    from .discover import inventory_of
+    from .discover.draft import snapshot_path
+    from .discover.drift import compare, read_snapshot
+
+    loaded = system if not isinstance(system, (str, Path)) else load_system(system)
+    model_path = Path(loaded.path)
+    if snapshot is None and snapshot_path(model_path).is_file():
+        snapshot = snapshot_path(model_path)
+    previous = read_snapshot(Path(snapshot)) if snapshot is not None else None
+    return compare(loaded.system, model_path, inventory_of(Path(path), mlflow), previous,
+                   str(snapshot) if snapshot is not None else "")

@@ -22,8 +22,9 @@ def _count(number: int, noun: str) -> str:
 
 
 def snapshot_path(model: Path) -> Path:
-    """Where discover keeps what it saw, beside the model: MODEL.discovered.json."""
-    return model.with_name(f"{model.stem}.discovered.json")
+    from ..discover.draft import snapshot_path as beside
+
+    return beside(model)
 
 
 def _check_draft(text: str, folder: Path, catalog: Optional[List[Path]]) -> None:

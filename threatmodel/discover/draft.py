@@ -176,3 +176,8 @@ def relative_base(output: Path | None) -> Path:
     if output is None or str(output) == "-":
         return Path(os.getcwd()).resolve()
     return output.resolve().parent
+
+
+def snapshot_path(model: Path) -> Path:
+    """Where discover keeps what it saw, beside the model: MODEL.discovered.json."""
+    return model.with_name(f"{model.stem}.discovered.json")
