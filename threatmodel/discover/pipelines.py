@@ -245,14 +245,7 @@ def read_workflows(inventory: Inventory) -> None:
 
 
 def _may_be_workflow(inventory: Inventory, rel: str) -> bool:
-    size = inventory.project.sizes.get(rel, 0)
-    if size > MAX_MANIFEST_BYTES:
-        return False
-    try:
-        with open(inventory.project.path(rel), "rb") as handle:
-            head = handle.read(min(size, 256 * 1024))
-    except OSError:
-        return False
+    head = inventory.project.head(rel)
     return b"argoproj.io" in head or b"deploymentSpec" in head
 
 

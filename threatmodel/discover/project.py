@@ -111,6 +111,18 @@ class Project:
             self.skip(rel, exc.strerror or "unreadable")
         return None
 
+    def head(self, rel: str, size: int = 256 * 1024) -> bytes:
+        """The first bytes of a file no larger than the manifest limit (b"" otherwise): enough to
+        tell whether a YAML file is a manifest worth parsing."""
+        length = self.sizes.get(rel, 0)
+        if length > MAX_MANIFEST_BYTES:
+            return b""
+        try:
+            with open(self.path(rel), "rb") as handle:
+                return handle.read(min(length, size))
+        except OSError:
+            return b""
+
     def read_text(self, rel: str, limit: int = MAX_MANIFEST_BYTES) -> str | None:
         data = self.read_bytes(rel, limit)
         if data is None:

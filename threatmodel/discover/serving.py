@@ -282,14 +282,7 @@ def read_kubernetes(inventory: Inventory) -> None:
 
 
 def _may_be_manifest(inventory: Inventory, rel: str) -> bool:
-    size = inventory.project.sizes.get(rel, 0)
-    if size > MAX_MANIFEST_BYTES:
-        return False
-    try:
-        with open(inventory.project.path(rel), "rb") as handle:
-            head = handle.read(min(size, 256 * 1024))
-    except OSError:
-        return False
+    head = inventory.project.head(rel)
     return b"apiVersion" in head and b"kind" in head and b"argoproj.io" not in head
 
 
