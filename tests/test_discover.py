@@ -807,3 +807,28 @@ def test_the_public_api_discovers_and_drifts(tmp_path):
     model.write_text("system: {name: empty}\n")
     report = tm.drift(model, project)
     assert report.count("added") >= 2 and report.failing("added")
+
+
+def test_seldon_deployments_and_bad_drift_arguments(cli, tmp_path):
+    project = make(tmp_path / "seldon", {"deploy/seldon.yaml": """\
+apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata: {name: iris}
+spec:
+  predictors:
+    - name: default
+      graph:
+        name: classifier
+        implementation: SKLEARN_SERVER
+        modelUri: gs://seldon-models/sklearn/iris
+"""})
+    document, output, _ = discover(cli, project)
+    service = next(c for c in by_kind(document, "inference-service") if c["name"] == "Seldon deployment iris")
+    stored = next(c for c in by_kind(document, "model-artifact") if "seldon-models" in c["name"])
+    assert stored["format"] == "joblib" and (stored["id"], service["id"]) in flows(document)
+    not_a_folder = cli("drift", output, output)
+    assert not_a_folder.exit_code == 2 and "not a folder" in not_a_folder.output
+    bad_snapshot = tmp_path / "snap.json"
+    bad_snapshot.write_text('{"format": "something else"}')
+    refused = cli("drift", output, project, "--snapshot", bad_snapshot)
+    assert refused.exit_code == 2 and "not a discovery snapshot" in refused.output
