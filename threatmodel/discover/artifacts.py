@@ -15,7 +15,7 @@ from collections import defaultdict
 from typing import Any
 
 from ..manifest import sha256_file
-from .project import Inventory, K, MAX_HASH_BYTES, Project, tables
+from .project import Inventory, K, MAX_HASH_BYTES, Project, runs_code, tables
 
 SNIFF_BYTES = 16
 
@@ -134,7 +134,7 @@ def read_artifacts(inventory: Inventory) -> None:
         for rel, _, _ in entries[1:]:
             thing.saw(rel)
         inventory.set_paths(thing, sorted(rel for rel, _, _ in entries))
-        risky = [fmt for fmt in formats if _runs_code(fmt)]
+        risky = [fmt for fmt in formats if runs_code(fmt)]
         chosen = risky[0] if risky else formats[0]
         why = "from the files' names and first bytes"
         if len(formats) > 1:
@@ -146,10 +146,6 @@ def read_artifacts(inventory: Inventory) -> None:
             if seen:
                 inventory.warn(rel, f"{seen} (recorded as {fmt})")
     _read_datasets(inventory)
-
-
-def _runs_code(fmt: str) -> bool:
-    return fmt in ("pickle", "pytorch", "joblib", "keras-h5", "keras", "tensorflow-savedmodel", "other")
 
 
 def _file_facts(project: Project, hasher: Hasher, files: list[str], fmt: str | None,

@@ -26,8 +26,6 @@ WRITE_WORDS = ("save", "dump", "write", "to_", "log_", "export", "upload", "push
 MAX_CELLS = 5_000
 # a credential kept in a file in the user's home folder ("~/.bingimagessearchkey", "~/.aws/credentials")
 _KEY_FILE = re.compile(r"~/\.[\w./-]*(key|token|secret|cred|credentials|pem|netrc|pgpass|aws|kaggle)[\w./-]*", re.I)
-# `password = "…"`-style assignments, to decide whether a file is worth parsing (found by ast after)
-_ASSIGNED_SECRET = re.compile(r"(?i)(password|passwd|secret|api[_-]?key|access[_-]?key|token|credential)s?\s*=\s*['\"]")
 
 
 @dataclass
@@ -67,6 +65,8 @@ class _Matcher:
         self.credentials = [(row["name"], re.compile(row["pattern"])) for row in tables()["credentials"]]
         self.any_credential = re.compile("|".join(f"(?:{row['pattern']})" for row in tables()["credentials"]))
         self.credential_names = re.compile(tables()["credential_names"])
+        # `password = "…"` (or `token: "…"`): the same names, assigned a literal
+        self.assigned_secret = re.compile(tables()["credential_names"].removesuffix("$") + r"\s*[:=]\s*['\"]")
         self.memo: dict[str, dict[str, Any] | None] = {}
         # a file that mentions none of these words holds no call the table knows: it is not parsed
         words = {name.split(".")[0].rstrip("*") for name in self.exact} | {
@@ -77,8 +77,7 @@ class _Matcher:
 
     def worth_parsing(self, text: str) -> bool:
         """Whether a file can hold anything the table knows (or a credential): only those are parsed."""
-        return bool(self.triggers.search(text) or self.any_credential.search(text) or self.credential_names.pattern
-                    and _ASSIGNED_SECRET.search(text))
+        return bool(self.triggers.search(text) or self.any_credential.search(text) or self.assigned_secret.search(text))
 
     def row(self, name: str) -> dict[str, Any] | None:
         if name in self.memo:

@@ -22,12 +22,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import Diagnostic, InputError, Location
-from .project import Inventory, K, Thing, kind_titles, printable
+from .project import Inventory, K, Thing, kind_titles, printable, runs_code
 
 Category = Literal["added", "changed", "removed"]
 CATEGORIES: tuple[Category, ...] = ("added", "changed", "removed")
 THRESHOLDS = {"added": {"added"}, "changed": {"changed", "removed"}, "any": set(CATEGORIES)}
-RUNS_CODE = {"pickle", "pytorch", "joblib", "keras-h5", "keras", "tensorflow-savedmodel", "other"}
 
 
 @dataclass(frozen=True, order=True)
@@ -233,7 +232,7 @@ def _changes(thing: Thing, component: Any, before: dict[str, Any] | None, model:
     found_format = thing.values.get("format")
     if declared_format and found_format and declared_format != found_format and thing.kind in (
             K.model_file, K.hub_model):
-        worse = found_format in RUNS_CODE and declared_format not in RUNS_CODE
+        worse = runs_code(found_format) and not runs_code(declared_format)
         reason = thing.notes.get("format", "")
         items.append(DriftItem("changed", thing.name, f"the model declares format {declared_format}; the project now "
                                                       f"has {found_format}" + (f" ({reason})" if reason else ""),
@@ -243,14 +242,14 @@ def _changes(thing: Thing, component: Any, before: dict[str, Any] | None, model:
     for rel, entry in sorted(files.items()):
         was = old_files.get(rel)
         if before is not None and was is None:
-            items.append(DriftItem("added", rel, f"a new file in {cid}", rel, cid, entry.get("format") in RUNS_CODE))
+            items.append(DriftItem("added", rel, f"a new file in {cid}", rel, cid, runs_code(entry.get("format"))))
         elif isinstance(was, dict):
             if was.get("sha256") and entry.get("sha256") and was["sha256"] != entry["sha256"]:
                 items.append(DriftItem("changed", rel, f"the file's SHA-256 changed since the snapshot "
                                                        f"({was['sha256'][:12]}… → {entry['sha256'][:12]}…)", rel, cid, True))
             if was.get("format") and entry.get("format") and was["format"] != entry["format"]:
                 items.append(DriftItem("changed", rel, f"the file's format changed from {was['format']} to {entry['format']}",
-                                       rel, cid, entry["format"] in RUNS_CODE and was["format"] not in RUNS_CODE))
+                                       rel, cid, runs_code(entry["format"]) and not runs_code(was["format"])))
     for rel in sorted(set(old_files) - set(files)):
         items.append(DriftItem("removed", rel, f"a file recorded in {cid} last time is gone", "", cid))
     # code that runs what it loads

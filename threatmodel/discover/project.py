@@ -64,6 +64,21 @@ def kind_titles() -> dict[str, str]:
     return {str(k["id"]): str(k.get("title", k["id"])) for k in document.get("kinds", []) if isinstance(k, dict)}
 
 
+@lru_cache(maxsize=1)
+def code_running_formats() -> frozenset[str]:
+    """Model formats whose loading can run code (catalog/formats.yaml, executes_code_on_load)."""
+    from ..loader import load_mapping
+    from ..resources import catalog_dir
+
+    document = load_mapping(catalog_dir() / "formats.yaml", "catalog/formats.yaml")
+    return frozenset(str(f["id"]) for f in document.get("formats", [])
+                     if isinstance(f, dict) and f.get("executes_code_on_load"))
+
+
+def runs_code(fmt: str | None) -> bool:
+    return fmt in code_running_formats()
+
+
 def printable(text: str) -> str:
     """A file name as it can be shown: control characters (newlines included) escaped."""
     return _UNWRITABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
