@@ -65,7 +65,26 @@ def test_alias_bomb_is_refused():
     for level in range(1, 12):
         lines.append(f"a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * 10) + "]")
     found = messages("\n".join(lines) + "\n")
-    assert len(found) == 1 and "expands to more than 5,000,000 nodes (alias bomb?)" in found[0]
+    assert len(found) == 1 and "aliases (*name) repeat more than 5,000,000 values (an alias bomb?)" in found[0]
+
+
+def test_a_big_file_without_aliases_is_not_called_an_alias_bomb(monkeypatch):
+    monkeypatch.setattr(loader, "MAX_EXPANDED_CHARS", 1_000)
+    monkeypatch.setattr(loader, "MAX_NODES", 100)
+    text = "items:\n" + "".join(f"  - {'x' * 50}-{i}\n" for i in range(500))
+    assert len(loader.parse_yaml(text, "m.yaml")["items"]) == 500  # 25,000 characters, 500 values: no aliases
+    monkeypatch.setattr(loader, "MAX_VALUES", 200)
+    found = messages(text)
+    assert len(found) == 1 and "more than 200 values" in found[0] and "alias" not in found[0]
+
+
+def test_json_surrogate_pairs_are_one_character_and_lone_halves_are_located():
+    import json
+
+    text = json.dumps({"name": "hug \U0001F917", "kept": "\\\\uD83E as written"})
+    assert loader.parse_yaml(text, "m.json") == {"name": "hug \U0001F917", "kept": "\\\\uD83E as written"}
+    found = messages('{"a": "x", "b": "\\uDD17 alone"}')
+    assert found == ["m.yaml:1:18: error: \\uDD17 is half of a UTF-16 surrogate pair with no other half: not a character"]
 
 
 def test_huge_string_is_refused():

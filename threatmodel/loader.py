@@ -37,7 +37,8 @@ def _env_limit(name: str, default: int) -> int:
 MAX_FILE_BYTES = _env_limit("THREATMODEL_MAX_FILE_BYTES", 64 * 1024 * 1024)
 MAX_DEPTH = 64
 MAX_SCALAR_CHARS = 100_000
-MAX_NODES = 5_000_000  # counted after alias expansion, so "billion laughs" stops early
+MAX_NODES = 5_000_000  # values that aliases repeat, so "billion laughs" stops early
+MAX_VALUES = 30_000_000  # values written in one file (a 64 MB file holds at most ~32 million)
 MAX_EXPANDED_CHARS = _env_limit("THREATMODEL_MAX_EXPANDED_CHARS", 50_000_000)  # characters after alias expansion
 
 # C0 controls other than tab, newline and carriage return, DEL, and C1 controls: YAML forbids
@@ -117,25 +118,37 @@ class _Builder:
         self.anchors: dict[str, tuple[Any, int, int]] = {}
         self.nodes = 0
         self.chars = 0  # characters of scalars, counted again for every alias that repeats them
+        self.alias_nodes = 0  # what aliases repeat, beyond the file's own text
+        self.alias_chars = 0
         self.errors: list[Diagnostic] = []
         self.documents: list[Any] = []
 
     def error(self, location: Location, message: str) -> None:
         self.errors.append(Diagnostic(location, message))
 
-    def count(self, amount: int, location: Location, chars: int = 0) -> None:
+    def count(self, amount: int, location: Location, chars: int = 0, *, through_alias: bool = False) -> None:
         self.nodes += amount
         self.chars += chars
-        if self.nodes > MAX_NODES:
+        if through_alias:
+            self.alias_nodes += amount
+            self.alias_chars += chars
+            if self.alias_nodes > MAX_NODES:
+                raise _LimitExceeded(
+                    location,
+                    f"aliases (*name) repeat more than {MAX_NODES:,} values (an alias bomb?); "
+                    "write the repeated parts out or use fewer aliases",
+                )
+            if self.alias_chars > MAX_EXPANDED_CHARS:
+                raise _LimitExceeded(
+                    location,
+                    f"aliases (*name) repeat more than {MAX_EXPANDED_CHARS:,} characters of text (an alias "
+                    "bomb?); set THREATMODEL_MAX_EXPANDED_CHARS to allow more",
+                )
+        elif self.nodes > MAX_VALUES:
             raise _LimitExceeded(
                 location,
-                f"document expands to more than {MAX_NODES:,} nodes (alias bomb?)",
-            )
-        if self.chars > MAX_EXPANDED_CHARS:
-            raise _LimitExceeded(
-                location,
-                f"document expands to more than {MAX_EXPANDED_CHARS:,} characters of text through "
-                "aliases (alias bomb?); set THREATMODEL_MAX_EXPANDED_CHARS to allow more",
+                f"the document holds more than {MAX_VALUES:,} values (mappings, lists and scalars), the "
+                "limit for one file; split it",
             )
 
     def run(self, events: Iterable[yaml.Event]) -> None:
@@ -220,7 +233,7 @@ class _Builder:
             self.attach(None, 1, location, None, 0)
             return
         value, size, chars = self.anchors[event.anchor]
-        self.count(size, location, chars)
+        self.count(size, location, chars, through_alias=True)
         self.attach(value, size, location, None, chars)
 
     def _expecting_key(self) -> bool:
@@ -313,6 +326,35 @@ def _control_characters(text: str, filename: str) -> list[Diagnostic]:
     return problems
 
 
+_SURROGATE_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u([dD][89abAB][0-9a-fA-F]{2})(?:\\u([dD][c-fC-F][0-9a-fA-F]{2}))?"
+                               r"|(?<!\\)((?:\\\\)*)\\u([dD][c-fC-F][0-9a-fA-F]{2})")
+
+
+def _join_surrogate_pairs(text: str, filename: str) -> str:
+    """JSON writes a character beyond U+FFFF as two escapes (``\\uD83E\\uDD17``, as ``json.dumps``
+    does for an emoji); YAML has one escape for it (``\\U0001F917``). In a JSON file (all its
+    strings double-quoted), rewrite the pairs; a lone half of a pair is no character at all."""
+    if "\\u" not in text or text.lstrip()[:1] not in ("{", "["):
+        return text
+    problems = []
+
+    def join(match: re.Match[str]) -> str:
+        if match.group(2) and match.group(3):
+            code = 0x10000 + ((int(match.group(2), 16) - 0xD800) << 10) + (int(match.group(3), 16) - 0xDC00)
+            return f"{match.group(1)}\\U{code:08X}"
+        line = text.count("\n", 0, match.start()) + 1
+        column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+        half = match.group(2) or match.group(5)
+        problems.append(Diagnostic(Location(filename, line, column),
+                                   f"\\u{half} is half of a UTF-16 surrogate pair with no other half: not a character"))
+        return match.group()
+
+    joined = _SURROGATE_ESCAPE.sub(join, text)
+    if problems:
+        raise InputError(problems[:20])
+    return joined
+
+
 def parse_yaml(text: str, filename: str) -> Any:
     """Parse one YAML document from text; raise :class:`InputError` with located errors."""
     documents = parse_yaml_documents(text, filename)
@@ -330,6 +372,7 @@ def parse_yaml_documents(text: str, filename: str) -> list[Any]:
     problems = _control_characters(text, filename)
     if problems:
         raise InputError(problems)
+    text = _join_surrogate_pairs(text, filename)
     builder = _Builder(filename)
     try:
         builder.run(_parse_events(text))

@@ -32,5 +32,7 @@ class UnknownImportFormat(ValueError):
 def import_file(format_name: str, path: Path) -> "Draft":
     if format_name not in IMPORTERS:
         raise UnknownImportFormat(f"unknown import format '{format_name}' (known: {', '.join(IMPORTERS)})")
+    from .draft import settle
+
     module, _, function = IMPORTERS[format_name].partition(":")
-    return getattr(importlib.import_module(module), function)(path)  # type: ignore[no-any-return]
+    return settle(getattr(importlib.import_module(module), function)(path))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 ID_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
@@ -46,6 +47,8 @@ class SourceThreat:
     status: str  # ours: open, mitigated, accepted, …
     note: str = ""  # mitigation text or the source's comment
     source_id: str = ""  # the foreign threat's id (our own catalog id when the file came from our export)
+    description: str = ""
+    cwes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -67,12 +70,11 @@ class IdMaker:
 
     def __init__(self) -> None:
         self.used: set[str] = set()
-        self.by_source: dict[tuple[str, str], str] = {}
 
     def make(self, source_id: str, name: str = "", space: str = "") -> str:
-        """Our id for ``source_id`` within the source's namespace ``space`` (zones, elements, …)."""
-        if (space, source_id) in self.by_source:
-            return self.by_source[(space, source_id)]
+        """A new id for the object the source calls ``source_id`` (in its namespace ``space``:
+        zones, elements, …); two calls never return the same id. The source's own duplicates are
+        refused before this (see :func:`duplicates`)."""
         readable = (re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", source_id or "") and len(source_id) <= 64
                     and not UUID.fullmatch(source_id))
         candidate = source_id if readable else ID_CHARACTERS.sub("-", (name or source_id).strip().lower()).strip("-._")[:64]
@@ -83,8 +85,30 @@ class IdMaker:
         while unique in self.used:
             unique, number = f"{candidate}-{number}", number + 1
         self.used.add(unique)
-        self.by_source[(space, source_id)] = unique
         return unique
+
+
+@lru_cache(maxsize=None)
+def interop_table(name: str) -> Any:
+    """One of the tables in catalog/interop/ (knowledge kept as data)."""
+    from ..loader import load_mapping
+    from ..resources import catalog_dir
+
+    return load_mapping(catalog_dir() / "interop" / f"{name}.yaml", f"catalog/interop/{name}.yaml")
+
+
+def is_internet(name: str) -> bool:
+    """Whether a foreign zone named ``name`` is the internet itself (catalog/interop/zones.yaml):
+    its words, filler left out, are one of the internet's names. Words, not letters: an
+    "Air-gapped enclave (no internet access)" or an "Internet-facing DMZ" is not the internet."""
+    table = interop_table("zones")
+    words = re.findall(r"[a-z0-9]+", name.lower())
+    filler = {str(w) for w in table["filler"]}
+    for known in table["names"]:
+        known_words = [str(w) for w in known]
+        if [w for w in words if w not in filler or w in known_words] == known_words:
+            return True
+    return False
 
 
 def stride_letters(names: list[str]) -> tuple[str, ...]:
@@ -98,3 +122,62 @@ def stride_letters(names: list[str]) -> tuple[str, ...]:
 
 def status_of(value: Any) -> str | None:
     return STATUSES.get(str(value or "open").strip().lower().replace(" ", ""))
+
+
+SECTIONS = {"boundaries": "Boundary", "data": "DataAsset", "components": "Component", "flows": "Flow"}
+
+
+def _word_pattern(phrase: str) -> str:
+    parts = [re.escape(w.rstrip("*")) + (r"[a-z0-9'-]*" if w.endswith("*") else "") for w in phrase.lower().split()]
+    return r"(?<![a-z0-9])" + r"[\s_-]+".join(parts) + r"(?![a-z0-9])"
+
+
+def sharpen_kind(entity: Entity) -> None:
+    """A generic process or data store that was *guessed* (never one the source named as ours)
+    takes the ML kind its name says (catalog/interop/words.yaml)."""
+    kind = entity.values.get("kind")
+    if "kind" not in entity.notes or kind not in ("process", "data-store"):
+        return
+    name = " ".join(str(entity.values.get("name") or entity.values.get("id") or "").split()).lower()
+    for entry in interop_table("words")[kind]:
+        for word in entry["words"]:
+            if re.search(_word_pattern(str(word)), name):
+                entity.values["kind"] = str(entry["kind"])
+                entity.notes["kind"] += f"; the word '{word}' in its name makes it a {entry['kind']}"
+                return
+
+
+def settle(draft: Draft) -> Draft:
+    """Keep in the draft only what our format can say: every key one of our attributes for that
+    section and every value of the right type. Anything else a source put there (an extension
+    block's unknown keys, a string where we expect true or false) is listed in ``lost``, never
+    written."""
+    from pydantic import ValidationError
+
+    from .. import system as ours
+
+    for component in draft.components:
+        sharpen_kind(component)
+    for section, model_name in SECTIONS.items():
+        model = getattr(ours, model_name)
+        names = {info.alias or name for name, info in model.model_fields.items()}
+        for entity in getattr(draft, section):
+            label = entity.values.get("id") or f"{entity.values.get('from')} -> {entity.values.get('to')}"
+            for key in [k for k in entity.values if k not in names]:
+                draft.lost.append(f"{section} {label}: '{key}' is not an attribute of ours; not kept")
+                del entity.values[key]
+                entity.notes.pop(key, None)
+            for _ in range(len(entity.values)):
+                try:
+                    model.model_validate(entity.values)
+                    break
+                except ValidationError as exc:
+                    bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+                    bad &= set(entity.values) - {"id", "kind", "from", "to"}
+                    if not bad:
+                        break  # an id or kind problem: the loaded draft reports it, located
+                    for key in sorted(bad):
+                        draft.lost.append(f"{section} {label}: {key} {entity.values[key]!r} is not a valid value; not kept")
+                        del entity.values[key]
+                        entity.notes.pop(key, None)
+    return draft

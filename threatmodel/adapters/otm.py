@@ -9,20 +9,132 @@ flows, assets data assets, and threat instances foreign threats with their state
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from ..errors import Diagnostic, InputError, Location
-from ..loader import YamlMap, load_mapping, locate
-from .draft import Draft, Entity, IdMaker, SourceThreat, status_of, stride_letters
+from ..loader import load_mapping, locate
+from .draft import Draft, Entity, IdMaker, SourceThreat, interop_table, is_internet, status_of, stride_letters
+from .foreign import Foreign, ListOf, MapOf, OptText, Text, check, duplicates, raise_if
 
 KIND_TAG = "threatmodel-kind:"
 OUTSIDE_ZONE = "outside-every-boundary"
-INTERNET_ZONE_TYPES = {"f0ba7722-39b6-4c81-8290-a30a248bb8d9"}  # IriusRisk's "Internet" trust zone
+INTERNET_ZONE_TYPES = {"f0ba7722-39b6-4c81-8290-a30a248bb8d9", "internet"}  # IriusRisk's "Internet" zone, ours
+STRUCTURE = {"id", "kind", "name", "boundary", "description", "data"}
 
 
-def _is_internet(zone: dict[str, Any]) -> bool:
-    return (str(zone.get("id")) == OUTSIDE_ZONE or str(zone.get("type")) in INTERNET_ZONE_TYPES
-            or "internet" in str(zone.get("name", "")).lower())
+class Risk(Foreign):
+    trustRating: Optional[float] = None
+
+
+class Parent(Foreign):
+    trustZone: OptText = None
+    component: OptText = None
+
+
+class Zone(Foreign):
+    id: Text
+    name: OptText = None
+    type: OptText = None
+    description: OptText = None
+    risk: Optional[Risk] = None
+    parent: Optional[Parent] = None
+
+
+class AssetRisk(Foreign):
+    confidentiality: Optional[float] = None
+    integrity: Optional[float] = None
+    availability: Optional[float] = None
+
+
+class Asset(Foreign):
+    id: Text
+    name: OptText = None
+    description: OptText = None
+    risk: Optional[AssetRisk] = None
+    attributes: MapOf(Any) = {}
+
+
+class InstanceMitigation(Foreign):
+    mitigation: OptText = None
+    state: OptText = None
+
+
+class Instance(Foreign):
+    threat: Text
+    state: OptText = None
+    mitigations: ListOf(InstanceMitigation) = []
+    attributes: MapOf(Any) = {}
+
+
+class AssetUse(Foreign):
+    processed: ListOf(Text) = []
+    stored: ListOf(Text) = []
+
+
+class Component(Foreign):
+    id: Text
+    name: OptText = None
+    type: OptText = None
+    description: OptText = None
+    parent: Optional[Parent] = None
+    tags: ListOf(Text) = []
+    attributes: MapOf(Any) = {}
+    assets: Optional[AssetUse] = None
+    threats: ListOf(Instance) = []
+
+
+class Dataflow(Foreign):
+    id: Text
+    name: OptText = None
+    description: OptText = None
+    source: Text
+    destination: Text
+    bidirectional: Optional[bool] = None
+    assets: ListOf(Text) = []
+    tags: ListOf(Text) = []
+    attributes: MapOf(Any) = {}
+    threats: ListOf(Instance) = []
+
+
+class Threat(Foreign):
+    id: Text
+    name: OptText = None
+    description: OptText = None
+    categories: ListOf(Text) = []
+    cwes: ListOf(Text) = []
+
+
+class Mitigation(Foreign):
+    id: Text
+    name: OptText = None
+
+
+class Project(Foreign):
+    name: OptText = None
+    id: OptText = None
+    description: OptText = None
+    owner: OptText = None
+    attributes: MapOf(Any) = {}
+
+
+class Representation(Foreign):
+    name: OptText = None
+
+
+class Otm(Foreign):
+    otmVersion: Text
+    project: Project
+    representations: ListOf(Representation) = []
+    trustZones: ListOf(Zone) = []
+    assets: ListOf(Asset) = []
+    components: ListOf(Component) = []
+    dataflows: ListOf(Dataflow) = []
+    threats: ListOf(Threat) = []
+    mitigations: ListOf(Mitigation) = []
+
+
+def _is_internet(zone: Zone) -> bool:
+    return zone.id == OUTSIDE_ZONE or (zone.type or "") in INTERNET_ZONE_TYPES or is_internet(zone.name or "")
 
 
 def _trust(rating: Any) -> tuple[str, str]:
@@ -35,13 +147,6 @@ def _trust(rating: Any) -> tuple[str, str]:
     return level, f"from trustRating {rating}"
 
 
-def _types() -> dict[str, Any]:
-    """The type table (catalog/interop/otm.yaml): knowledge, kept as data."""
-    from ..resources import catalog_dir
-
-    return load_mapping(catalog_dir() / "interop" / "otm.yaml", "catalog/interop/otm.yaml")
-
-
 def _kind(otm_type: str, table: dict[str, Any]) -> tuple[str, str]:
     if otm_type in table["component_types"]:
         return str(table["component_types"][otm_type]), f"guessed from OTM type \"{otm_type}\""
@@ -51,43 +156,41 @@ def _kind(otm_type: str, table: dict[str, Any]) -> tuple[str, str]:
     return str(table["fallback"]), f"OTM type \"{otm_type}\" is not in our table: taken as the fallback kind"
 
 
-def _list(document: YamlMap, key: str, name: str, problems: list[Diagnostic]) -> list[Any]:
-    value = document.get(key, [])
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        problems.append(Diagnostic(locate(document, (key,)) or Location(name, 1, 1), f"'{key}' must be a list"))
-        return []
-    return [item for item in value if isinstance(item, dict)]
+def _ids(document: Any, key: str) -> list[tuple[tuple[Any, ...], str]]:
+    return [((key, index, "id"), str(item.get("id"))) for index, item in enumerate(document.get(key) or [])
+            if isinstance(item, dict)]
 
 
 def import_otm(path: Path) -> Draft:
     name = str(path)
     document = load_mapping(path, name)
-    problems: list[Diagnostic] = []
-    project = document.get("project")
-    if not isinstance(project, dict) or "otmVersion" not in document:
+    if not isinstance(document.get("project"), dict) or "otmVersion" not in document:
         raise InputError([Diagnostic(Location(name, 1, 1), "not an OTM file: 'otmVersion' and 'project' are required")])
-    table = _types()
-    draft = Draft("otm", name, {"name": str(project.get("name") or "Imported from OTM"),
-                                "description": str(project.get("description") or "")})
+    otm = check(Otm, document, name)
+    raise_if(duplicates(document, name, _ids(document, "trustZones"), "trust zone")
+             + duplicates(document, name, _ids(document, "components"), "component")
+             + duplicates(document, name, _ids(document, "dataflows"), "dataflow")
+             + duplicates(document, name, _ids(document, "assets"), "asset")
+             + duplicates(document, name, _ids(document, "threats"), "threat"))
+    ours = str(otm.project.attributes.get("generator", "")).startswith("threatmodel")
+    problems: list[Diagnostic] = []
+    table = interop_table("otm")
+    draft = Draft("otm", name, {"name": otm.project.name or "Imported from OTM",
+                                "description": otm.project.description or "", "owner": otm.project.owner or ""})
     ids = IdMaker()
     zones: dict[str, str | None] = {}  # OTM zone id -> our boundary id (None: outside)
-    for zone in _list(document, "trustZones", name, problems):
-        zone_id = str(zone.get("id", ""))
-        rating = (zone.get("risk") or {}).get("trustRating") if isinstance(zone.get("risk"), dict) else None
+    for zone in otm.trustZones:
         if _is_internet(zone):
-            zones[zone_id] = None
+            zones[zone.id] = None
             continue
-        trust, why = _trust(rating)
-        ours = ids.make(zone_id, str(zone.get("name", "")), "zone")
-        zones[zone_id] = ours
-        parent = zone.get("parent", {})
-        entity = Entity({"id": ours, "name": str(zone.get("name") or ours), "trust": trust}, {"trust": why})
-        if isinstance(parent, dict) and parent.get("trustZone"):
-            entity.values["parent"] = str(parent["trustZone"])  # resolved below
-        if zone.get("description"):
-            entity.values["description"] = str(zone["description"])
+        trust, why = _trust(zone.risk.trustRating if zone.risk else None)
+        our_id = ids.make(zone.id, zone.name or "", "zone")
+        zones[zone.id] = our_id
+        entity = Entity({"id": our_id, "name": zone.name or our_id, "trust": trust}, {"trust": why})
+        if zone.parent and zone.parent.trustZone:
+            entity.values["parent"] = zone.parent.trustZone  # resolved below
+        if zone.description:
+            entity.values["description"] = zone.description
         draft.boundaries.append(entity)
     for boundary in draft.boundaries:
         if "parent" in boundary.values:
@@ -97,103 +200,100 @@ def import_otm(path: Path) -> Draft:
             else:
                 boundary.values["parent"] = parent
     asset_ids: dict[str, str] = {}
-    for asset in _list(document, "assets", name, problems):
-        risk = asset.get("risk") if isinstance(asset.get("risk"), dict) else {}
-        asset_ids[str(asset.get("id", ""))] = ids.make(str(asset.get("id", "")), str(asset.get("name", "")), "asset")
-        values: dict[str, Any] = {"id": asset_ids[str(asset.get("id", ""))], "name": str(asset.get("name") or "")}
+    for asset in otm.assets:
+        asset_ids[asset.id] = ids.make(asset.id, asset.name or "", "asset")
+        values: dict[str, Any] = {"id": asset_ids[asset.id], "name": asset.name or ""}
+        if asset.description:
+            values["description"] = asset.description
         notes = {}
         for key in ("confidentiality", "integrity", "availability"):
-            if isinstance(risk.get(key), (int, float)):
-                values[key] = "high" if risk[key] >= 67 else "medium" if risk[key] >= 34 else "low"
-                notes[key] = f"from {key} {risk[key]} on OTM's 0-100 scale"
+            score = getattr(asset.risk, key) if asset.risk else None
+            if score is not None:
+                values[key] = "high" if score >= 67 else "medium" if score >= 34 else "low"
+                notes[key] = f"from {key} {score:g} on OTM's 0-100 scale"
+        for key, value in asset.attributes.items():  # what our export writes beyond the scale (pii)
+            if key in ("pii", "confidentiality"):
+                values[key] = value
+                notes.pop(key, None)
         draft.data.append(Entity(values, notes))
-    component_ids: dict[str, str] = {}
-    raw_components = _list(document, "components", name, problems)
-    for index, component in enumerate(raw_components):
-        source_id = str(component.get("id", ""))
-        ours = ids.make(source_id, str(component.get("name", "")), "component")
-        component_ids[source_id] = ours
-    for index, component in enumerate(raw_components):
-        source_id = str(component.get("id", ""))
-        tags = [str(t) for t in component.get("tags") or [] if isinstance(t, (str, int))]
-        kind_tag = next((t[len(KIND_TAG):] for t in tags if t.startswith(KIND_TAG)), None)
-        otm_type = str(component.get("type", ""))
-        entity = Entity({"id": component_ids[source_id], "name": str(component.get("name") or source_id)})
+    component_ids = {c.id: ids.make(c.id, c.name or "", "component") for c in otm.components}
+    for index, component in enumerate(otm.components):
+        kind_tag = next((t[len(KIND_TAG):] for t in component.tags if t.startswith(KIND_TAG)), None)
+        entity = Entity({"id": component_ids[component.id], "name": component.name or component.id})
         if kind_tag:
             entity.values["kind"] = kind_tag
         else:
-            entity.values["kind"], entity.notes["kind"] = _kind(otm_type, table)
-        parent = component.get("parent") or {}
-        if isinstance(parent, dict):
-            if parent.get("trustZone") is not None:
-                zone = zones.get(str(parent["trustZone"]), "missing")
-                if zone == "missing":
-                    problems.append(Diagnostic(locate(document, ("components", index, "parent", "trustZone"))
-                                               or Location(name), f"unknown trust zone '{parent['trustZone']}'"))
-                elif zone is not None:
-                    entity.values["boundary"] = zone
-            elif parent.get("component") is not None:
-                draft.lost.append(f"component {entity.id} is hosted in component {parent['component']}: "
-                                  "hosting is not part of our model; it keeps no boundary")
-        if component.get("description"):
-            entity.values["description"] = str(component["description"])
-        attributes = component.get("attributes") if isinstance(component.get("attributes"), dict) else {}
-        for key in ("authenticated", "rate_limiting", "returns_scores", "signed", "integrity_check", "audit_logging"):
-            if isinstance(attributes.get(key), bool):
-                entity.values[key] = attributes[key]
-        for key in ("exposure", "origin", "format", "technology"):
-            if isinstance(attributes.get(key), str):
-                entity.values[key] = attributes[key]
-        assets = component.get("assets") if isinstance(component.get("assets"), dict) else {}
-        stored = [asset_ids[str(a)] for a in (assets.get("stored") or []) if str(a) in asset_ids]
-        if stored:
-            entity.values["data"] = stored
+            entity.values["kind"], entity.notes["kind"] = _kind(component.type or "", table)
+        parent = component.parent
+        if parent is not None and parent.trustZone is not None:
+            zone = zones.get(parent.trustZone, "missing")
+            if zone == "missing":
+                problems.append(Diagnostic(locate(document, ("components", index, "parent", "trustZone"))
+                                           or Location(name), f"unknown trust zone '{parent.trustZone}'"))
+            elif zone is not None:
+                entity.values["boundary"] = zone
+        elif parent is not None and parent.component is not None:
+            draft.lost.append(f"component {entity.id} is hosted in component {parent.component}: "
+                              "hosting is not part of our model; it keeps no boundary")
+        if component.description:
+            entity.values["description"] = component.description
+        for key, value in component.attributes.items():
+            if str(key) not in STRUCTURE:
+                entity.values[str(key)] = value  # anything not ours is listed by settle(), never written
+        other_tags = [t for t in component.tags if not t.startswith(KIND_TAG)]
+        if other_tags:
+            entity.values["tags"] = sorted(set(entity.values.get("tags") or []) | set(other_tags))
+        stored = [asset_ids[a] for a in (component.assets.stored if component.assets else []) if a in asset_ids]
+        processed = [asset_ids[a] for a in (component.assets.processed if component.assets else []) if a in asset_ids]
+        if stored or processed:
+            entity.values["data"] = sorted(set(stored) | set(processed))
         draft.components.append(entity)
-        _instances(draft, document, component, entity.id, name)
-    for index, flow in enumerate(_list(document, "dataflows", name, problems)):
-        source, target = str(flow.get("source", "")), str(flow.get("destination", ""))
-        for end, key in ((source, "source"), (target, "destination")):
+        _instances(draft, otm, component.threats, entity.id)
+    for index, flow in enumerate(otm.dataflows):
+        for end, key in ((flow.source, "source"), (flow.destination, "destination")):
             if end not in component_ids:
                 problems.append(Diagnostic(locate(document, ("dataflows", index, key)) or Location(name),
-                                           f"dataflow '{flow.get('id')}' names unknown component '{end}'"))
-        if source not in component_ids or target not in component_ids:
+                                           f"dataflow '{flow.id}' names unknown component '{end}'"))
+        if flow.source not in component_ids or flow.destination not in component_ids:
             continue
-        ours = ids.make(str(flow.get("id", "")), str(flow.get("name", "")), "flow")
-        entity = Entity({"id": ours, "from": component_ids[source], "to": component_ids[target],
-                         "name": str(flow.get("name") or "")})
-        if flow.get("bidirectional") is True:
+        attributes = flow.attributes
+        our_id = ids.make(str(attributes.get("threatmodel-id") or flow.id), flow.name or "", "flow")
+        entity = Entity({"id": our_id, "from": component_ids[flow.source], "to": component_ids[flow.destination],
+                         "name": flow.name or ""})
+        if flow.bidirectional is True:
             entity.values["bidirectional"] = True
-        attributes = flow.get("attributes") if isinstance(flow.get("attributes"), dict) else {}
-        if isinstance(attributes.get("protocol"), str):
-            entity.values["protocol"] = attributes["protocol"]
-        for key in ("encrypted", "authenticated"):
-            if isinstance(attributes.get(key), bool):
+        if flow.description:
+            entity.values["description"] = flow.description
+        for key in ("protocol", "encrypted", "authenticated"):
+            if key in attributes:
                 entity.values[key] = attributes[key]
-        carried = [asset_ids[str(a)] for a in (flow.get("assets") or []) if str(a) in asset_ids]
+        carried = [asset_ids[a] for a in flow.assets if a in asset_ids]
         if carried:
             entity.values["data"] = carried
+        if flow.tags:
+            draft.lost.append(f"dataflow {our_id}: tags {', '.join(flow.tags)} (our flows have no tags)")
         draft.flows.append(entity)
-        _instances(draft, document, flow, ours, name)
-    if problems:
-        raise InputError(sorted(problems))
-    if document.get("representations"):
-        draft.lost.append("representations (diagram positions) are not kept")
+        _instances(draft, otm, flow.threats, our_id)
+    raise_if(problems)
+    if otm.representations and not ours:
+        draft.lost.append(f"{len(otm.representations)} representations (diagram positions): our report draws its own")
     return draft
 
 
-def _instances(draft: Draft, document: YamlMap, element: dict[str, Any], ours: str, name: str) -> None:
-    catalogue = {str(t.get("id")): t for t in document.get("threats") or [] if isinstance(t, dict)}
-    mitigations = {str(m.get("id")): m for m in document.get("mitigations") or [] if isinstance(m, dict)}
-    for instance in element.get("threats") or []:
-        if not isinstance(instance, dict):
-            continue
-        threat = catalogue.get(str(instance.get("threat")), {})
-        title = str(threat.get("name") or instance.get("threat"))
-        status = status_of(instance.get("state"))
+def _instances(draft: Draft, otm: Otm, instances: list[Instance], ours: str) -> None:
+    catalogue = {t.id: t for t in otm.threats}
+    mitigations = {m.id: m for m in otm.mitigations}
+    for instance in instances:
+        threat = catalogue.get(instance.threat)
+        title = (threat.name if threat else None) or instance.threat
+        status = status_of(instance.attributes.get("threatmodel-status") or instance.state)
         if status is None:
-            draft.lost.append(f"threat '{title}' on {ours}: unknown state '{instance.get('state')}', taken as open")
+            draft.lost.append(f"threat '{title}' on {ours}: unknown state '{instance.state}', taken as open")
             status = "open"
-        notes = [str(mitigations.get(str(m.get("mitigation")), {}).get("name") or m.get("mitigation"))
-                 for m in instance.get("mitigations") or [] if isinstance(m, dict)]
-        draft.threats.append(SourceThreat(ours, title, stride_letters(threat.get("categories") or []), status,
-                                          "; ".join(notes), str(instance.get("threat"))))
+        applied = [str((mitigations.get(m.mitigation or "") and mitigations[m.mitigation or ""].name) or m.mitigation)
+                   for m in instance.mitigations if m.mitigation]
+        justification = instance.attributes.get("justification")
+        note = str(justification) if justification else "; ".join(applied)
+        draft.threats.append(SourceThreat(ours, title, stride_letters(threat.categories if threat else []), status,
+                                          note, instance.threat, (threat.description or "") if threat else "",
+                                          tuple(threat.cwes) if threat else ()))

@@ -9,12 +9,80 @@ become foreign threats with their STRIDE letter (from the English type label) an
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from ..errors import Diagnostic, InputError, Location
-from ..loader import load_mapping, locate
-from .draft import Draft, Entity, IdMaker, SourceThreat, status_of
+from ..loader import load_mapping
+from .draft import Draft, Entity, IdMaker, SourceThreat, interop_table, is_internet, status_of
+from .foreign import Foreign, ListOf, OptText, Text, check, raise_if, duplicates
+
+
+class Threat(Foreign):
+    title: OptText = None
+    type: OptText = None
+    status: OptText = None
+    description: OptText = None
+    mitigation: OptText = None
+
+
+class CellData(Foreign):
+    type: OptText = None
+    name: OptText = None
+    description: OptText = None
+    threats: ListOf(Threat) = []
+    outOfScope: Optional[bool] = None
+    reasonOutOfScope: OptText = None
+    isEncrypted: Optional[bool] = None
+    isBidirectional: Optional[bool] = None
+    isSigned: Optional[bool] = None
+    protocol: OptText = None
+    containedElements: ListOf(Text) = []
+
+
+class Point(Foreign):
+    x: Optional[float] = None
+    y: Optional[float] = None
+
+
+class Size(Foreign):
+    width: Optional[float] = None
+    height: Optional[float] = None
+
+
+class End(Foreign):
+    cell: OptText = None
+
+
+class Cell(Foreign):
+    id: Text
+    shape: OptText = None
+    data: Optional[CellData] = None
+    position: Optional[Point] = None
+    size: Optional[Size] = None
+    source: Optional[End] = None
+    target: Optional[End] = None
+
+
+class Diagram(Foreign):
+    title: OptText = None
+    cells: ListOf(Cell)
+
+
+class Detail(Foreign):
+    diagrams: ListOf(Diagram)
+
+
+class Summary(Foreign):
+    title: OptText = None
+    description: OptText = None
+    owner: OptText = None
+
+
+class Model(Foreign):
+    summary: Optional[Summary] = None
+    detail: Detail
 
 
 def _centre(cell: dict[str, Any]) -> tuple[float, float] | None:
@@ -37,103 +105,131 @@ def _inside(point: tuple[float, float], box: dict[str, Any]) -> bool:
 
 
 def import_threat_dragon(path: Path) -> Draft:
-    from ..resources import catalog_dir
-
-    table = load_mapping(catalog_dir() / "interop" / "threat-dragon.yaml", "catalog/interop/threat-dragon.yaml")
+    table = interop_table("threat-dragon")
     name = str(path)
     document = load_mapping(path, name)
     detail = document.get("detail")
-    if not isinstance(detail, dict) or not isinstance(detail.get("diagrams"), list):
+    if not isinstance(detail, dict) or "diagrams" not in detail:
         raise InputError([Diagnostic(Location(name, 1, 1), "not a Threat Dragon v2 model: 'detail.diagrams' is missing")])
-    summary = document.get("summary") if isinstance(document.get("summary"), dict) else {}
-    draft = Draft("threat-dragon", name, {"name": str(summary.get("title") or "Imported from Threat Dragon"),
-                                          "description": str(summary.get("description") or ""),
-                                          "owner": str(summary.get("owner") or "")})
+    model = check(Model, document, name)
+    raise_if([d for index, diagram in enumerate(document["detail"]["diagrams"]) if isinstance(diagram, dict)
+              for d in duplicates(document, name, [(("detail", "diagrams", index, "cells", i, "id"), str(c.get("id")))
+                                                   for i, c in enumerate(diagram.get("cells") or []) if isinstance(c, dict)],
+                                  "cell id")])
+    summary = model.summary or Summary()
+    draft = Draft("threat-dragon", name, {"name": summary.title or "Imported from Threat Dragon",
+                                          "description": summary.description or "", "owner": summary.owner or ""})
     ids = IdMaker()
-    problems: list[Diagnostic] = []
-    for d_index, diagram in enumerate(detail["diagrams"]):
-        cells = diagram.get("cells") if isinstance(diagram, dict) else None
-        if not isinstance(cells, list):
-            problems.append(Diagnostic(locate(document, ("detail", "diagrams", d_index)) or Location(name),
-                                       "a diagram without a 'cells' list"))
-            continue
-        boxes = [c for c in cells if isinstance(c, dict) and (c.get("data") or {}).get("type") == "tm.BoundaryBox"]
-        box_ids = {}
-        for index, box in enumerate(boxes):
-            title = str((box.get("data") or {}).get("name") or f"Boundary {index + 1}")
-            box_ids[str(box.get("id"))] = ids.make(str(box.get("id")), title if title.strip() else f"boundary-{index + 1}", "zone")
-            draft.boundaries.append(Entity({"id": box_ids[str(box.get("id"))], "name": title.strip() or box_ids[str(box.get("id"))],
-                                            "trust": "internal"},
-                                           {"trust": "Threat Dragon boundaries have no trust level: guessed internal"}))
-        curves = [c for c in cells if isinstance(c, dict) and (c.get("data") or {}).get("type") == "tm.Boundary"]
-        if curves:
-            draft.lost.append(f"{len(curves)} boundary line(s) in '{diagram.get('title')}': a line has no members, "
-                              "so its zones are not known; place the components in boundaries by hand")
-        element_ids: dict[str, str] = {}
-        for index, cell in enumerate(cells):
-            data = cell.get("data") if isinstance(cell, dict) else None
-            if not isinstance(data, dict) or data.get("type") not in table["element_types"]:
-                continue
-            label = " ".join(str(data.get("name") or "").split()) or str(data.get("type"))
-            our_id = ids.make(str(cell.get("id")), label, "element")
-            element_ids[str(cell.get("id"))] = our_id
-            entity = Entity({"id": our_id, "name": label, "kind": str(table["element_types"][data["type"]])},
-                            {"kind": f"guessed from Threat Dragon {data['type']} (no ML role in the source)"})
-            centre = _centre(cell)
-            container = next((box_ids[str(b.get("id"))] for b in boxes
-                              if str(cell.get("id")) in ((b.get("data") or {}).get("containedElements") or [])), None)
-            if container is None and centre is not None:
-                inside = [b for b in boxes if _inside(centre, b)]
-                if inside:  # the smallest box that contains it: boxes drawn inside boxes are nested zones
-                    smallest = min(inside, key=lambda b: float(b["size"]["width"]) * float(b["size"]["height"]))
-                    container = box_ids[str(smallest.get("id"))]
-                    entity.notes["boundary"] = "from where it is drawn"
-            if container is not None:
-                entity.values["boundary"] = container
-            if data.get("description"):
-                entity.values["description"] = str(data["description"])
-            if data.get("type") == "tm.Store" and data.get("isSigned") is True:
-                entity.values["signed"] = True
-            draft.components.append(entity)
-            _threats(draft, data, our_id, table)
-        for index, cell in enumerate(cells):
-            data = cell.get("data") if isinstance(cell, dict) else None
-            if not isinstance(data, dict) or data.get("type") != "tm.Flow":
-                continue
-            source = str((cell.get("source") or {}).get("cell", "")) if isinstance(cell.get("source"), dict) else ""
-            target = str((cell.get("target") or {}).get("cell", "")) if isinstance(cell.get("target"), dict) else ""
-            label = " ".join(str(data.get("name") or "").split())
-            if source not in element_ids or target not in element_ids:
-                draft.lost.append(f"flow '{label or cell.get('id')}' in '{diagram.get('title')}' has an end attached "
-                                  "to no element (a dangling arrow)")
-                continue
-            our_id = ids.make(str(cell.get("id")), label or f"{element_ids[source]}-to-{element_ids[target]}", "flow")
-            entity = Entity({"id": our_id, "from": element_ids[source], "to": element_ids[target]})
-            if label:
-                entity.values["name"] = label
-            if data.get("protocol"):
-                entity.values["protocol"] = str(data["protocol"])
-            if isinstance(data.get("isEncrypted"), bool):
-                entity.values["encrypted"] = data["isEncrypted"]
-            if data.get("isBidirectional") is True:
-                entity.values["bidirectional"] = True
-            draft.flows.append(entity)
-            _threats(draft, data, our_id, table)
-    if problems:
-        raise InputError(problems)
+    for diagram in model.detail.diagrams:
+        _diagram(draft, diagram, ids, table)
     return draft
 
 
-def _threats(draft: Draft, data: dict[str, Any], element: str, table: dict[str, Any]) -> None:
-    for threat in data.get("threats") or []:
-        if not isinstance(threat, dict):
+def _raw(cell: Cell) -> dict[str, Any]:
+    return cell.model_dump(exclude_none=True)
+
+
+def _diagram(draft: Draft, diagram: Diagram, ids: IdMaker, table: dict[str, Any]) -> None:
+    title = diagram.title or "untitled diagram"
+    cells = [c for c in diagram.cells if c.data is not None]
+    boxes = [c for c in cells if c.data.type == "tm.BoundaryBox"]
+    box_ids: dict[str, str | None] = {}
+    for index, box in enumerate(boxes):
+        label = " ".join((box.data.name or "").split())
+        if label and is_internet(label):
+            box_ids[box.id] = None  # a box that is the internet: what it holds is outside every boundary
             continue
-        kind = str(threat.get("type") or "").strip().lower()
+        box_ids[box.id] = ids.make(box.id, label or f"boundary-{index + 1}", "zone")
+        draft.boundaries.append(Entity({"id": box_ids[box.id], "name": label or box_ids[box.id], "trust": "internal"},
+                                       {"trust": "Threat Dragon boundaries have no trust level: guessed internal"}))
+    curves = [c for c in cells if c.data.type == "tm.Boundary"]
+    if curves:
+        draft.lost.append(f"{len(curves)} boundary line(s) in '{title}': a line has no members, "
+                          "so its zones are not known; place the components in boundaries by hand")
+    known = set(table["element_types"]) | {"tm.BoundaryBox", "tm.Boundary", "tm.Flow"}
+    for cell in cells:
+        if cell.data.type not in known:
+            label = " ".join((cell.data.name or "").split())
+            draft.lost.append(f"a {cell.data.type or 'untyped'} cell" + (f" '{label}'" if label else "")
+                              + f" in '{title}' (not an element of a data-flow diagram)")
+            for threat in cell.data.threats:
+                draft.lost.append(f"threat '{threat.title}' on that {cell.data.type or 'untyped'} cell")
+    element_ids: dict[str, str] = {}
+    for cell in cells:
+        data = cell.data
+        if data.type not in table["element_types"]:
+            continue
+        label = " ".join((data.name or "").split()) or str(data.type)
+        our_id = ids.make(cell.id, label, "element")
+        element_ids[cell.id] = our_id
+        entity = Entity({"id": our_id, "name": label, "kind": str(table["element_types"][data.type])},
+                        {"kind": f"guessed from Threat Dragon {data.type} (no ML role in the source)"})
+        centre = _centre(_raw(cell))
+        container: str | None = next((box_ids[b.id] for b in boxes if cell.id in b.data.containedElements), None)
+        placed = any(cell.id in b.data.containedElements for b in boxes)
+        if not placed and centre is not None:
+            inside = [b for b in boxes if _inside(centre, _raw(b))]
+            if inside:  # the smallest box that contains it: boxes drawn inside boxes are nested zones
+                smallest = min(inside, key=lambda b: float(b.size.width or 0) * float(b.size.height or 0))
+                container = box_ids[smallest.id]
+                entity.notes["boundary" if container else "name"] = (
+                    "from where it is drawn" if container else "drawn inside a box that is the internet: outside every boundary")
+        if container is not None:
+            entity.values["boundary"] = container
+        if data.description:
+            entity.values["description"] = data.description
+        if data.type == "tm.Store" and data.isSigned is True:
+            entity.values["signed"] = True
+        if data.outOfScope is True:
+            draft.lost.append(f"{our_id} is out of scope in Threat Dragon ({data.reasonOutOfScope or 'no reason given'}); "
+                              "add an exclusion for its findings if that still holds")
+        draft.components.append(entity)
+        _threats(draft, data, our_id, table)
+    encrypted_protocols = [str(p).lower() for p in table["encrypted_protocols"]]
+    for cell in cells:
+        data = cell.data
+        if data.type != "tm.Flow":
+            continue
+        source = cell.source.cell if cell.source else None
+        target = cell.target.cell if cell.target else None
+        label = " ".join((data.name or "").split())
+        if source not in element_ids or target not in element_ids:
+            draft.lost.append(f"flow '{label or cell.id}' in '{title}' has an end attached to no element "
+                              "(a dangling arrow)")
+            for threat in data.threats:
+                draft.lost.append(f"threat '{threat.title}' ({threat.status or 'no status'}) on that dangling flow "
+                                  f"'{label or cell.id}'")
+            continue
+        our_id = ids.make(cell.id, label or f"{element_ids[source]}-to-{element_ids[target]}", "flow")
+        entity = Entity({"id": our_id, "from": element_ids[source], "to": element_ids[target]})
+        if label:
+            entity.values["name"] = label
+        protocol = (data.protocol or "").strip()
+        if protocol:
+            entity.values["protocol"] = protocol
+        if data.isEncrypted is True:
+            entity.values["encrypted"] = True
+        elif protocol and any(re.search(rf"(?<![a-z0-9]){re.escape(p)}(?![a-z0-9])", protocol.lower())
+                              for p in encrypted_protocols):
+            entity.values["encrypted"] = True
+            entity.notes["encrypted"] = (f"from protocol '{protocol}' (the box 'encrypted' is unticked, which Threat "
+                                         "Dragon also shows when nobody said)")
+        if data.isBidirectional is True:
+            entity.values["bidirectional"] = True
+        if data.outOfScope is True:
+            draft.lost.append(f"flow {our_id} is out of scope in Threat Dragon ({data.reasonOutOfScope or 'no reason given'})")
+        draft.flows.append(entity)
+        _threats(draft, data, our_id, table)
+
+
+def _threats(draft: Draft, data: CellData, element: str, table: dict[str, Any]) -> None:
+    for threat in data.threats:
+        kind = (threat.type or "").strip().lower()
         letter = table["threat_types"].get(kind)
-        status = status_of(threat.get("status"))
+        status = status_of(threat.status)
         if status is None:
-            draft.lost.append(f"threat '{threat.get('title')}' on {element}: unknown status '{threat.get('status')}'")
+            draft.lost.append(f"threat '{threat.title}' on {element}: unknown status '{threat.status}', taken as open")
             status = "open"
-        note = " ".join(str(threat.get("mitigation") or "").split())
-        draft.threats.append(SourceThreat(element, str(threat.get("title") or kind), (letter,) if letter else (),
-                                          status, note))
+        note = " ".join((threat.mitigation or "").split())
+        draft.threats.append(SourceThreat(element, threat.title or kind or "untitled threat", (letter,) if letter else (),
+                                          status, note, "", " ".join((threat.description or "").split())))

@@ -2,24 +2,128 @@
 
 A file from our own export carries our ids, kinds, attributes, trust levels and review statuses
 under ``extensions`` and comes back exactly. Otherwise: trust zones become boundaries (trust is
-not in the format: guessed internal; a zone named like the internet puts its elements outside),
+not in the format: guessed internal; a zone that is the internet puts its elements outside),
 actors people or outside services by their type, components processes, data stores stores, data
 sets data assets, data flows flows; a trust boundary with authentication methods marks the flows
-that cross it authenticated. TM-BOM threats carry no STRIDE letter, so they are listed, not
-matched, unless the file came from us.
+that cross it authenticated. Threats keep their CWEs and their controls' titles (for matching by
+meaning); a threat that names no component applies to the whole system. Assumptions, diagrams,
+personas and risks cannot be carried and are listed, one by one.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from ..errors import Diagnostic, InputError, Location
-from ..loader import load_mapping, locate
-from .draft import Draft, Entity, IdMaker, SourceThreat
+from ..loader import load_mapping
+from .draft import Draft, Entity, IdMaker, SourceThreat, interop_table, is_internet
+from .foreign import Foreign, ListOf, MapOf, OptText, Text, check, duplicates, raise_if
 
 EXTENSION = "threatmodel.dev/model/v1"
 REQUIRED = ("trust_zones", "actors", "components", "data_stores", "data_flows")
+
+
+class Scope(Foreign):
+    title: OptText = None
+    description: OptText = None
+
+
+class Zone(Foreign):
+    symbolic_name: Text
+    title: OptText = None
+    description: OptText = None
+
+
+class Element(Foreign):
+    symbolic_name: Text
+    title: OptText = None
+    description: OptText = None
+    type: OptText = None
+    trust_zone: OptText = None
+
+
+class Placement(Foreign):
+    data_store: OptText = None
+
+
+class DataSet(Foreign):
+    symbolic_name: Text
+    title: OptText = None
+    description: OptText = None
+    data_sensitivity: ListOf(Text) = []
+    placements: ListOf(Placement) = []
+
+
+class End(Foreign):
+    object: Text
+
+
+class DataFlow(Foreign):
+    symbolic_name: Text
+    title: OptText = None
+    description: OptText = None
+    source: End
+    destination: End
+    encrypted: Optional[bool] = None
+
+
+class TrustBoundary(Foreign):
+    trust_zone_a: OptText = None
+    trust_zone_b: OptText = None
+    authentication_methods: ListOf(Text) = []
+
+
+class Weakness(Foreign):
+    cwe_id: OptText = None
+
+
+class Threat(Foreign):
+    symbolic_name: Text
+    title: OptText = None
+    description: OptText = None
+    components_affected: ListOf(Text) = []
+    weaknesses: ListOf(Weakness) = []
+
+
+class Control(Foreign):
+    symbolic_name: Text
+    title: OptText = None
+    description: OptText = None
+    threats: ListOf(Text) = []
+    status: OptText = None
+
+
+class Assumption(Foreign):
+    description: OptText = None
+
+
+class Diagram(Foreign):
+    title: OptText = None
+
+
+class TmBom(Foreign):
+    version: Text
+    scope: Scope
+    trust_zones: ListOf(Zone)
+    actors: ListOf(Element)
+    components: ListOf(Element)
+    data_stores: ListOf(Element)
+    data_sets: ListOf(DataSet) = []
+    data_flows: ListOf(DataFlow)
+    trust_boundaries: ListOf(TrustBoundary) = []
+    threats: ListOf(Threat) = []
+    controls: ListOf(Control) = []
+    assumptions: ListOf(Assumption) = []
+    diagrams: ListOf(Diagram) = []
+    threat_personas: ListOf(Any) = []
+    risks: ListOf(Any) = []
+    extensions: MapOf(Any) = {}
+
+
+def _symbols(document: Any, keys: tuple[str, ...]) -> list[tuple[tuple[Any, ...], str]]:
+    return [((key, index, "symbolic_name"), str(item.get("symbolic_name")))
+            for key in keys for index, item in enumerate(document.get(key) or []) if isinstance(item, dict)]
 
 
 def import_tmbom(path: Path) -> Draft:
@@ -28,33 +132,35 @@ def import_tmbom(path: Path) -> Draft:
     missing = [key for key in ("version", "scope", *REQUIRED) if key not in document]
     if missing:
         raise InputError([Diagnostic(Location(name, 1, 1), f"not a TM-BOM file: missing {', '.join(missing)}")])
-    from ..resources import catalog_dir
-
-    table = load_mapping(catalog_dir() / "interop" / "tmbom.yaml", "catalog/interop/tmbom.yaml")
+    bom = check(TmBom, document, name)
+    raise_if(duplicates(document, name, _symbols(document, ("trust_zones",)), "trust zone")
+             + duplicates(document, name, _symbols(document, ("actors", "components", "data_stores")), "element")
+             + duplicates(document, name, _symbols(document, ("data_sets",)), "data set")
+             + duplicates(document, name, _symbols(document, ("data_flows",)), "data flow")
+             + duplicates(document, name, _symbols(document, ("threats",)), "threat")
+             + duplicates(document, name, _symbols(document, ("controls",)), "control"))
+    table = interop_table("tmbom")
     problems: list[Diagnostic] = []
-    for key in REQUIRED + ("data_sets", "trust_boundaries", "threats", "controls"):
-        if key in document and not isinstance(document[key], list):
-            problems.append(Diagnostic(locate(document, (key,)) or Location(name), f"'{key}' must be a list"))
-    if problems:
-        raise InputError(problems)
-    ours = document.get("extensions", {}).get(EXTENSION, {}) if isinstance(document.get("extensions"), dict) else {}
-    scope = document["scope"] if isinstance(document["scope"], dict) else {}
-    draft = Draft("tmbom", name, {"name": str(scope.get("title") or "Imported from TM-BOM"),
-                                  "description": str(scope.get("description") or "")})
+    raw_ours = bom.extensions.get(EXTENSION)
+    ours = raw_ours if isinstance(raw_ours, dict) else {}
+
+    def our(section: str) -> dict[str, Any]:
+        value = ours.get(section)
+        return {str(k): v for k, v in value.items() if isinstance(v, dict)} if isinstance(value, dict) else {}
+
+    draft = Draft("tmbom", name, {"name": bom.scope.title or "Imported from TM-BOM",
+                                  "description": bom.scope.description or ""})
     ids = IdMaker()
     zones: dict[str, str | None] = {}
-    trust = ours.get("trust", {})
-    for zone in document["trust_zones"]:
-        if not isinstance(zone, dict):
+    trust = our("trust")
+    for zone in bom.trust_zones:
+        title = zone.title or zone.symbolic_name
+        if zone.symbolic_name not in trust and (is_internet(title) or is_internet(zone.symbolic_name)):
+            zones[zone.symbolic_name] = None
             continue
-        symbol = str(zone.get("symbolic_name"))
-        title = str(zone.get("title") or symbol)
-        if symbol not in trust and ("internet" in f"{symbol} {title}".lower() or symbol == "internet"):
-            zones[symbol] = None
-            continue
-        known = trust.get(symbol, {})
-        our_id = ids.make(str(known.get("id") or symbol), title, "zone")
-        zones[symbol] = our_id
+        known = trust.get(zone.symbolic_name, {})
+        our_id = ids.make(str(known.get("id") or zone.symbolic_name), title, "zone")
+        zones[zone.symbolic_name] = our_id
         entity = Entity({"id": our_id, "name": title})
         if known.get("trust"):
             entity.values["trust"] = known["trust"]
@@ -63,130 +169,136 @@ def import_tmbom(path: Path) -> Draft:
             entity.notes["trust"] = "TM-BOM zones have no trust level: guessed internal"
         if known.get("parent"):
             entity.values["parent"] = known["parent"]
-        if zone.get("description"):
-            entity.values["description"] = str(zone["description"])
+        if zone.description:
+            entity.values["description"] = zone.description
         draft.boundaries.append(entity)
-    elements = ours.get("elements", {})
+    elements = our("elements")
     element_ids: dict[str, str] = {}
+    zone_of: dict[str, str] = {}
     for key, default_kind in (("actors", None), ("components", str(table["components"])),
                               ("data_stores", str(table["data_stores"]))):
-        for index, item in enumerate(document[key]):
-            if not isinstance(item, dict):
-                continue
-            symbol = str(item.get("symbolic_name"))
+        for index, item in enumerate(getattr(bom, key)):
+            symbol = item.symbolic_name
             known = dict(elements.get(symbol, {}))
-            our_id = ids.make(str(known.pop("id", None) or symbol), str(item.get("title", "")), "element")
+            our_id = ids.make(str(known.pop("id", None) or symbol), item.title or "", "element")
             element_ids[symbol] = our_id
-            entity = Entity({"id": our_id, "name": str(item.get("title") or symbol)})
+            entity = Entity({"id": our_id, "name": item.title or symbol})
             if "kind" in known:
                 entity.values["kind"] = known.pop("kind")
             elif default_kind is None:
-                actor_type = str(item.get("type", ""))
+                actor_type = item.type or ""
                 entity.values["kind"] = str(table["actor_types"].get(actor_type, table["actor_fallback"]))
                 entity.notes["kind"] = f"guessed from TM-BOM actor type \"{actor_type}\""
             else:
                 entity.values["kind"] = default_kind
                 entity.notes["kind"] = f"TM-BOM {key[:-1].replace('_', ' ')}: no ML role given, taken as a generic {default_kind}"
-            zone = item.get("trust_zone")
-            if zone is not None:
-                if str(zone) not in zones:
-                    problems.append(Diagnostic(locate(document, (key, index, "trust_zone")) or Location(name),
-                                               f"unknown trust zone '{zone}'"))
-                elif zones[str(zone)] is not None:
-                    entity.values["boundary"] = zones[str(zone)]
-            if item.get("description") and item.get("description") != entity.values.get("kind"):
-                entity.values["description"] = str(item["description"])
-            entity.values.update({k: v for k, v in known.items() if k not in ("boundary",)})
+            if item.trust_zone is not None:
+                zone_of[our_id] = item.trust_zone
+                if item.trust_zone not in zones:
+                    problems.append(Diagnostic(_at(document, (key, index, "trust_zone"), name),
+                                               f"unknown trust zone '{item.trust_zone}'"))
+                elif zones[item.trust_zone] is not None:
+                    entity.values["boundary"] = zones[item.trust_zone]
+            if item.description and item.description != entity.values.get("kind"):
+                entity.values["description"] = item.description
+            entity.values.update({k: v for k, v in known.items() if k != "boundary"})
             draft.components.append(entity)
-    data = ours.get("data", {})
-    for item in document.get("data_sets") or []:
-        if not isinstance(item, dict):
-            continue
-        symbol = str(item.get("symbolic_name"))
-        known = dict(data.get(symbol, {}))
-        entity = Entity({"id": ids.make(str(known.pop("id", None) or symbol), str(item.get("title", "")), "data"),
-                         "name": str(item.get("title") or symbol)})
+    data = our("data")
+    for item in bom.data_sets:
+        known = dict(data.get(item.symbolic_name, {}))
+        entity = Entity({"id": ids.make(str(known.pop("id", None) or item.symbolic_name), item.title or "", "data"),
+                         "name": item.title or item.symbolic_name})
+        if item.description:
+            entity.values["description"] = item.description
         if known:
             entity.values.update(known)
         else:
-            sensitivity = [str(s) for s in item.get("data_sensitivity") or []]
-            if "pii" in sensitivity or "phi" in sensitivity:
+            if "pii" in item.data_sensitivity or "phi" in item.data_sensitivity:
                 entity.values["pii"] = True
-            if sensitivity:
+            if item.data_sensitivity:
                 entity.values["confidentiality"] = "high"
-                entity.notes["confidentiality"] = f"guessed from data sensitivity {', '.join(sensitivity)}"
+                entity.notes["confidentiality"] = f"guessed from data sensitivity {', '.join(item.data_sensitivity)}"
         draft.data.append(entity)
-        for placement in item.get("placements") or []:
-            store = element_ids.get(str((placement or {}).get("data_store")))
+        for placement in item.placements:
+            store = element_ids.get(str(placement.data_store))
             holder = next((c for c in draft.components if c.id == store), None)
-            if holder is not None and entity.id not in holder.values.setdefault("data", []):
+            if holder is None:
+                draft.lost.append(f"data set '{item.symbolic_name}' is placed in unknown data store '{placement.data_store}'")
+            elif entity.id not in holder.values.setdefault("data", []):
                 holder.values["data"].append(entity.id)
-    flows_known = ours.get("flows", {})
-    authenticated_pairs = {tuple(sorted((str(b.get("trust_zone_a")), str(b.get("trust_zone_b")))))
-                           for b in document.get("trust_boundaries") or [] if isinstance(b, dict)
-                           and [m for m in b.get("authentication_methods") or [] if m != "none"]}
-    zone_of = {element_ids[str(i.get("symbolic_name"))]: str(i.get("trust_zone"))
-               for key in ("actors", "components", "data_stores") for i in document[key] if isinstance(i, dict)}
-    for index, flow in enumerate(document["data_flows"]):
-        if not isinstance(flow, dict):
-            continue
+    flows_known = our("flows")
+    authenticated_pairs = {tuple(sorted((str(b.trust_zone_a), str(b.trust_zone_b)))) for b in bom.trust_boundaries
+                           if [m for m in b.authentication_methods if m != "none"]}
+    for index, flow in enumerate(bom.data_flows):
         ends = []
         for side in ("source", "destination"):
-            reference = flow.get(side) if isinstance(flow.get(side), dict) else {}
-            target = element_ids.get(str(reference.get("object")))
+            target = element_ids.get(getattr(flow, side).object)
             if target is None:
-                problems.append(Diagnostic(locate(document, ("data_flows", index, side)) or Location(name),
-                                           f"data flow '{flow.get('symbolic_name')}' names unknown element "
-                                           f"'{reference.get('object')}'"))
+                problems.append(Diagnostic(_at(document, ("data_flows", index, side, "object"), name),
+                                           f"data flow '{flow.symbolic_name}' names unknown element "
+                                           f"'{getattr(flow, side).object}'"))
             ends.append(target)
         if None in ends:
             continue
-        symbol = str(flow.get("symbolic_name"))
-        known = dict(flows_known.get(symbol, {}))
-        entity = Entity({"id": ids.make(str(known.pop("id", None) or symbol), str(flow.get("title", "")), "flow"),
-                         "from": ends[0], "to": ends[1], "name": str(flow.get("title") or "")})
+        known = dict(flows_known.get(flow.symbolic_name, {}))
+        entity = Entity({"id": ids.make(str(known.pop("id", None) or flow.symbolic_name), flow.title or "", "flow"),
+                         "from": ends[0], "to": ends[1], "name": flow.title or ""})
         if known:
             entity.values.update(known)
         else:
-            if isinstance(flow.get("encrypted"), bool):
-                entity.values["encrypted"] = flow["encrypted"]
+            if flow.encrypted is not None:  # a required field of the format: an answer, not an unticked box
+                entity.values["encrypted"] = flow.encrypted
             pair = tuple(sorted((zone_of.get(ends[0], ""), zone_of.get(ends[1], ""))))
             if pair in authenticated_pairs:
                 entity.values["authenticated"] = True
                 entity.notes["authenticated"] = "the trust boundary it crosses lists authentication methods"
         draft.flows.append(entity)
-    if problems:
-        raise InputError(sorted(problems))
-    _threats(document, draft, element_ids, ours.get("findings", {}))
+    raise_if(problems)
+    _threats(bom, draft, element_ids, our("findings"))
+    for assumption in bom.assumptions:
+        draft.lost.append(f"assumption: {assumption.description or '(no description)'} (assumptions are not part of our model)")
+    for diagram in bom.diagrams:
+        draft.lost.append(f"diagram '{diagram.title or 'untitled'}' (our report draws its own)")
+    if bom.threat_personas:
+        draft.lost.append(f"{len(bom.threat_personas)} threat personas (our actors are derived from the model)")
+    if bom.risks:
+        draft.lost.append(f"{len(bom.risks)} risks with likelihood and impact (threatmodel scores its own findings)")
     return draft
 
 
-def _threats(document: Any, draft: Draft, element_ids: dict[str, str], ours: dict[str, Any]) -> None:
-    controls: dict[str, list[str]] = {}
-    for control in document.get("controls") or []:
-        if isinstance(control, dict):
-            for threat in control.get("threats") or []:
-                controls.setdefault(str(threat), []).append(str(control.get("status", "")))
-    for threat in document.get("threats") or []:
-        if not isinstance(threat, dict):
-            continue
-        symbol = str(threat.get("symbolic_name"))
-        known = ours.get(symbol)
-        states = controls.get(symbol, [])
+def _at(document: Any, path: tuple[Any, ...], name: str) -> Location:
+    from ..loader import locate
+
+    return locate(document, path) or Location(name, 1, 1)
+
+
+def _threats(bom: TmBom, draft: Draft, element_ids: dict[str, str], ours: dict[str, Any]) -> None:
+    controls: dict[str, list[Control]] = {}
+    known_threats = {t.symbolic_name for t in bom.threats}
+    for control in bom.controls:
+        for threat in control.threats:
+            controls.setdefault(threat, []).append(control)
+        if not [t for t in control.threats if t in known_threats]:
+            draft.lost.append(f"control '{control.title or control.symbolic_name}' ({control.status or 'no status'}) "
+                              "names no threat of the file")
+    for threat in bom.threats:
+        known = ours.get(threat.symbolic_name)
+        linked = controls.get(threat.symbolic_name, [])
+        states = [c.status or "" for c in linked]
         status = ("mitigated" if "active" in states else "accepted" if states and set(states) == {"assumed"} else "open")
-        for affected in threat.get("components_affected") or []:
-            element = element_ids.get(str(affected))
+        note = "; ".join(f"control '{c.title or c.symbolic_name}' {c.status or ''}".strip() for c in linked)
+        title = threat.title or threat.symbolic_name
+        cwes = tuple(w.cwe_id for w in threat.weaknesses if w.cwe_id)
+        affected = threat.components_affected or ([""] if not known else [])
+        for element_symbol in affected:
+            element = element_ids.get(element_symbol) if element_symbol else ""
             if element is None:
-                draft.lost.append(f"threat '{threat.get('title')}' names unknown element '{affected}'")
+                draft.lost.append(f"threat '{title}' names unknown element '{element_symbol}'")
                 continue
             if known:
-                threat_id, _, element = str(known["finding"]).partition("@")
-                draft.threats.append(SourceThreat(element, str(threat.get("title")), tuple(known.get("stride", [])),
+                threat_id, _, element = str(known.get("finding", "")).partition("@")
+                draft.threats.append(SourceThreat(element, title, tuple(str(s) for s in known.get("stride", [])),
                                                   str(known.get("status", status)), "", threat_id))
             else:
-                draft.threats.append(SourceThreat(element, str(threat.get("title")), (), status,
-                                                  f"controls: {', '.join(states) or 'none'}"))
-    if document.get("threat_personas"):
-        draft.lost.append("threat personas are not kept (our actors are derived from the model)")
-    if document.get("risks"):
-        draft.lost.append("risks (likelihood, impact) are not kept: threatmodel scores its own findings")
+                draft.threats.append(SourceThreat(element, title, (), status, note, "",
+                                                  threat.description or "", cwes))

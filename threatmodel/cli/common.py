@@ -138,6 +138,31 @@ def assess(path: Path, extra: Optional[List[Path]], status: Optional[Path],
     return result
 
 
+def check_draft(text: str, output: Optional[Path], catalog: Optional[List[Path]]) -> None:
+    """Load a drafted model (import, discover) as `validate` would, before anything is written:
+    a draft that does not load is refused with located errors rather than left on disk."""
+    import os
+    import tempfile
+
+    from .. import load_catalog, load_system
+
+    folder = output.resolve().parent if output is not None else Path.cwd()
+    handle, name = tempfile.mkstemp(suffix=".yaml", prefix=".draft-", dir=folder if os.access(folder, os.W_OK) else None)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        guarded(lambda: load_system(Path(name), load_catalog(catalog or [])))
+    finally:
+        os.unlink(name)
+
+
+def say(prefix: str, text: Any) -> None:
+    """One line on stderr that quotes foreign text: terminal controls shown, never obeyed."""
+    from ..renderers.escape import terminal
+
+    typer.echo(f"{prefix} " + terminal(text).replace("\n", " "), err=True)
+
+
 def emit(text: Any, output: Optional[Path], what: str = "") -> None:
     """Write to ``output`` (atomically) or stdout; say on stderr what was written to a file."""
     from ..output import emit as write

@@ -27,23 +27,6 @@ def snapshot_path(model: Path) -> Path:
     return beside(model)
 
 
-def _check_draft(text: str, folder: Path, catalog: Optional[List[Path]]) -> None:
-    """Load the draft as `validate` would before anything is written; a failure is our bug,
-    reported as located errors rather than left on disk."""
-    import os
-    import tempfile
-
-    from .. import load_catalog, load_system
-
-    handle, name = tempfile.mkstemp(suffix=".yaml", prefix=".discover-", dir=folder if os.access(folder, os.W_OK) else None)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        common.guarded(lambda: load_system(Path(name), load_catalog(catalog or [])))
-    finally:
-        os.unlink(name)
-
-
 @app.command("discover")
 def discover_command(
     path: Path = typer.Argument(..., metavar="PATH", help="The project folder to read."),
@@ -71,7 +54,7 @@ def discover_command(
         "version": __version__, "source_name": project.root.name, "system": draft.system, "sections": sections,
         "warnings": found.warnings, "questions": found.questions, "skipped": draft.lost,
         "skipped_count": project.skipped_count + (len(draft.lost) - len(project.skipped))})
-    _check_draft(text, output.resolve().parent if writing else Path.cwd(), catalog)
+    common.check_draft(text, output if writing else None, catalog)
     common.emit(text, output, f"draft model, {len(draft.components)} components, {len(draft.flows)} flows")
     if writing:
         common.emit(to_json(found.snapshot), snapshot_path(output), "what discover saw, for threatmodel drift")

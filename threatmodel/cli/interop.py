@@ -17,6 +17,7 @@ def import_command(
     source_format: str = typer.Argument(..., metavar="FORMAT", help="otm, tmbom, threat-dragon, threagile or cyclonedx."),
     source: Path = typer.Argument(..., metavar="FILE", help="The file to import."),
     output: Optional[Path] = common.OutputOption,
+    force: bool = typer.Option(False, "--force", help="Replace an existing model file (and its review file)."),
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """Import another tool's threat model as a draft system model (with guesses marked), plus a
@@ -27,6 +28,9 @@ def import_command(
     from ..renderers.templates import render
 
     common.note_inputs(source)
+    writing = output is not None and str(output) != "-"
+    if writing and output.exists() and not force:
+        raise common.fail(f"{output} exists; give --force to replace it (an imported draft overwrites hand edits)")
     try:
         draft = common.guarded(lambda: import_file(source_format.strip().lower(), source))
     except UnknownImportFormat as exc:
@@ -34,33 +38,38 @@ def import_command(
     sections = {"boundaries": draft.boundaries, "data": draft.data, "components": draft.components,
                 "flows": draft.flows}
     text = render("import.yaml.j2", {"version": __version__, "source_format": draft.source_format,
-                                     "source_name": source.name, "system": draft.system, "sections": sections})
+                                     "source_name": source.name, "system": draft.system, "sections": sections,
+                                     "lost": draft.lost})
+    common.check_draft(text, output if writing else None, catalog)
     common.emit(text, output, f"draft model, {len(draft.components)} components, {len(draft.flows)} flows, "
                               f"{len(draft.boundaries)} boundaries")
     guesses = sum(len(e.notes) for group in sections.values() for e in group)
     typer.echo(f"import: {guesses} guessed values (marked in comments)", err=True)
     for line in draft.lost:
-        typer.echo(f"import: not kept: {line}", err=True)
-    if output is None or str(output) == "-":
+        common.say("import: not kept:", line)
+    if not writing:
         if draft.threats:
             typer.echo(f"import: {len(draft.threats)} foreign threats not mapped: give -o to write the model "
                        "and its review file", err=True)
         return
     assessment = common.assess(output, catalog, None, use_default=False)
-    entries, unmapped = map_threats(draft, assessment)
+    mapping = map_threats(draft, assessment)
     review_path = output.with_name(f"{output.stem}.status.yaml")
-    if unmapped:
-        typer.echo(f"import: {len(unmapped)} of {len(draft.threats)} foreign threats match no finding of ours "
-                   f"(all listed in {review_path.name}):", err=True)
-        for line in unmapped[:10]:
-            typer.echo(f"import:   {line}", err=True)
-        if len(unmapped) > 10:
-            typer.echo(f"import:   … and {len(unmapped) - 10} more", err=True)
-    if entries or unmapped:
-        if review_path.exists():
-            typer.echo(f"import: {review_path} exists; not overwritten ({len(entries)} decisions left out)", err=True)
+    matched = len(draft.threats) - len(mapping.unmapped)
+    if draft.threats:
+        typer.echo(f"import: {matched} of {len(draft.threats)} foreign threats land on findings of ours", err=True)
+    if mapping.unmapped:
+        typer.echo(f"import: {len(mapping.unmapped)} match no finding of ours (all listed in {review_path.name}):", err=True)
+        for line in mapping.unmapped[:10]:
+            common.say("import:  ", line)
+        if len(mapping.unmapped) > 10:
+            typer.echo(f"import:   … and {len(mapping.unmapped) - 10} more", err=True)
+    if mapping.entries or mapping.unmapped:
+        if review_path.exists() and not force:
+            typer.echo(f"import: {review_path} exists; not overwritten ({len(mapping.entries)} decisions left out; "
+                       "give --force to replace it)", err=True)
             return
         review = render("import.status.yaml.j2", {"version": __version__, "source_format": draft.source_format,
-                                                  "source_name": source.name, "entries": entries,
-                                                  "unmapped": unmapped})
-        common.emit(review, review_path, f"review file, {len(entries)} imported decisions")
+                                                  "source_name": source.name, "entries": mapping.entries,
+                                                  "unmapped": mapping.unmapped})
+        common.emit(review, review_path, f"review file, {len(mapping.entries)} imported decisions")

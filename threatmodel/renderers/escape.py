@@ -139,18 +139,36 @@ def dot_string(value: Any) -> str:
     return '"' + text + '"'
 
 
+# characters YAML does not allow raw in a document, or would read as a line break, or that reorder
+# what an editor shows (bidirectional controls): written as \\u escapes inside the JSON string
+_YAML_UNSAFE = re.compile("[^\\t\\n\\r\\x20-\\x7e\\xa0-\\ud7ff\\ue000-\\ufffd\\U00010000-\\U0010ffff]"
+                          "|[\\u2028\\u2029\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\ufeff]")
+_PLAIN_KEY = re.compile(r"[a-z][a-z0-9_]*")
+
+
 def yaml_value(value: Any) -> str:
     """A YAML value written as JSON (a quoted string, a number, a boolean, a flow list): YAML
-    reads it back exactly, whatever characters it holds."""
+    reads it back exactly, whatever characters it holds (newlines and invisible characters are
+    escapes, so the value stays on one line of the file)."""
     import json
 
-    if isinstance(value, str):
-        return json.dumps(one_line(value), ensure_ascii=False)
-    return json.dumps(value, ensure_ascii=False)
+    text = json.dumps(value, ensure_ascii=False)
+    return _YAML_UNSAFE.sub(lambda m: "".join(f"\\u{unit:04x}" for unit in _utf16(m.group())), text)
+
+
+def _utf16(char: str) -> list[int]:
+    data = char.encode("utf-16-be", "surrogatepass")
+    return [int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2)]
+
+
+def yaml_key(value: Any) -> str:
+    """A mapping key: plain when it is a simple lower-case name, else quoted like a value."""
+    text = str(value)
+    return text if _PLAIN_KEY.fullmatch(text) else yaml_value(text)
 
 
 FILTERS = {
     "md_text": md_text, "md_cell": md_cell, "md_code": md_code, "md_code_cell": md_code_cell, "md_url": md_url,
     "terminal": terminal, "one_line": one_line, "mermaid_label": mermaid_label, "mermaid_id": mermaid_id,
-    "dot_string": dot_string, "yaml_value": yaml_value,
+    "dot_string": dot_string, "yaml_value": yaml_value, "yaml_key": yaml_key,
 }

@@ -23,8 +23,72 @@ RATING = {"low": 20, "medium": 50, "high": 90}
 OUTSIDE_ZONE = "outside-every-boundary"
 STATE = {"open": "exposed", "in-progress": "exposed", "mitigated": "mitigated", "accepted": "accepted",
          "false-positive": "not-applicable", "not-applicable": "not-applicable"}
-ATTRIBUTES = ("authenticated", "rate_limiting", "returns_scores", "retrains_on_feedback", "signed",
-              "integrity_check", "audit_logging", "origin", "exposure", "format", "technology")
+# what a component is besides these is an attribute, exported as it is written in the model
+STRUCTURE = {"id", "kind", "name", "boundary", "description", "data"}
+CELL = {"width": 160, "height": 80}  # one element in the drawing
+GAP = 40
+
+
+def _attributes(component: Any) -> dict[str, Any]:
+    values = component.model_dump(exclude_none=True, by_alias=True, exclude=STRUCTURE)
+    return {k: v for k, v in values.items() if v not in ("", [], {})}
+
+
+def _representations(system: Any, zones: list[dict[str, Any]], components: list[dict[str, Any]],
+                     dfd: dict[str, str]) -> list[dict[str, Any]]:
+    """One diagram, so that tools which draw an OTM file (Threat Dragon) can open it: each zone a
+    box of its components in rows of four and its nested zones below them, top-level zones side by
+    side; positions relative to the parent zone, as OTM says. The representation id of an element
+    says its shape (``…-database`` a store, ``…-service`` a process) for tools that guess it from
+    there."""
+    diagram = "threatmodel-diagram"
+    children: dict[str | None, list[dict[str, Any]]] = {}
+    for zone in zones:
+        children.setdefault((zone.get("parent") or {}).get("trustZone"), []).append(zone)
+    members: dict[str, list[dict[str, Any]]] = {}
+    for component in components:
+        members.setdefault(component["parent"]["trustZone"], []).append(component)
+    shapes = {c.id: c.kind for c in system.components}
+    size: dict[str, tuple[int, int]] = {}
+
+    def measure(zone_id: str) -> tuple[int, int]:
+        count = len(members.get(zone_id, []))
+        columns = min(max(count, 1), 4)
+        width = GAP + columns * (CELL["width"] + GAP)
+        height = GAP + ((count + 3) // 4) * (CELL["height"] + GAP) if count else GAP + CELL["height"]
+        for child in children.get(zone_id, []):
+            child_width, child_height = measure(child["id"])
+            width = max(width, child_width + 2 * GAP)
+            height += child_height + GAP
+        size[zone_id] = (width, height)
+        return width, height
+
+    def place(zone: dict[str, Any], x: int, y: int) -> None:
+        width, height = size[zone["id"]]
+        zone["representations"] = [{"representation": diagram, "id": f"{zone['id']}-zone",
+                                    "position": {"x": x, "y": y}, "size": {"width": width, "height": height}}]
+        for index, component in enumerate(members.get(zone["id"], [])):
+            shape = dfd.get(shapes.get(component["id"], ""), "")
+            suffix = "database" if shape == "data-store" else "service" if shape == "process" else "actor"
+            component["representations"] = [{
+                "representation": diagram, "id": f"{component['id']}-{suffix}",
+                "position": {"x": GAP + (index % 4) * (CELL["width"] + GAP), "y": GAP + (index // 4) * (CELL["height"] + GAP)},
+                "size": dict(CELL)}]
+        count = len(members.get(zone["id"], []))
+        below = GAP + (((count + 3) // 4) * (CELL["height"] + GAP) if count else CELL["height"])
+        for child in children.get(zone["id"], []):
+            place(child, GAP, below)
+            below += size[child["id"]][1] + GAP
+
+    x = 0
+    for zone in children.get(None, []):
+        measure(zone["id"])
+        place(zone, x, 0)
+        x += size[zone["id"]][0] + GAP
+    return [{"name": system.info.name or "Data flow", "id": diagram, "type": "diagram",
+             "description": "Drawn by threatmodel: one box per trust zone, its elements inside",
+             "size": {"width": max(x, CELL["width"]), "height": max([size[z["id"]][1] for z in children.get(None, [])] or [0])}}]
+
 
 
 def otm_document(assessment: "Assessment") -> dict[str, Any]:
@@ -38,7 +102,12 @@ def otm_document(assessment: "Assessment") -> dict[str, Any]:
     def instances(element: str) -> list[dict[str, Any]]:
         return [{"threat": f["threat"], "state": STATE[f["status"]],
                  "mitigations": [{"mitigation": m["id"], "state": "implemented" if m["in_place"] else "required"}
-                                 for m in f["mitigations"]]}
+                                 for m in f["mitigations"]],
+                 # our own status and the reviewer's words, which OTM's states cannot carry
+                 **({"attributes": {"threatmodel-status": f["status"],
+                                    **({"justification": f["review"]["justification"]}
+                                       if (f.get("review") or {}).get("justification") else {})}}
+                    if f["status"] != "open" or f.get("review") else {})}
                 for f in sorted(by_element.get(element, []), key=lambda f: f["id"])]
 
     zones = [{"id": b.id, "name": b.label, "type": b.trust, "description": b.description,
@@ -50,7 +119,7 @@ def otm_document(assessment: "Assessment") -> dict[str, Any]:
                          "risk": {"trustRating": TRUST_RATING["internet"]}})
     components = []
     for component in sorted(system.components, key=lambda c: c.id):
-        attributes = {name: getattr(component, name) for name in ATTRIBUTES if getattr(component, name) not in (None, "")}
+        attributes = _attributes(component)
         entry: dict[str, Any] = {
             "id": component.id, "name": component.label, "type": component.kind,
             "description": component.description,
@@ -69,6 +138,8 @@ def otm_document(assessment: "Assessment") -> dict[str, Any]:
     for flow in sorted(system.flows, key=lambda f: f.key):
         attributes = {k: v for k, v in (("protocol", flow.protocol), ("encrypted", flow.encrypted),
                                         ("authenticated", flow.authenticated)) if v not in (None, "")}
+        if flow.id:
+            attributes["threatmodel-id"] = flow.id
         entry = {"id": flow.key, "name": flow.label, "description": flow.description, "source": flow.source,
                  "destination": flow.target, "bidirectional": flow.bidirectional}
         if flow.data:
@@ -87,6 +158,7 @@ def otm_document(assessment: "Assessment") -> dict[str, Any]:
                          "impact": 20 * max(f["impact"] for f in data["findings"] if f["threat"] == t)}}
                for t in raised]
     mitigation_ids = sorted({m["id"] for f in data["findings"] for m in f["mitigations"]})
+    representations = _representations(system, zones, components, {k.id: k.dfd for k in catalog.kinds.values()})
     return {
         "otmVersion": "0.2.0",
         "project": {"name": system.info.name, "id": "threatmodel-" + _slug(system.info.name),
@@ -94,8 +166,10 @@ def otm_document(assessment: "Assessment") -> dict[str, Any]:
                     "attributes": {"generator": f"threatmodel {__version__}"}},
         "assets": [{"id": d.id, "name": d.label, "description": d.description,
                     "risk": {"confidentiality": RATING["high" if d.pii else d.confidentiality],
-                             "integrity": RATING[d.integrity], "availability": RATING[d.availability]}}
+                             "integrity": RATING[d.integrity], "availability": RATING[d.availability]},
+                    **({"attributes": {"pii": True, "confidentiality": d.confidentiality}} if d.pii else {})}
                    for d in sorted(system.data, key=lambda d: d.id)],
+        "representations": representations,
         "trustZones": zones,
         "components": components,
         "dataflows": flows,
