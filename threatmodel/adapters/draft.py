@@ -49,6 +49,9 @@ class SourceThreat:
     source_id: str = ""  # the foreign threat's id (our own catalog id when the file came from our export)
     description: str = ""
     cwes: tuple[str, ...] = ()
+    mitigations: tuple[tuple[str, str], ...] = ()  # (our mitigation id, review state): files from our export
+
+REVIEW_STATES = ("implemented", "partial", "planned", "not-applicable")  # mitigation states a review file records
 
 
 @dataclass

@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 from ..errors import Diagnostic, InputError, Location
 from ..loader import load_mapping, locate
-from .draft import Draft, Entity, IdMaker, SourceThreat, interop_table, is_internet, status_of, stride_letters
+from .draft import REVIEW_STATES, Draft, Entity, IdMaker, SourceThreat, interop_table, is_internet, status_of, stride_letters
 from .foreign import Foreign, ListOf, MapOf, OptText, Text, check, duplicates, raise_if
 
 KIND_TAG = "threatmodel-kind:"
@@ -248,7 +248,7 @@ def import_otm(path: Path) -> Draft:
         if stored or processed:
             entity.values["data"] = sorted(set(stored) | set(processed))
         draft.components.append(entity)
-        _instances(draft, otm, component.threats, entity.id)
+        _instances(draft, otm, component.threats, entity.id, ours)
     for index, flow in enumerate(otm.dataflows):
         for end, key in ((flow.source, "source"), (flow.destination, "destination")):
             if end not in component_ids:
@@ -273,14 +273,14 @@ def import_otm(path: Path) -> Draft:
         if flow.tags:
             draft.lost.append(f"dataflow {our_id}: tags {', '.join(flow.tags)} (our flows have no tags)")
         draft.flows.append(entity)
-        _instances(draft, otm, flow.threats, our_id)
+        _instances(draft, otm, flow.threats, our_id, ours)
     raise_if(problems)
     if otm.representations and not ours:
         draft.lost.append(f"{len(otm.representations)} representations (diagram positions): our report draws its own")
     return draft
 
 
-def _instances(draft: Draft, otm: Otm, instances: list[Instance], ours: str) -> None:
+def _instances(draft: Draft, otm: Otm, instances: list[Instance], ours: str, from_us: bool) -> None:
     catalogue = {t.id: t for t in otm.threats}
     mitigations = {m.id: m for m in otm.mitigations}
     for instance in instances:
@@ -294,6 +294,8 @@ def _instances(draft: Draft, otm: Otm, instances: list[Instance], ours: str) -> 
                    for m in instance.mitigations if m.mitigation]
         justification = instance.attributes.get("justification")
         note = str(justification) if justification else "; ".join(applied)
+        states = tuple((m.mitigation, m.state) for m in instance.mitigations
+                       if from_us and m.mitigation and m.state in REVIEW_STATES)
         draft.threats.append(SourceThreat(ours, title, stride_letters(threat.categories if threat else []), status,
                                           note, instance.threat, (threat.description or "") if threat else "",
-                                          tuple(threat.cwes) if threat else ()))
+                                          tuple(threat.cwes) if threat else (), states))

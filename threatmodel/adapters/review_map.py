@@ -42,6 +42,7 @@ class ReviewEntry:
 @dataclass
 class Mapping:
     entries: list[ReviewEntry] = field(default_factory=list)
+    mitigations: dict[str, str] = field(default_factory=dict)  # mitigation@element -> state (our own exports)
     unmapped: list[str] = field(default_factory=list)
     landed: list[tuple["SourceThreat", list[str], str]] = field(default_factory=list)  # threat, finding ids, why
 
@@ -153,6 +154,9 @@ def map_threats(draft: "Draft", assessment: "Assessment") -> Mapping:
             result.unmapped.append(f"{label} ({threat.status}): {reason}")
             continue
         exact = bool(threat.source_id) and all(f.threat.id == threat.source_id for f in matches)
+        if exact:
+            for mitigation, state in threat.mitigations:
+                result.mitigations.setdefault(f"{mitigation}@{threat.element}", state)
         if exact and threat.status == "open" and not threat.note:
             continue  # our own export, nothing decided: nothing to carry
         why = (threat.note if exact and threat.note else

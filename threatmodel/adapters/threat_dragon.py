@@ -112,7 +112,7 @@ def import_threat_dragon(path: Path) -> Draft:
     if not isinstance(detail, dict) or "diagrams" not in detail:
         raise InputError([Diagnostic(Location(name, 1, 1), "not a Threat Dragon v2 model: 'detail.diagrams' is missing")])
     model = check(Model, document, name)
-    raise_if([d for index, diagram in enumerate(document["detail"]["diagrams"]) if isinstance(diagram, dict)
+    raise_if([d for index, diagram in enumerate(document["detail"]["diagrams"] or []) if isinstance(diagram, dict)
               for d in duplicates(document, name, [(("detail", "diagrams", index, "cells", i, "id"), str(c.get("id")))
                                                    for i, c in enumerate(diagram.get("cells") or []) if isinstance(c, dict)],
                                   "cell id")])

@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 from ..errors import Diagnostic, InputError, Location
 from ..loader import load_mapping
-from .draft import Draft, Entity, IdMaker, SourceThreat, interop_table, is_internet
+from .draft import REVIEW_STATES, Draft, Entity, IdMaker, SourceThreat, interop_table, is_internet
 from .foreign import Foreign, ListOf, MapOf, OptText, Text, check, duplicates, raise_if
 
 EXTENSION = "threatmodel.dev/model/v1"
@@ -297,8 +297,11 @@ def _threats(bom: TmBom, draft: Draft, element_ids: dict[str, str], ours: dict[s
                 continue
             if known:
                 threat_id, _, element = str(known.get("finding", "")).partition("@")
+                recorded = known.get("mitigations") if isinstance(known.get("mitigations"), dict) else {}
                 draft.threats.append(SourceThreat(element, title, tuple(str(s) for s in known.get("stride", [])),
-                                                  str(known.get("status", status)), "", threat_id))
+                                                  str(known.get("status", status)), str(known.get("justification") or ""),
+                                                  threat_id, mitigations=tuple((str(m), str(state)) for m, state in recorded.items()
+                                                                               if state in REVIEW_STATES)))
             else:
                 draft.threats.append(SourceThreat(element, title, (), status, note, "",
                                                   threat.description or "", cwes))

@@ -156,6 +156,15 @@ def check_draft(text: str, output: Optional[Path], catalog: Optional[List[Path]]
         os.unlink(name)
 
 
+def refuse_to_replace(output: Optional[Path], force: bool, what: str) -> None:
+    """A drafted model never silently replaces a file: exit 2 unless ``--force``."""
+    if output is not None and str(output) != "-" and _is_input(output):
+        emit("", output)  # refused there, with the reason
+    if output is not None and str(output) != "-" and output.exists() and not force:
+        typer.echo(f"{output}: error: the file exists; give --force to replace it ({what} overwrites hand edits)", err=True)
+        raise typer.Exit(EXIT_INVALID)
+
+
 def say(prefix: str, text: Any) -> None:
     """One line on stderr that quotes foreign text: terminal controls shown, never obeyed."""
     from ..renderers.escape import terminal

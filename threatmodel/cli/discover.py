@@ -44,8 +44,7 @@ def discover_command(
     from ..renderers.templates import render
 
     writing = output is not None and str(output) != "-"
-    if writing and output.exists() and not force:
-        raise common.fail(f"{output} exists; give --force to replace it (a drafted model overwrites hand edits)")
+    common.refuse_to_replace(output, force, "a drafted model")
     found = common.guarded(lambda: discover(path, mlflow, output))
     draft = found.draft
     sections = {"boundaries": draft.boundaries, "data": draft.data, "components": draft.components, "flows": draft.flows}

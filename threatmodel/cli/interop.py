@@ -25,25 +25,21 @@ def import_command(
     from .._version import __version__
     from ..adapters import UnknownImportFormat, import_file
     from ..adapters.review_map import map_threats
+    from ..renderers.drafts import draft_yaml
     from ..renderers.templates import render
 
     common.note_inputs(source)
     writing = output is not None and str(output) != "-"
-    if writing and output.exists() and not force:
-        raise common.fail(f"{output} exists; give --force to replace it (an imported draft overwrites hand edits)")
+    common.refuse_to_replace(output, force, "an imported draft")
     try:
         draft = common.guarded(lambda: import_file(source_format.strip().lower(), source))
     except UnknownImportFormat as exc:
         raise common.fail(str(exc)) from None
-    sections = {"boundaries": draft.boundaries, "data": draft.data, "components": draft.components,
-                "flows": draft.flows}
-    text = render("import.yaml.j2", {"version": __version__, "source_format": draft.source_format,
-                                     "source_name": source.name, "system": draft.system, "sections": sections,
-                                     "lost": draft.lost})
+    text = draft_yaml(draft, source.name)
     common.check_draft(text, output if writing else None, catalog)
     common.emit(text, output, f"draft model, {len(draft.components)} components, {len(draft.flows)} flows, "
                               f"{len(draft.boundaries)} boundaries")
-    guesses = sum(len(e.notes) for group in sections.values() for e in group)
+    guesses = sum(len(e.notes) for group in (draft.boundaries, draft.data, draft.components, draft.flows) for e in group)
     typer.echo(f"import: {guesses} guessed values (marked in comments)", err=True)
     for line in draft.lost:
         common.say("import: not kept:", line)
@@ -64,12 +60,12 @@ def import_command(
             common.say("import:  ", line)
         if len(mapping.unmapped) > 10:
             typer.echo(f"import:   … and {len(mapping.unmapped) - 10} more", err=True)
-    if mapping.entries or mapping.unmapped:
+    if mapping.entries or mapping.unmapped or mapping.mitigations:
         if review_path.exists() and not force:
             typer.echo(f"import: {review_path} exists; not overwritten ({len(mapping.entries)} decisions left out; "
                        "give --force to replace it)", err=True)
             return
         review = render("import.status.yaml.j2", {"version": __version__, "source_format": draft.source_format,
                                                   "source_name": source.name, "entries": mapping.entries,
-                                                  "unmapped": mapping.unmapped})
+                                                  "unmapped": mapping.unmapped, "mitigations": mapping.mitigations})
         common.emit(review, review_path, f"review file, {len(mapping.entries)} imported decisions")

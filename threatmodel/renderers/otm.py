@@ -18,6 +18,7 @@ from .registry import RenderOptions
 if TYPE_CHECKING:
     from ..assessment import Assessment
 
+REVIEW_STATES = ("implemented", "partial", "planned", "not-applicable")  # what a review file records
 TRUST_RATING = {"internet": 10, "partner": 40, "internal": 70, "restricted": 95}
 RATING = {"low": 20, "medium": 50, "high": 90}
 OUTSIDE_ZONE = "outside-every-boundary"
@@ -101,8 +102,8 @@ def otm_document(assessment: "Assessment") -> dict[str, Any]:
 
     def instances(element: str) -> list[dict[str, Any]]:
         return [{"threat": f["threat"], "state": STATE[f["status"]],
-                 "mitigations": [{"mitigation": m["id"], "state": "implemented" if m["in_place"] else "required"}
-                                 for m in f["mitigations"]],
+                 "mitigations": [{"mitigation": m["id"], "state": m["state"] if m["state"] in REVIEW_STATES
+                                  else "implemented" if m["in_place"] else "required"} for m in f["mitigations"]],
                  # our own status and the reviewer's words, which OTM's states cannot carry
                  **({"attributes": {"threatmodel-status": f["status"],
                                     **({"justification": f["review"]["justification"]}

@@ -30,6 +30,7 @@ PERSONAS = {  # actor class -> (skill, access, person?)
     "operator": ("engineer", "admin", True), "insider": ("insider", "admin", True),
     "supplier": ("expert_engineer", "user", False), "dependency": ("expert_engineer", "admin", False),
 }
+REVIEW_STATES = ("implemented", "partial", "planned", "not-applicable")  # what a review file records
 CONTROL_STATUS = {"declared": "active", "implemented": "active", "planned": "scheduled", "": "suggested"}
 PRIORITY = {"critical": "critical", "high": "high", "medium": "medium", "low": "low"}
 SENSITIVITY = {"high": "biz"}
@@ -93,10 +94,12 @@ def tmbom_document(assessment: "Assessment") -> dict[str, Any]:
                       "destination": {"type": element_type[target], "object": target},
                       "has_sensitive_data": bool(set(flow.data) & sensitive),
                       "encrypted": graph.flow_value(flow.key, "encrypted")[0] is True})
+        # false is an answer (encrypted: false raises findings), so only what is unsaid is left out
         flow_extensions[name(flow.key)] = {k: v for k, v in (("id", flow.key), ("protocol", flow.protocol),
                                                              ("encrypted", flow.encrypted), ("authenticated", flow.authenticated),
-                                                             ("bidirectional", flow.bidirectional), ("data", list(flow.data)))
-                                           if v not in (None, "", [], False)}
+                                                             ("bidirectional", flow.bidirectional or None),
+                                                             ("data", list(flow.data)), ("description", flow.description))
+                                           if v is not None and v != "" and v != []}
     data_sets = []
     for asset in sorted(system.data, key=lambda d: d.id):
         holders = [c.id for c in system.components if asset.id in c.data and graph.dfd(c.id) == "data-store"]
@@ -116,7 +119,11 @@ def tmbom_document(assessment: "Assessment") -> dict[str, Any]:
                         "threat_persona": persona,
                         "event": " → ".join(finding["attack_path"]) or finding["threat_title"], "sources": ["adversary"]})
         statuses[symbol] = {"finding": finding["id"], "status": finding["status"], "stride": finding["stride"],
-                            "severity": finding["severity"], "score": finding["score"]}
+                            "severity": finding["severity"], "score": finding["score"],
+                            **({"justification": finding["review"]["justification"]}
+                               if (finding.get("review") or {}).get("justification") else {}),
+                            **({"mitigations": states} if (states := {m["id"]: m["state"] for m in finding["mitigations"]
+                                                                       if m["state"] in REVIEW_STATES}) else {})}
         for mitigation in finding["mitigations"]:
             controls.append({"symbolic_name": name(f"{mitigation['id']}@{finding['id']}"), "title": mitigation["title"],
                              "description": f"{mitigation['id']} for {finding['id']}", "threats": [symbol],

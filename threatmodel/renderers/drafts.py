@@ -1,0 +1,21 @@
+"""A drafted model (``import``) as commented YAML: every key and value through one quoting path
+(``yaml_key``/``yaml_value``), every guess and loss as a comment."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .templates import render
+
+if TYPE_CHECKING:
+    from ..adapters.draft import Draft
+
+
+def draft_yaml(draft: "Draft", source_name: str) -> str:
+    from .._version import __version__
+
+    sections = {"boundaries": draft.boundaries, "data": draft.data, "components": draft.components,
+                "flows": draft.flows}
+    return render("import.yaml.j2", {"version": __version__, "source_format": draft.source_format,
+                                     "source_name": source_name, "system": draft.system, "sections": sections,
+                                     "lost": draft.lost})
