@@ -29,6 +29,10 @@ REAL = [
     ("threat-dragon", "td-generic-cms.json", 5, 5, 0, 0, 0, 0, ["a tm.Text cell"]),
     ("otm", "td-mobile-cloud.otm.json", 4, 6, 1, 0, 43, 0, ["representations"]),
     ("otm", "td-example-open-threat-model.otm.json", 4, 2, 1, 2, 2, 0, ["representations"]),
+    ("otm", "sl-cloudformation_for_mappings_tests.otm.json", 18, 1, 1, 0, 0, 0,
+     ["which is no component of the file"]),
+    ("otm", "sl-expected_altsource_components.otm.json", 10, 0, 1, 0, 0, 0, ["representations"]),
+    ("otm", "sl-otm_file_example.otm.json", 22, 22, 1, 0, 0, 0, ["our flows have no tags"]),
     ("cyclonedx", "cdx-ml-1.6.json", 3, 2, 0, 1, 0, 0, []),
     ("cyclonedx", "cdx-saasbom.json", 7, 6, 0, 6, 0, 0, []),
     ("cyclonedx", "cdx-service-1.6.json", 2, 1, 0, 1, 0, 0, []),
@@ -306,3 +310,67 @@ def test_our_otm_opens_as_a_drawing_in_threat_dragon(tmp_path):
         assert representation.endswith(expected)
     ids = {c["id"] for c in document["components"]}
     assert all(f["source"] in ids and f["destination"] in ids for f in document["dataflows"])
+
+
+def test_aws_types_and_hosted_components_from_startleft(cli, tmp_path):
+    draft = import_file("otm", FOREIGN / "sl-otm_file_example.otm.json")
+    kinds = {c.id: c.values["kind"] for c in draft.components}
+    assert "process" in kinds.values() and "person" in kinds.values() and "api-gateway" in kinds.values()
+    hosted = [c for c in draft.components if "hosted in" in " ".join(c.notes.values())]
+    assert hosted and all("boundary" in c.values for c in hosted if "takes the zone" in c.notes.get("boundary", ""))
+
+
+def test_the_interop_tables_name_only_what_the_catalog_has():
+    from threatmodel.adapters.draft import interop_table
+
+    catalog = tm.load_catalog([]).catalog
+    meanings = interop_table("threats")["threats"]
+    assert set(meanings) <= set(catalog.threats), "a phrase list for a threat the catalog does not have"
+    assert set(catalog.threats) <= set(meanings), "every threat of the catalog can be recognised in foreign files"
+    kinds = set()
+    for shape in ("process", "data-store"):
+        kinds |= {str(entry["kind"]) for entry in interop_table("words")[shape]}
+    for name in ("otm", "tmbom", "threat-dragon", "threagile", "cyclonedx"):
+        table = interop_table(name)
+        for key in ("component_types", "element_types", "actor_types", "technologies", "types"):
+            kinds |= {str(v) for v in (table.get(key) or {}).values()}
+    assert kinds <= set(catalog.kinds), sorted(kinds - set(catalog.kinds))
+    dfd = {k.id: k.dfd for k in catalog.kinds.values()}
+    for shape in ("process", "data-store"):  # a sharpened kind keeps the shape the source drew
+        assert {dfd[str(e["kind"])] for e in interop_table("words")[shape]} == {shape}
+
+
+@pytest.mark.skipif(__import__("shutil").which("node") is None, reason="needs Node.js")
+@pytest.mark.parametrize("model", example_models(), ids=lambda p: p.stem)
+def test_threat_dragon_own_import_opens_our_otm(model, tmp_path):
+    """Threat Dragon's own OTM import code (tests/fixtures/threat-dragon-otm, run under Node)
+    draws every component, zone and flow of our export, with its threats."""
+    import subprocess
+
+    assessment = tm.analyze(model)
+    exported = tmp_path / "m.otm.json"
+    exported.write_text(tm.render(assessment, "otm"))
+    folder = Path(__file__).parent / "fixtures" / "threat-dragon-otm"
+    run = subprocess.run(["node", "--no-warnings", "--loader", "./loader.mjs", "import-otm.mjs", str(exported)],
+                         cwd=folder, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "not found" not in run.stderr and "could not find" not in run.stderr, run.stderr
+    opened = json.loads(run.stdout)
+    [diagram] = opened["detail"]["diagrams"]
+    document = json.loads(exported.read_text())
+    cells = diagram["cells"]
+    by_type: dict[str, int] = {}
+    for cell in cells:
+        by_type[cell["data"]["type"]] = by_type.get(cell["data"]["type"], 0) + 1
+    assert by_type.get("tm.BoundaryBox", 0) == len(document["trustZones"])
+    assert by_type.get("tm.Flow", 0) == len(document["dataflows"])
+    assert sum(by_type.get(t, 0) for t in ("tm.Process", "tm.Store", "tm.Actor")) == len(document["components"])
+    assert all(cell["target"]["cell"] for cell in cells if cell["data"]["type"] == "tm.Flow")
+    dfd = {c.id: assessment.catalog.catalog.kinds[c.kind].dfd for c in assessment.system.system.components}
+    shape = {"process": "tm.Process", "data-store": "tm.Store"}
+    kinds = {c.id: c.kind for c in assessment.system.system.components}
+    for cell in cells:
+        if cell["id"] in dfd and "service" not in kinds[cell["id"]]:  # Threat Dragon draws a "…service" type as a process
+            assert cell["data"]["type"] == shape.get(dfd[cell["id"]], "tm.Actor"), cell["id"]
+    threats = sum(len(cell["data"].get("threats") or []) for cell in cells)
+    assert threats == len(assessment.findings)

@@ -233,8 +233,17 @@ def import_otm(path: Path) -> Draft:
             elif zone is not None:
                 entity.values["boundary"] = zone
         elif parent is not None and parent.component is not None:
-            draft.lost.append(f"component {entity.id} is hosted in component {parent.component}: "
-                              "hosting is not part of our model; it keeps no boundary")
+            if parent.component not in component_ids:  # real exporters leave these: said, not refused
+                draft.lost.append(f"component {entity.id} is hosted in '{parent.component}', which is no component "
+                                  "of the file: it keeps no boundary")
+            else:
+                host_zone = _host_zone(otm, component.id)
+                zone = zones.get(host_zone) if host_zone else None
+                if zone is not None:
+                    entity.values["boundary"] = zone
+                entity.notes["boundary" if zone else "name"] = (
+                    f"hosted in {component_ids[parent.component]}: takes the zone it sits in" if zone else
+                    f"hosted in {component_ids[parent.component]}, which is outside every boundary")
         if component.description:
             entity.values["description"] = component.description
         for key, value in component.attributes.items():
@@ -278,6 +287,22 @@ def import_otm(path: Path) -> Draft:
     if otm.representations and not ours:
         draft.lost.append(f"{len(otm.representations)} representations (diagram positions): our report draws its own")
     return draft
+
+
+def _host_zone(otm: Otm, component_id: str) -> str | None:
+    """The trust zone a hosted component sits in: its host's, up the chain of hosts."""
+    parents = {c.id: c.parent for c in otm.components}
+    seen: set[str] = set()
+    current: str | None = component_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        parent = parents.get(current)
+        if parent is None:
+            return None
+        if parent.trustZone is not None:
+            return parent.trustZone
+        current = parent.component
+    return None
 
 
 def _instances(draft: Draft, otm: Otm, instances: list[Instance], ours: str, from_us: bool) -> None:
