@@ -374,3 +374,45 @@ def test_threat_dragon_own_import_opens_our_otm(model, tmp_path):
             assert cell["data"]["type"] == shape.get(dfd[cell["id"]], "tm.Actor"), cell["id"]
     threats = sum(len(cell["data"].get("threats") or []) for cell in cells)
     assert threats == len(assessment.findings)
+
+
+@pytest.mark.parametrize("title, letters, note, expected", [
+    ("Sniffing of network traffic", (), "", {"TRANSIT-TAMPERING"}),
+    ("Sniffing of network traffic", ("D",), "", set()),  # the category must agree
+    ("Credential theft", ("I",), "", {"CREDENTIAL-THEFT"}),
+    ("Adversarial examples cause misclassification", (), "", {"ML01"}),
+    ("Training data poisoning", ("T",), "", {"ML02"}),
+    ("Model stealing through the prediction API", (), "", {"ML05"}),
+    ("Backdoored model file", (), "", {"ML10"}),
+    ("Malicious pickle in a downloaded model", (), "", {"ML06"}),
+    ("Prompt injection through the chat box", (), "", {"PROMPT-INJECTION"}),
+    ("Membership inference against the classifier", (), "", {"ML04"}),
+    ("Generic spoofing threat", ("S",), "", set()),
+    ("Generic threat", (), "Sign model files before they are loaded", {"ML10", "TRANSIT-TAMPERING"}),
+    ("Supply chain attack on third-party libraries", (), "Validate TLS certificates", {"ML06"}),  # title decides
+])
+def test_foreign_threats_mean_what_a_reviewer_would_say(title, letters, note, expected):
+    from threatmodel.adapters.draft import SourceThreat
+    from threatmodel.adapters.review_map import meanings, vocabulary
+
+    catalog = tm.load_catalog([]).catalog
+    found = meanings(SourceThreat("x", title, letters, "open", note), list(catalog.threats.values()), vocabulary(),
+                     catalog.mitigations)
+    assert set(found) == expected, found
+
+
+def test_a_file_claiming_to_be_ours_cannot_break_the_draft(cli, tmp_path):
+    ours = {"trust": {"z": {"id": "zone", "trust": "internal", "parent": "ghost-zone"}},
+            "elements": {"a": {"kind": "nonsense", "data": ["ghost-data"]}, "s": {"id": "a"}},
+            "flows": {"f": {"id": "f", "from": "a", "to": "nowhere"}}}
+    source = tmp_path / "x.tmbom.json"
+    source.write_text(json.dumps(_tmbom(extensions={"threatmodel.dev/model/v1": ours})))
+    target = tmp_path / "x.yaml"
+    result = cli("import", "tmbom", source, "-o", target)
+    assert result.exit_code == 0, result.stderr
+    assert "kind 'nonsense' is not a kind of the catalog" in result.stderr
+    assert "parent 'ghost-zone' is no other boundary" in result.stderr
+    assert "ghost-data is no data asset" in result.stderr
+    system = tm.load_system(target).system
+    assert len({c.id for c in system.components}) == 2  # the two elements keep distinct ids
+    assert cli("validate", target).exit_code == 0

@@ -29,10 +29,11 @@ class UnknownImportFormat(ValueError):
     pass
 
 
-def import_file(format_name: str, path: Path) -> "Draft":
+def import_file(format_name: str, path: Path, kinds: "set[str] | None" = None) -> "Draft":
+    """A draft in our terms from a foreign file (``kinds``: the catalog's, to check kinds against)."""
     if format_name not in IMPORTERS:
         raise UnknownImportFormat(f"unknown import format '{format_name}' (known: {', '.join(IMPORTERS)})")
     from .draft import settle
 
     module, _, function = IMPORTERS[format_name].partition(":")
-    return settle(getattr(importlib.import_module(module), function)(path))
+    return settle(getattr(importlib.import_module(module), function)(path), kinds)

@@ -150,7 +150,42 @@ def sharpen_kind(entity: Entity) -> None:
                 return
 
 
-def settle(draft: Draft) -> Draft:
+def _references(draft: Draft, kinds: set[str] | None) -> None:
+    """Every reference in the draft names something the draft has, and every kind is the
+    catalog's; what a source got wrong there is listed and left out (a file claiming to come from
+    our own export can say anything)."""
+    fallback = {"process", "data-store"}
+    boundaries = {b.values.get("id") for b in draft.boundaries}
+    for boundary in draft.boundaries:
+        if boundary.values.get("parent") not in (None, *boundaries) or boundary.values.get("parent") == boundary.values.get("id"):
+            draft.lost.append(f"boundary {boundary.id}: parent '{boundary.values.pop('parent')}' is no other boundary of the file")
+    data = {d.values.get("id") for d in draft.data}
+    for component in draft.components:
+        if component.values.get("boundary") not in (None, *boundaries):
+            draft.lost.append(f"component {component.id}: boundary '{component.values.pop('boundary')}' is no boundary of the file")
+        if kinds is not None and component.values.get("kind") not in kinds:
+            wrong = component.values.get("kind")
+            component.values["kind"] = "process" if "process" in kinds else sorted(kinds & fallback or kinds)[0]
+            component.notes["kind"] = f"the source says kind {wrong!r}, which the catalog does not have"
+            draft.lost.append(f"component {component.id}: kind {wrong!r} is not a kind of the catalog")
+    for entity in draft.components + draft.flows:
+        held = entity.values.get("data")
+        if isinstance(held, list) and [d for d in held if d not in data]:
+            draft.lost.append(f"{entity.id or 'a flow'}: data {', '.join(str(d) for d in held if d not in data)} "
+                              "is no data asset of the file")
+            entity.values["data"] = [d for d in held if d in data]
+    components = {c.values.get("id") for c in draft.components}
+    kept = []
+    for flow in draft.flows:
+        ends = [flow.values.get("from"), flow.values.get("to")]
+        if all(end in components for end in ends):
+            kept.append(flow)
+        else:
+            draft.lost.append(f"flow {flow.id or ''} from {ends[0]} to {ends[1]}: an end is no component of the file")
+    draft.flows[:] = kept
+
+
+def settle(draft: Draft, kinds: set[str] | None = None) -> Draft:
     """Keep in the draft only what our format can say: every key one of our attributes for that
     section and every value of the right type. Anything else a source put there (an extension
     block's unknown keys, a string where we expect true or false) is listed in ``lost``, never
@@ -183,4 +218,5 @@ def settle(draft: Draft) -> Draft:
                         draft.lost.append(f"{section} {label}: {key} {entity.values[key]!r} is not a valid value; not kept")
                         del entity.values[key]
                         entity.notes.pop(key, None)
+    _references(draft, kinds)
     return draft

@@ -81,10 +81,12 @@ def _title_words(catalog_threat: Any) -> set[str]:
     return ours
 
 
-def meanings(threat: "SourceThreat", catalog_threats: list[Any], vocabulary: dict[str, Any]) -> dict[str, str]:
+def meanings(threat: "SourceThreat", catalog_threats: list[Any], vocabulary: dict[str, Any],
+             mitigations: dict[str, Any] | None = None) -> dict[str, str]:
     """The threats of ours that ``threat`` means, each with why. Read in tiers, the first that
     means anything deciding: its title and CWEs, then its description, then its mitigation text
-    (a supply-chain threat whose mitigation says "check TLS" is not a transit threat)."""
+    (a supply-chain threat whose mitigation says "check TLS" is not a transit threat); last, the
+    threats whose mitigations its mitigation text names."""
     cwes = _cwe_numbers(threat.cwes)
     tiers = [(threat.title, True), (threat.description, False), (threat.note, False)]
     for text, first in tiers:
@@ -103,9 +105,29 @@ def meanings(threat: "SourceThreat", catalog_threats: list[Any], vocabulary: dic
                 found[catalog_threat.id] = f"'{match.group()}'" + ("" if first else " in its description" if text is threat.description else " in its mitigation")
             elif len(shared) >= 2:
                 found[catalog_threat.id] = "the words " + ", ".join(f"'{w}'" for w in shared[:3])
-        if found:
-            return found
-    return {}
+        strong = {k: v for k, v in found.items() if not v.startswith("the words")}
+        if strong or found:  # a phrase or a CWE says more than shared title words
+            return strong or found
+    return _by_mitigation(threat, catalog_threats, mitigations or {})
+
+
+def _by_mitigation(threat: "SourceThreat", catalog_threats: list[Any], mitigations: dict[str, Any]) -> dict[str, str]:
+    """Last: the threats of ours whose mitigation the foreign mitigation text names (two or more
+    words of its title: "rate limiting of queries" is our query-rate-limiting)."""
+    said = _words(threat.note)
+    if not said:
+        return {}
+    overlap = {m.id: len(said & _words(m.title)) for m in mitigations.values()}
+    best = max(overlap.values(), default=0)
+    if best < 2:
+        return {}
+    named = {m: mitigations[m].title for m, count in overlap.items() if count == best}
+    found = {}
+    for catalog_threat in catalog_threats:  # a threat whose first mitigations it is
+        hit = next((m for m in catalog_threat.mitigations[:2] if m in named), None)
+        if hit and _agrees(threat, catalog_threat):
+            found[catalog_threat.id] = f"its mitigation, our '{named[hit]}'"
+    return found
 
 
 def _agrees(threat: "SourceThreat", catalog_threat: Any) -> bool:
@@ -115,6 +137,7 @@ def _agrees(threat: "SourceThreat", catalog_threat: Any) -> bool:
 def map_threats(draft: "Draft", assessment: "Assessment") -> Mapping:
     words = vocabulary()
     catalog_threats = list(assessment.catalog.catalog.threats.values())
+    our_mitigations = assessment.catalog.catalog.mitigations
     findings: dict[str, list[Any]] = {}
     for finding in assessment.findings:
         findings.setdefault(finding.element, []).append(finding)
@@ -122,7 +145,8 @@ def map_threats(draft: "Draft", assessment: "Assessment") -> Mapping:
     result = Mapping()
     for threat in draft.threats:
         if not threat.element:
-            _system_wide(threat, assessment.findings, catalog_threats, words, draft.source_format, chosen, result)
+            _system_wide(threat, assessment.findings, catalog_threats, words, our_mitigations, draft.source_format,
+                         chosen, result)
             continue
         here = findings.get(threat.element, [])
         label = f"'{threat.title}' on {threat.element}"
@@ -130,7 +154,7 @@ def map_threats(draft: "Draft", assessment: "Assessment") -> Mapping:
         how = "the same threat, exported by threatmodel" if matches else ""
         meant: dict[str, str] = {}
         if not matches:
-            meant = meanings(threat, catalog_threats, words)
+            meant = meanings(threat, catalog_threats, words, our_mitigations)
             matches = [f for f in here if f.threat.id in meant]
             if matches:
                 how = "; ".join(f"{f.threat.id} by {meant[f.threat.id]}" for f in matches)
@@ -173,11 +197,12 @@ def map_threats(draft: "Draft", assessment: "Assessment") -> Mapping:
 
 
 def _system_wide(threat: "SourceThreat", every: list[Any], catalog_threats: list[Any], words: dict[str, Any],
-                 source_format: str, chosen: dict[str, tuple[str, list[str]]], result: Mapping) -> None:
+                 mitigations: dict[str, Any], source_format: str, chosen: dict[str, tuple[str, list[str]]],
+                 result: Mapping) -> None:
     """A foreign threat that names no element lands, by meaning only, on every finding of the
     threat it means; it keeps those findings open (a decision about the whole system is checked
     element by element), saying what the source's status was."""
-    meant = meanings(threat, catalog_threats, words)
+    meant = meanings(threat, catalog_threats, words, mitigations)
     matches = [f for f in every if f.threat.id in meant]
     if not matches:
         result.unmapped.append(f"'{threat.title}' (the whole system, {threat.status}): "

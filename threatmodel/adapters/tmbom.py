@@ -244,7 +244,7 @@ def import_tmbom(path: Path) -> Draft:
         entity = Entity({"id": ids.make(str(known.pop("id", None) or flow.symbolic_name), flow.title or "", "flow"),
                          "from": ends[0], "to": ends[1], "name": flow.title or ""})
         if known:
-            entity.values.update(known)
+            entity.values.update({k: v for k, v in known.items() if k not in ("from", "to")})  # the ends are the file's
         else:
             if flow.encrypted is not None:  # a required field of the format: an answer, not an unticked box
                 entity.values["encrypted"] = flow.encrypted

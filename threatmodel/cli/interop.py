@@ -32,7 +32,8 @@ def import_command(
     writing = output is not None and str(output) != "-"
     common.refuse_to_replace(output, force, "an imported draft")
     try:
-        draft = common.guarded(lambda: import_file(source_format.strip().lower(), source))
+        kinds = set(common.catalog(catalog).catalog.kinds)
+        draft = common.guarded(lambda: import_file(source_format.strip().lower(), source, kinds))
     except UnknownImportFormat as exc:
         raise common.fail(str(exc)) from None
     text = draft_yaml(draft, source.name)
