@@ -4,6 +4,7 @@ licences in its NOTICE.md), hostile variants of them, and round trips through ou
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,10 @@ REAL = [
       "placed in unknown data store 'uploaded-images-redis'"]),
     ("threat-dragon", "td-v2-threat-model.json", 7, 9, 0, 0, 13, 0,
      ["3 boundary line(s)", "dangling arrow", "threat 'Data flow should use HTTP/S' (Mitigated) on that dangling flow"]),
+    ("threat-dragon", "td-v1-demo-threat-model.json", 7, 10, 0, 0, 14, 0,
+     ["4 boundary line(s)", "worker-config stores credentials", "flow read-worker-config is out of scope"]),
+    ("otm", "td-otm-test-model.otm.json", 5, 2, 1, 3, 2, 0,
+     ["unknown trust zone 'private-trustzone' (line 232, column 22): left out", "tags tag1-df, tag2-df"]),
     ("threat-dragon", "td-generic-cms.json", 5, 5, 0, 0, 0, 0, ["a tm.Text cell"]),
     ("otm", "td-mobile-cloud.otm.json", 4, 6, 1, 0, 43, 0, ["representations"]),
     ("otm", "td-example-open-threat-model.otm.json", 4, 2, 1, 2, 2, 0, ["representations"]),
@@ -415,4 +420,37 @@ def test_a_file_claiming_to_be_ours_cannot_break_the_draft(cli, tmp_path):
     assert "ghost-data is no data asset" in result.stderr
     system = tm.load_system(target).system
     assert len({c.id for c in system.components}) == 2  # the two elements keep distinct ids
+    assert cli("validate", target).exit_code == 0
+
+
+@pytest.mark.parametrize("fmt, text, message", [
+    ("otm", '{"otmVersion": "0.2.0", "project": {"name": "x", "id": "x"}, "components": '
+            '[{"id": "a", "name": "a", "parent": {"trustZone": "nowhere"}}]}', "unknown trust zone 'nowhere'"),
+    ("otm", '{"otmVersion": "0.2.0", "project": {"name": "x", "id": "x"}, "components": [{"id": "a", "name": "a", '
+            '"parent": {"trustZone": "z"}}], "trustZones": [{"id": "z", "name": "z"}], '
+            '"dataflows": [{"id": "f", "source": "a", "destination": "ghost"}]}', "unknown component 'ghost'"),
+    ("tmbom", '{"version": "1.0", "scope": {}, "trust_zones": [], "actors": [{"symbolic_name": "a", "title": "a", '
+              '"type": "user", "trust_zone": "nowhere"}], "components": [], "data_stores": [], "data_flows": []}',
+     "unknown trust zone 'nowhere'"),
+    ("tmbom", '{"version": "1.0", "scope": {}, "trust_zones": [], "actors": [{"symbolic_name": "a", "title": "a", '
+              '"type": "user"}], "components": [], "data_stores": [], "data_flows": [{"symbolic_name": "f", '
+              '"source": {"type": "actor", "object": "a"}, "destination": {"type": "actor", "object": "ghost"}}]}',
+     "unknown element 'ghost'"),
+    ("threagile", "threagile_version: 1.0.0\ntechnical_assets:\n  A:\n    id: a\n    type: process\n"
+                  "    communication_links:\n      L: {target: ghost}\n", "targets unknown technical asset 'ghost'"),
+    ("threagile", "threagile_version: 1.0.0\ntechnical_assets:\n  A:\n    id: a\n    data_assets_stored: [nothing]\n",
+     "unknown data asset 'nothing'"),
+    ("cyclonedx", '{"bomFormat": "CycloneDX", "components": [{"type": "library", "name": "a", "bom-ref": "a"}], '
+                  '"dependencies": [{"ref": "a", "dependsOn": ["ghost"]}]}',
+     "dependency names 'ghost', which is no component or service of the BOM"),
+])
+def test_dangling_references_are_left_out_and_said_where(fmt, text, message, cli, tmp_path):
+    source = tmp_path / "dangling.json"
+    source.write_text(text)
+    target = tmp_path / "out.yaml"
+    result = cli("import", fmt, source, "-o", target)
+    assert result.exit_code == 0, result.stderr
+    said = [line for line in result.stderr.splitlines() if message in line]
+    assert said and re.search(r"\(line \d+, column \d+\): left out$", said[0])
+    assert message in target.read_text()  # in the draft's header too
     assert cli("validate", target).exit_code == 0

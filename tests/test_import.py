@@ -85,11 +85,6 @@ def test_real_files_import_and_report(fmt, folder, name, cli, tmp_path):
 @pytest.mark.parametrize("text, message", [
     ('{"project": {"name": "x", "id": "x"}}', "not an OTM file"),
     ('{"otmVersion": "0.2.0", "project": {"name": "x", "id": "x"}, "components": {"a": 1}}', "components: expected a list, found a mapping"),
-    ('{"otmVersion": "0.2.0", "project": {"name": "x", "id": "x"}, "components": '
-     '[{"id": "a", "name": "a", "parent": {"trustZone": "nowhere"}}]}', "unknown trust zone 'nowhere'"),
-    ('{"otmVersion": "0.2.0", "project": {"name": "x", "id": "x"}, "components": [{"id": "a", "name": "a", '
-     '"parent": {"trustZone": "z"}}], "trustZones": [{"id": "z", "name": "z"}], '
-     '"dataflows": [{"id": "f", "source": "a", "destination": "ghost"}]}', "unknown component 'ghost'"),
     ("[1, 2]", "expected a mapping at the top of the file"),
 ])
 def test_hostile_or_broken_otm_files_are_located_errors(text, message, cli, tmp_path):
@@ -110,12 +105,6 @@ def test_unknown_import_format_is_refused(cli, tmp_path):
     ('{"version": "1.0"}', "not a TM-BOM file: missing scope"),
     ('{"version": "1.0", "scope": {}, "trust_zones": [], "actors": {}, "components": [], "data_stores": [], '
      '"data_flows": []}', "actors: expected a list, found a mapping"),
-    ('{"version": "1.0", "scope": {}, "trust_zones": [], "actors": [{"symbolic_name": "a", "title": "a", '
-     '"type": "user", "trust_zone": "nowhere"}], "components": [], "data_stores": [], "data_flows": []}',
-     "unknown trust zone 'nowhere'"),
-    ('{"version": "1.0", "scope": {}, "trust_zones": [], "actors": [], "components": [], "data_stores": [], '
-     '"data_flows": [{"symbolic_name": "f", "source": {"type": "actor", "object": "ghost"}, '
-     '"destination": {"type": "actor", "object": "ghost"}}]}', "unknown element 'ghost'"),
 ])
 def test_broken_tmbom_files_are_located_errors(text, message, cli, tmp_path):
     source = tmp_path / "bad.tmbom.json"
@@ -191,8 +180,6 @@ def test_threagile_links_boundaries_and_data_are_read(cli, tmp_path):
 @pytest.mark.parametrize("text, message", [
     ("title: x\n", "not a Threagile model"),
     ("threagile_version: 1.0.0\ntechnical_assets: [1]\n", "technical_assets: expected a mapping, found a list"),
-    ("threagile_version: 1.0.0\ntechnical_assets:\n  A:\n    id: a\n    type: process\n"
-     "    communication_links:\n      L: {target: ghost}\n", "targets unknown technical asset 'ghost'"),
 ])
 def test_broken_threagile_files_are_located_errors(text, message, cli, tmp_path):
     source = tmp_path / "bad.yaml"
@@ -219,8 +206,6 @@ def test_cyclonedx_model_card_bootstraps_training_lineage(cli, tmp_path):
 @pytest.mark.parametrize("text, message", [
     ('{"bomFormat": "SPDX"}', "not a CycloneDX BOM"),
     ('{"bomFormat": "CycloneDX", "components": {}}', "components: expected a list, found a mapping"),
-    ('{"bomFormat": "CycloneDX", "components": [{"type": "library", "name": "a", "bom-ref": "a"}], '
-     '"dependencies": [{"ref": "a", "dependsOn": ["ghost"]}]}', "dependency names 'ghost', which is no component or service of the BOM"),
 ])
 def test_broken_cyclonedx_files_are_located_errors(text, message, cli, tmp_path):
     source = tmp_path / "bad.cdx.json"

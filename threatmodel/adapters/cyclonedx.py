@@ -20,7 +20,7 @@ from typing import Any, Optional
 
 from ..errors import Diagnostic, InputError, Location
 from ..loader import load_mapping, locate
-from .draft import Draft, Entity, IdMaker, interop_table
+from .draft import Draft, Entity, IdMaker, interop_table, list_dangling
 from .foreign import Foreign, ListOf, OptText, Text, check, duplicates, raise_if
 
 
@@ -206,7 +206,7 @@ def import_cyclonedx(path: Path) -> Draft:
             draft.flows.append(Entity({"id": ids.make(f"{provider_id}>{user}", f"{provider_id}-to-{user}", "flow"),
                                        "from": provider_id, "to": user, "name": "used by"},
                                       {"name": "from the BOM's dependencies (the used component feeds its user)"}))
-    raise_if(problems)
+    list_dangling(draft, problems)
     if bom.vulnerabilities:
         draft.lost.append(f"{len(bom.vulnerabilities)} vulnerabilities: run `threatmodel controls scan` and pip-audit instead")
     return draft

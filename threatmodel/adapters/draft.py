@@ -114,6 +114,15 @@ def is_internet(name: str) -> bool:
     return False
 
 
+def list_dangling(draft: Draft, problems: list[Any]) -> None:
+    """References to things a file does not have (an unknown zone, element, data asset): real
+    exporters leave them, so the draft is written without them and each is listed with where it
+    is, rather than the whole file being refused."""
+    for problem in sorted(problems):
+        where = problem.location
+        draft.lost.append(f"{problem.message} (line {where.line}, column {where.column}): left out")
+
+
 def stride_letters(names: list[str]) -> tuple[str, ...]:
     letters = []
     for name in names:

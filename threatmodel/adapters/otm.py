@@ -13,7 +13,8 @@ from typing import Any, Optional
 
 from ..errors import Diagnostic, InputError, Location
 from ..loader import load_mapping, locate
-from .draft import REVIEW_STATES, Draft, Entity, IdMaker, SourceThreat, interop_table, is_internet, status_of, stride_letters
+from .draft import (REVIEW_STATES, Draft, Entity, IdMaker, SourceThreat, interop_table, is_internet, list_dangling,
+                    status_of, stride_letters)
 from .foreign import Foreign, ListOf, MapOf, OptText, Text, check, duplicates, raise_if
 
 KIND_TAG = "threatmodel-kind:"
@@ -283,7 +284,7 @@ def import_otm(path: Path) -> Draft:
             draft.lost.append(f"dataflow {our_id}: tags {', '.join(flow.tags)} (our flows have no tags)")
         draft.flows.append(entity)
         _instances(draft, otm, flow.threats, our_id, ours)
-    raise_if(problems)
+    list_dangling(draft, problems)
     if otm.representations and not ours:
         draft.lost.append(f"{len(otm.representations)} representations (diagram positions): our report draws its own")
     return draft

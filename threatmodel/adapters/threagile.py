@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 from ..errors import Diagnostic, InputError, Location
 from ..loader import load_mapping, locate
-from .draft import Draft, Entity, IdMaker, SourceThreat, interop_table
+from .draft import Draft, Entity, IdMaker, SourceThreat, interop_table, list_dangling
 from .foreign import Foreign, ListOf, MapOf, OptText, Text, check, duplicates, raise_if
 
 STRIDE = {"spoofing": "S", "tampering": "T", "repudiation": "R", "information-disclosure": "I",
@@ -231,7 +231,7 @@ def import_threagile(path: Path) -> Draft:
                 entity.values["bidirectional"] = True
                 entity.notes["bidirectional"] = "data comes back on the link (data_assets_received)"
             draft.flows.append(entity)
-    raise_if(problems)
+    list_dangling(draft, problems)
     for category, entry in model.individual_risk_categories.items():
         letter = STRIDE.get(str(entry.stride))
         for risk_title, risk in entry.risks_identified.items():

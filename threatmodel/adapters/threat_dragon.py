@@ -39,6 +39,7 @@ class CellData(Foreign):
     isSigned: Optional[bool] = None
     protocol: OptText = None
     containedElements: ListOf(Text) = []
+    storesCredentials: Optional[bool] = None
 
 
 class Point(Foreign):
@@ -104,10 +105,55 @@ def _inside(point: tuple[float, float], box: dict[str, Any]) -> bool:
         return False
 
 
+V1_FIELDS = ("description", "threats", "outOfScope", "reasonOutOfScope", "isEncrypted", "protocol",
+             "isBidirectional", "isSigned", "storesCredentials", "isPublicNetwork")
+
+
+def _v1_label(cell: dict[str, Any]) -> Any:
+    attrs = cell.get("attrs") if isinstance(cell.get("attrs"), dict) else {}
+    text = attrs.get("text") if isinstance(attrs.get("text"), dict) else {}
+    if text.get("text") is not None:
+        return text.get("text")
+    for label in cell.get("labels") or []:
+        inner = (label.get("attrs") or {}).get("text") if isinstance(label, dict) and isinstance(label.get("attrs"), dict) else None
+        if isinstance(inner, dict) and inner.get("text") is not None:
+            return inner.get("text")
+    return cell.get("name")
+
+
+def _from_v1(document: Any) -> Any:
+    """A Threat Dragon 1.x model (cells in ``diagramJson``, their fields at the top of each cell, ends
+    by ``id``) in the 2.x shape, so that one reading serves both. The v1 file keeps its locations
+    for everything the shapes share (the diagram list); converted cells are located at their diagram."""
+    for diagram in document["detail"]["diagrams"] or []:
+        if not isinstance(diagram, dict) or "cells" in diagram:
+            continue
+        if not isinstance(diagram.get("diagramJson"), dict):  # a diagram never drawn on
+            diagram["cells"] = []
+            continue
+        cells = []
+        for cell in diagram["diagramJson"].get("cells") or []:
+            if not isinstance(cell, dict):
+                cells.append(cell)
+                continue
+            data = {"type": cell.get("type"), "name": _v1_label(cell)}
+            data.update({key: cell[key] for key in V1_FIELDS if key in cell})
+            converted = {key: cell[key] for key in ("id", "position", "size") if key in cell}
+            for end in ("source", "target"):
+                if isinstance(cell.get(end), dict) and "id" in cell[end]:
+                    converted[end] = {"cell": cell[end]["id"]}
+            converted["data"] = data
+            cells.append(converted)
+        diagram["cells"] = cells
+    return document
+
+
 def import_threat_dragon(path: Path) -> Draft:
     table = interop_table("threat-dragon")
     name = str(path)
     document = load_mapping(path, name)
+    if isinstance(document.get("detail"), dict) and isinstance(document["detail"].get("diagrams"), list):
+        document = _from_v1(document)
     detail = document.get("detail")
     if not isinstance(detail, dict) or "diagrams" not in detail:
         raise InputError([Diagnostic(Location(name, 1, 1), "not a Threat Dragon v2 model: 'detail.diagrams' is missing")])
@@ -180,6 +226,9 @@ def _diagram(draft: Draft, diagram: Diagram, ids: IdMaker, table: dict[str, Any]
             entity.values["description"] = data.description
         if data.type == "tm.Store" and data.isSigned is True:
             entity.values["signed"] = True
+        if data.storesCredentials is True:
+            draft.lost.append(f"{our_id} stores credentials (Threat Dragon): if it holds keys or tokens, make it "
+                              "(or a part of it) a component of kind secret so that their theft is analysed")
         if data.outOfScope is True:
             draft.lost.append(f"{our_id} is out of scope in Threat Dragon ({data.reasonOutOfScope or 'no reason given'}); "
                               "add an exclusion for its findings if that still holds")

@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 from ..errors import Diagnostic, InputError, Location
 from ..loader import load_mapping
-from .draft import REVIEW_STATES, Draft, Entity, IdMaker, SourceThreat, interop_table, is_internet
+from .draft import REVIEW_STATES, Draft, Entity, IdMaker, SourceThreat, interop_table, is_internet, list_dangling
 from .foreign import Foreign, ListOf, MapOf, OptText, Text, check, duplicates, raise_if
 
 EXTENSION = "threatmodel.dev/model/v1"
@@ -253,7 +253,7 @@ def import_tmbom(path: Path) -> Draft:
                 entity.values["authenticated"] = True
                 entity.notes["authenticated"] = "the trust boundary it crosses lists authentication methods"
         draft.flows.append(entity)
-    raise_if(problems)
+    list_dangling(draft, problems)
     _threats(bom, draft, element_ids, our("findings"))
     for assumption in bom.assumptions:
         draft.lost.append(f"assumption: {assumption.description or '(no description)'} (assumptions are not part of our model)")
