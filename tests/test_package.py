@@ -78,3 +78,20 @@ def test_the_wheel_carries_precompiled_templates_that_render_the_same(wheel, tmp
     source = subprocess.run([sys.executable, "-m", "threatmodel", "report", str(model)], cwd="/",
                             capture_output=True, text=True)
     assert installed.stdout == source.stdout
+
+
+def test_user_facing_text_speaks_in_the_projects_own_terms():
+    """Reports, the catalog, the docs and --help never cite documents users cannot see (the brief
+    the project started from, its issue tracker's wording)."""
+    import re
+
+    from .conftest import REPO
+
+    forbidden = re.compile(r"design brief|\bthe brief\b|\bthe issue(?:'s)?\s+(?:suggested|set|asked|said|target)|"
+                           r"\bthe issue's\b", re.IGNORECASE)
+    places = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md")), *sorted((REPO / "catalog").rglob("*.yaml")),
+              *sorted((REPO / "templates").glob("*"))]
+    offenders = [f"{path.relative_to(REPO)}:{number}: {line.strip()}" for path in places if path.is_file()
+                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if forbidden.search(line)]
+    assert offenders == []
