@@ -156,8 +156,12 @@ def test_verify_manifest_clean_changed_vanished_appeared(cli, artifacts):
     manifest, _ = make_manifest(cli, model, tmp_path)
     recorded = json.loads(manifest.read_text())["files"][f"{tmp_path}/models/model.h5"]
     assert recorded == hashlib.sha256(b"weights v1").hexdigest()
-    clean = cli("controls", "verify-manifest", manifest)
-    assert clean.exit_code == 0 and "all files match" in clean.stdout
+    # later.bin is declared but was not there: a difference, never "all files match"
+    first = cli("controls", "verify-manifest", manifest)
+    assert first.exit_code == 1 and "all files match" not in first.stdout
+    assert first.stdout.splitlines() == [f"missing: {tmp_path}/later.bin (declared, but not on this machine: "
+                                         "nothing was hashed)"]
+    assert "0 changed, 0 vanished, 0 appeared, 1 declared but missing" in first.stderr
 
     (tmp_path / "models" / "model.h5").write_bytes(b"backdoored weights")
     (tmp_path / "data" / "cats" / "2.png").unlink()

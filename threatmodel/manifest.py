@@ -78,11 +78,12 @@ class ManifestCheck:
     changed: list[str] = field(default_factory=list)
     vanished: list[str] = field(default_factory=list)
     appeared: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # declared paths that do not exist (never hashed)
     roots: list[dict[str, Any]] = field(default_factory=list)  # the manifest's roots, as recorded
 
     @property
     def clean(self) -> bool:
-        return not (self.changed or self.vanished or self.appeared)
+        return not (self.changed or self.vanished or self.appeared or self.missing)
 
 
 def _validate(document: Any, name: str) -> None:
@@ -121,6 +122,8 @@ def verify_manifest(document: Any, name: str) -> ManifestCheck:
     for root in document["roots"]:
         kind, hashed = _scan(Path(root["path"]))
         current.update(hashed)
+        if kind == "missing" and root["type"] == "missing":
+            check.missing.append(root["path"])  # a declared artifact that is not there: a difference
         if kind != "missing" and root["type"] in ("directory", "missing"):
             check.appeared.extend(p for p in hashed if p not in recorded)
     for path, digest in recorded.items():
@@ -133,6 +136,7 @@ def verify_manifest(document: Any, name: str) -> ManifestCheck:
     check.changed.sort()
     check.vanished.sort()
     check.appeared = sorted(set(check.appeared))
+    check.missing = sorted(set(check.missing))
     check.roots = [dict(root) for root in document["roots"]]
     return check
 
@@ -147,4 +151,4 @@ def check_document(check: ManifestCheck, manifest_name: str, checked: Any = None
     when = checked or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     return {"format": CHECK_FORMAT, "version": 1, "manifest": manifest_name, "checked": when.isoformat(),
             "clean": check.clean, "roots": check.roots, "changed": check.changed, "vanished": check.vanished,
-            "appeared": check.appeared}
+            "appeared": check.appeared, "missing": check.missing}

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
+
+if TYPE_CHECKING:
+    from ..manifest import ManifestCheck
 
 from . import common
 
@@ -70,6 +73,11 @@ class CheckFormat(str, Enum):
     json = "json"
 
 
+def _differences(check: "ManifestCheck") -> str:
+    text = f"{len(check.changed)} changed, {len(check.vanished)} vanished, {len(check.appeared)} appeared"
+    return text + (f", {len(check.missing)} declared but missing" if check.missing else "")
+
+
 @controls_app.command("verify-manifest")
 def verify_manifest(
     manifest_path: Path = typer.Argument(..., metavar="MANIFEST"),
@@ -77,7 +85,8 @@ def verify_manifest(
                                               help="json: the result as evidence for `threatmodel verify`."),
     output: Optional[Path] = common.OutputOption,
 ) -> None:
-    """Re-hash the files of a manifest: exit 1 when any changed, vanished or appeared."""
+    """Re-hash the files of a manifest: exit 1 when any changed, vanished or appeared, or a declared
+    artifact is missing (nothing was hashed for it)."""
     from .. import verify_manifest as verify
 
     common.note_inputs(manifest_path)
@@ -88,18 +97,18 @@ def verify_manifest(
 
         common.emit(to_json(check_document(check, str(manifest_path))), output, "manifest check")
         if not check.clean:
-            typer.echo(f"{manifest_path}: {len(check.changed)} changed, {len(check.vanished)} vanished, "
-                       f"{len(check.appeared)} appeared", err=True)
+            typer.echo(f"{manifest_path}: {_differences(check)}", err=True)
             raise typer.Exit(common.EXIT_GATE)
         return
     if output is not None:
         raise common.fail("--output needs --format json (the text result goes to the terminal)")
-    for label, paths in (("changed", check.changed), ("vanished", check.vanished), ("appeared", check.appeared)):
+    for label, paths in (("changed", check.changed), ("vanished", check.vanished), ("appeared", check.appeared),
+                         ("missing", check.missing)):
         for path in paths:
-            typer.echo(f"{label}: {path}")
+            typer.echo(f"{label}: {path}" + (" (declared, but not on this machine: nothing was hashed)"
+                                             if label == "missing" else ""))
     if not check.clean:
-        typer.echo(f"{manifest_path}: {len(check.changed)} changed, {len(check.vanished)} vanished, "
-                   f"{len(check.appeared)} appeared", err=True)
+        typer.echo(f"{manifest_path}: {_differences(check)}", err=True)
         raise typer.Exit(common.EXIT_GATE)
     typer.echo(f"{manifest_path}: all files match")
 
