@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import jsonschema
+import pytest
 import yaml
 
 from .conftest import EXAMPLES, example_models
@@ -241,3 +242,20 @@ def test_atlas_show_reads_user_catalogs(cli, write):
 def test_a_dataset_may_serve_several_purposes(cli, write):
     model = write("system: {name: p}\ncomponents:\n  - {id: d, kind: dataset, purpose: [training, validation]}\n")
     assert cli("validate", model).exit_code == 0
+
+
+@pytest.mark.parametrize("name, message", [
+    ("x.htm", "cannot tell the output format from the name"),
+    ("x.yaml", "cannot tell the output format from the name"),
+    ("report", "cannot tell the output format from the name"),
+    ("x.sarif.json", "the name could mean json (.json) or sarif (.sarif): give --format"),
+])
+def test_an_output_name_that_names_no_format_or_two_is_refused(name, message, cli, tmp_path):
+    from .conftest import EXAMPLES
+
+    target = tmp_path / name
+    result = cli("report", EXAMPLES / "huskyai.yaml", "-o", target)
+    assert result.exit_code == 2 and f"{target}: error: {message}" in result.stderr and not target.exists()
+    assert "sarif" in result.stderr and "--format" in result.stderr  # the formats are named
+    given = cli("report", EXAMPLES / "huskyai.yaml", "-o", target, "--format", "sarif")
+    assert given.exit_code == 0 and json.loads(target.read_text())["version"] == "2.1.0"

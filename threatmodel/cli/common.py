@@ -47,6 +47,11 @@ def note_inputs(*paths: Any) -> None:
     _INPUTS.extend(Path(str(p)) for p in paths if p is not None and str(p) != "-")
 
 
+def is_input(output: Path) -> bool:
+    """Whether ``output`` is one of the command's input files (never written over)."""
+    return _is_input(output)
+
+
 def _is_input(output: Path) -> bool:
     import os
 
@@ -62,6 +67,12 @@ def _is_input(output: Path) -> bool:
 def fail(message: str) -> typer.Exit:
     """Print an error and return the exit to raise (``raise fail(...)``)."""
     typer.echo(f"error: {message}", err=True)
+    return typer.Exit(EXIT_INVALID)
+
+
+def fail_at(where: Any, message: str) -> typer.Exit:
+    """Like :func:`fail`, for a problem with a named file or argument: ``WHERE: error: …``."""
+    typer.echo(f"{where}: error: {message}", err=True)
     return typer.Exit(EXIT_INVALID)
 
 

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 def format_help() -> str:
     from ..renderers.registry import format_names
 
-    return f"Output format: {', '.join(format_names())} (default: from -o's extension, else md)."
+    return (f"Output format: {', '.join(format_names())} (default: from -o's extension, which must name exactly "
+            "one of them; md on standard output).")
 
 
 def resolve_format(name: Optional[str], output: Optional[Path]) -> "OutputFormat":
@@ -26,7 +27,18 @@ def resolve_format(name: Optional[str], output: Optional[Path]) -> "OutputFormat
         except UnknownFormat as exc:
             raise common.fail(str(exc)) from None
     if output is not None and str(output) != "-":
+        from ..renderers.registry import formats
+
         inferred = format_for_path(output)
-        if inferred is not None:
-            return inferred
+        known = ", ".join(f"{f.extension} ({f.name})" for f in formats())
+        if inferred is None:
+            raise common.fail_at(output, f"cannot tell the output format from the name: its extension is none of "
+                                         f"{known}; give --format")
+        suffixes = "".join(Path(output.name).suffixes).lower()
+        others = [f for f in formats() if f is not inferred and f.extension in suffixes
+                  and not inferred.extension.endswith(f.extension)]
+        if others:
+            raise common.fail_at(output, f"the name could mean {inferred.name} ({inferred.extension}) or "
+                                         f"{', '.join(f'{f.name} ({f.extension})' for f in others)}: give --format")
+        return inferred
     return get_format("md")

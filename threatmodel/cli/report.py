@@ -28,9 +28,13 @@ def report(
     framework: Optional[str] = common.FrameworkOption,
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
-    """Analyse a system and write its threat report (format from --format, else from -o's extension, else md)."""
+    """Analyse a system and write its threat report (format from --format, else from -o's extension, else md
+    on standard output)."""
     from ..renderers.registry import RenderOptions
 
+    common.note_inputs(system, status, *(evidence or []), *(catalog or []))
+    if output is not None and str(output) != "-" and common.is_input(output):
+        common.emit("", output)  # refused there, with the reason
     chosen = resolve_format(output_format, output)
     if template is not None and not template.is_dir():
         typer.echo(f"{template}: error: --template must be a folder of templates", err=True)
