@@ -259,3 +259,19 @@ def test_an_output_name_that_names_no_format_or_two_is_refused(name, message, cl
     assert "sarif" in result.stderr and "--format" in result.stderr  # the formats are named
     given = cli("report", EXAMPLES / "huskyai.yaml", "-o", target, "--format", "sarif")
     assert given.exit_code == 0 and json.loads(target.read_text())["version"] == "2.1.0"
+
+
+def test_framework_filter_does_not_call_left_out_review_entries_orphans(cli, tmp_path):
+    import shutil
+
+    from .conftest import EXAMPLES
+
+    for name in ("huskyai.yaml", "huskyai.status.yaml"):
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+    status = tmp_path / "huskyai.status.yaml"
+    status.write_text(status.read_text().replace("findings:\n", "findings:\n  NOPE@nowhere:\n    status: open\n", 1))
+    result = cli("report", tmp_path / "huskyai.yaml", "--framework", "ml-2023", "-f", "json")
+    assert result.exit_code == 0
+    assert "review entries are for threats outside --framework ml-2023; not applied here" in result.stderr
+    orphans = [line for line in result.stderr.splitlines() if "orphan" in line]
+    assert len(orphans) == 1 and "NOPE@nowhere" in orphans[0]  # a real orphan is still said

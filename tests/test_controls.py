@@ -245,3 +245,22 @@ def test_relative_artifact_paths_are_resolved_against_the_model_folder(cli, tmp_
     model.write_text("system: {name: r}\ncomponents:\n  - {id: m, kind: model-artifact, paths: [../m.h5]}\n")
     result = cli("validate", model)
     assert result.exit_code == 2 and "contains a '..' segment" in result.stderr
+
+
+def test_the_scan_script_says_when_no_tool_saved_evidence(cli, tmp_path):
+    import os
+    import subprocess
+
+    from .conftest import EXAMPLES
+
+    script = tmp_path / "scan.sh"
+    assert cli("controls", "scan", EXAMPLES / "huskyai.yaml", "-o", script).exit_code == 0
+    # no scanner and no threatmodel on this PATH: nothing can run
+    run = subprocess.run(["bash", str(script)], cwd=tmp_path, capture_output=True, text=True,
+                         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, timeout=120)
+    tools = ("modelscan", "picklescan", "fickling", "auditctl", "threatmodel", "pip-audit", "model_signing")
+    if any(os.path.exists(f"{folder}/{tool}") for folder in ("/usr/bin", "/bin") for tool in tools):
+        pytest.skip("a scanner is installed system-wide here")
+    assert run.returncode != 0
+    assert "no evidence saved in evidence: none of the tools above ran here" in run.stderr
+    assert "next: threatmodel verify" not in run.stderr

@@ -129,6 +129,8 @@ def assess(path: Path, extra: Optional[List[Path]], status: Optional[Path],
     from .. import analyze
 
     loaded_catalog = catalog(extra)
+    outside: set[str] = set()  # threats --framework leaves out, and the mitigations they list
+    outside_mitigations: set[str] = set()
     if frameworks:
         from ..catalog_load import LoadedCatalog
         from ..frameworks import FrameworkError, parse_frameworks, restrict
@@ -137,15 +139,32 @@ def assess(path: Path, extra: Optional[List[Path]], status: Optional[Path],
             chosen = parse_frameworks(loaded_catalog.catalog, frameworks)
         except FrameworkError as exc:
             raise fail(str(exc)) from None
-        loaded_catalog = LoadedCatalog(restrict(loaded_catalog.catalog, chosen), loaded_catalog.warnings,
-                                       loaded_catalog.files)
+        restricted = restrict(loaded_catalog.catalog, chosen)
+        outside = set(loaded_catalog.catalog.threats) - set(restricted.threats)
+        outside_mitigations = {m for t in outside for m in loaded_catalog.catalog.threats[t].mitigations}
+        loaded_catalog = LoadedCatalog(restricted, loaded_catalog.warnings, loaded_catalog.files)
     review: Any = status if status is not None else (None if use_default else False)
     note_inputs(path, status, *(evidence or []))
     result = guarded(lambda: analyze(path, loaded_catalog, review, evidence=list(evidence or []),
                                      max_age_days=max_age))
     note_inputs(*(s.name for s in result.evidence.sources))
     note_inputs(*result.system.files, *([result.review_file.path] if result.review_file else []))
-    report_diagnostics([w for w in result.warnings if w not in loaded_catalog.warnings])
+    shown = [w for w in result.warnings if w not in loaded_catalog.warnings]
+    if outside:  # a review entry of a threat left out by --framework is not an orphan
+        import re
+
+        def left_out(message: str) -> bool:
+            threat = re.match(r"review entry '([^'@]+)@", message)
+            mitigation = re.match(r"mitigation entry '([^'@]+)(?:@|')", message)
+            return bool(threat and threat.group(1) in outside) or bool(
+                mitigation and "applies to no finding" in message and mitigation.group(1) in outside_mitigations)
+
+        left = [w for w in shown if left_out(w.message)]
+        shown = [w for w in shown if w not in left]
+        if left:
+            typer.echo(f"note: {len(left)} review entries are for threats outside --framework {frameworks}; "
+                       "not applied here", err=True)
+    report_diagnostics(shown)
     return result
 
 
