@@ -70,6 +70,9 @@ def test_catalog_validate(cli, write):
     assert result.exit_code == 2
     assert f"{bad}:2:5: error: missing required field 'title'" in result.stderr
     assert "Traceback" not in result.output
+    # --catalog, as every command that reads the catalog takes it, checks the same file
+    same = cli("catalog", "validate", "--catalog", bad)
+    assert same.exit_code == 2 and f"{bad}:2:5: error: missing required field 'title'" in same.stderr
 
 
 def test_atlas_show(cli):

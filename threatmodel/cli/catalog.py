@@ -116,9 +116,11 @@ def catalog_crosswalk(
 def catalog_validate(
     files: Optional[List[Path]] = typer.Argument(None, metavar="FILE",
                                                  help="User catalog files to check with the built-in one."),
+    catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
-    """Check the built-in catalog and any user catalogs; exit 2 on errors."""
-    loaded = common.catalog(files)
+    """Check the built-in catalog and any user catalogs (as FILE or --catalog, like every command
+    that reads the catalog); exit 2 on errors."""
+    loaded = common.catalog([*(files or []), *(catalog or [])])
     typer.echo(f"catalog OK: {len(loaded.catalog.threats)} threats, {len(loaded.catalog.mitigations)} "
                f"mitigations, {len(loaded.catalog.kinds)} kinds, ATLAS {loaded.catalog.atlas.atlas_version}"
                + (f" ({len(loaded.warnings)} warnings)" if loaded.warnings else ""))
