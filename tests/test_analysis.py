@@ -176,3 +176,67 @@ def test_checklist_prints_a_real_audit_command(cli):
     text = cli("checklist", EXAMPLES / "huskyai.yaml").stdout
     assert "auditctl -w /opt/huskyai/models/huskymodel.h5 -p wa -k tm-production-model-change" in text
     assert "auditd -w" not in text
+
+
+SCORING_API = """
+system: {name: scores behind a gateway}
+boundaries: [{id: prod, trust: restricted}]
+data: [{id: faces, pii: true, confidentiality: high}]
+components:
+  - {id: user, kind: person}
+  - {id: gateway, kind: api-gateway, boundary: prod, exposure: public, STRIPS}
+  - {id: api, kind: inference-service, boundary: prod, returns_scores: true}
+  - {id: photos, kind: dataset, boundary: prod, data: [faces]}
+  - {id: train, kind: training-job, boundary: prod}
+  - {id: model, kind: model-artifact, boundary: prod}
+flows:
+  - {from: user, to: gateway, protocol: HTTPS, bidirectional: true}
+  - {from: gateway, to: api, protocol: HTTPS, bidirectional: true}
+  - {from: photos, to: train}
+  - {from: train, to: model}
+  - {from: model, to: api}
+"""
+
+
+def test_a_gateway_that_strips_scores_protects_the_service_behind_it(catalog, write):
+    """The service returns scores, but the gateway answers outsiders with the label only:
+    output minimisation is in place on their path, and the score says where."""
+    passing = {f.id: f for f in assess(catalog, write(SCORING_API.replace("STRIPS", "returns_scores: true"))).findings}
+    stripping = {f.id: f for f in assess(catalog, write(SCORING_API.replace("STRIPS", "returns_scores: false"))).findings}
+    assert "ML03@api" in passing and "ML03@api" in stripping
+    assert stripping["ML03@api"].score.value < passing["ML03@api"].score.value
+    assert "output-minimisation" in stripping["ML03@api"].score.explanation
+    assert "gateway" in stripping["ML03@api"].score.explanation
+
+
+DECISION = """
+system: {name: decisions}
+boundaries: [{id: prod, trust: restricted}]
+components:
+  - {id: shopper, kind: person}
+  - {id: decide, kind: decision-service, boundary: prod, exposure: public FAILS}
+  - {id: scorer, kind: inference-service, boundary: prod}
+  - {id: topic, kind: message-broker, boundary: prod BROKER}
+flows:
+  - {from: shopper, to: decide, protocol: HTTPS, bidirectional: true}
+  - {from: decide, to: scorer, bidirectional: true}
+  - {from: decide, to: topic}
+"""
+
+
+def test_an_unsaid_fail_open_is_asked_not_assumed(catalog, write):
+    unsaid = assess(catalog, write(DECISION.replace(" FAILS", "").replace(" BROKER", "")))
+    assert "FAIL-OPEN@decide" not in {f.id for f in unsaid.findings}
+    assert any("decide" in q.question and "fail open" in q.question for q in unsaid.open_questions)
+    said = assess(catalog, write(DECISION.replace(" FAILS", ", fails_open: true").replace(" BROKER", "")))
+    assert "FAIL-OPEN@decide" in {f.id for f in said.findings}
+    assert not any("fail open" in q.question for q in said.open_questions)
+
+
+def test_producers_that_authenticate_lower_forged_events(catalog, write):
+    open_broker = {f.id: f for f in assess(catalog, write(DECISION.replace(" FAILS", "").replace(" BROKER", ""))).findings}
+    closed = {f.id: f for f in assess(catalog, write(DECISION.replace(" FAILS", "").replace(
+        " BROKER", ", authenticated: true"))).findings}
+    assert "FORGED-EVENTS@topic" in open_broker and "FORGED-EVENTS@topic" in closed
+    assert closed["FORGED-EVENTS@topic"].score.value < open_broker["FORGED-EVENTS@topic"].score.value
+    assert "event-integrity" in closed["FORGED-EVENTS@topic"].score.explanation

@@ -87,9 +87,70 @@ def test_filtering_by_severity_stride_and_threat(page):
     assert problems == []
 
 
-def test_sorting_by_element(page):
+def _column(page, key: str) -> list[str]:
+    return page.eval_on_selector_all("#findings-table tbody tr", f"rows => rows.map(r => r.dataset.{key})")
+
+
+def _shown_titles(page) -> list[str]:
+    return page.eval_on_selector_all("#findings-table tbody tr td:nth-child(4)", "cells => cells.map(c => c.textContent)")
+
+
+def test_sorting_by_element_with_the_mouse(page):
     browser_page, _ = page
-    browser_page.click('th[data-key="element"]')
-    elements = browser_page.eval_on_selector_all("#findings-table tbody tr", "rows => rows.map(r => r.dataset.element)")
+    browser_page.click('button[data-key="element"]')
+    elements = _column(browser_page, "element")
     assert elements == sorted(elements)
+    assert browser_page.get_attribute('th:has(button[data-key="element"])', "aria-sort") == "ascending"
+
+
+def test_sorting_by_threat_sorts_by_the_title_shown(page):
+    browser_page, _ = page
+    browser_page.click('button[data-key="title"]')
+    titles = _shown_titles(browser_page)
+    assert titles == sorted(titles, key=lambda t: t.lower())
+    # by the title shown, not by the threat id behind it (ML01 "Input manipulation" is not first)
+    assert titles[0] == "Backdoor key in authorized keys" and _column(browser_page, "threat")[0] != "ADMIN-ENDPOINT-EXPOSURE"
+    browser_page.click('button[data-key="title"]')
+    assert _shown_titles(browser_page) == sorted(titles, key=lambda t: t.lower(), reverse=True)
+    assert browser_page.get_attribute('th:has(button[data-key="title"])', "aria-sort") == "descending"
+    assert browser_page.get_attribute('th:has(button[data-key="element"])', "aria-sort") == "none"
+
+
+def test_sort_headers_work_from_the_keyboard(page):
+    browser_page, _ = page
+    browser_page.focus("#filter-threat")
+    for _ in range(40):  # Tab from the last filter to the score header, as a keyboard user would
+        browser_page.keyboard.press("Tab")
+        if browser_page.evaluate("document.activeElement.dataset.key") == "score":
+            break
+    assert browser_page.evaluate("document.activeElement.dataset.key") == "score"
+    browser_page.keyboard.press("Enter")
+    first = [int(v) for v in _column(browser_page, "score")]
+    browser_page.keyboard.press(" ")
+    second = [int(v) for v in _column(browser_page, "score")]
+    assert first == sorted(first, reverse=True)  # Enter sorted it, highest first
+    assert second == sorted(second)  # Space reversed it
+    assert browser_page.get_attribute('th:has(button[data-key="score"])', "aria-sort") in ("ascending", "descending")
+
+
+def test_catalog_code_spans_are_code_not_backticks(page):
+    browser_page, _ = page
+    text = browser_page.evaluate("document.body.innerText")
+    assert "`" not in text
+    assert browser_page.eval_on_selector_all("#threats code", "codes => codes.some(c => c.textContent.startsWith('ausearch -k'))")
+
+
+def test_no_serious_accessibility_violations(page):
+    """axe-core (the npm package, tests/js) run in the page: no serious or critical violation."""
+    from .conftest import REPO
+
+    axe = REPO / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
+    if not axe.exists():
+        pytest.skip("axe-core is not installed for the browser tests (npm ci --prefix tests/js; .ci/run does it)")
+    browser_page, _ = page
+    browser_page.add_script_tag(content=axe.read_text(encoding="utf-8"))
+    results = browser_page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    serious = [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3])
+               for v in results["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == []
 

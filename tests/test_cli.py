@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 import yaml
 
-from .conftest import EXAMPLES, example_models
+from .conftest import EXAMPLES, REPO, example_models
 
 HUSKY = EXAMPLES / "huskyai.yaml"
 
@@ -125,7 +125,7 @@ def test_validate_warnings_exit_zero(cli, write):
 
 def test_graph_exports(cli, tmp_path):
     mermaid = cli("graph", HUSKY).stdout
-    assert mermaid.startswith("flowchart LR") and 'subgraph n_b_production["Production (restricted)"]' in mermaid
+    assert mermaid.startswith("flowchart TB") and 'subgraph n_b_production["Production (restricted)"]' in mermaid
     dot = cli("graph", HUSKY, "--format", "dot").stdout
     assert dot.startswith('digraph "Husky AI" {') and '"user" -> "api-gateway" [label="HTTPS upload and result", dir=both];' in dot
     out = tmp_path / "g.json"
@@ -203,7 +203,7 @@ boundaries: [{id: prod, trust: restricted}]
 components:
   - {id: user, kind: person}
   - {id: api, kind: inference-service, boundary: prod, authenticated: false, rate_limiting: true,
-     returns_scores: false}
+     returns_scores: false, retrains_on_feedback: false}
 flows:
   - {from: user, to: api, protocol: HTTPS}
 """)
@@ -278,3 +278,41 @@ def test_framework_filter_does_not_call_left_out_review_entries_orphans(cli, tmp
     assert "review entries are for threats outside --framework ml-2023; not applied here" in result.stderr
     orphans = [line for line in result.stderr.splitlines() if "orphan" in line]
     assert len(orphans) == 1 and "NOPE@nowhere" in orphans[0]  # a real orphan is still said
+
+
+def test_init_help_and_readme_name_every_bundled_example(cli):
+    from threatmodel.starter import example_names
+
+    help_text = " ".join(cli("init", "--help").stdout.split()).replace("- ", "-")  # undo line wrapping
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if line.startswith("| `threatmodel init"))
+    for name in example_names():
+        assert name in help_text and name in row, name
+
+
+def test_catalog_show_help_names_the_framework_entry_ids(cli):
+    help_text = " ".join(cli("catalog", "show", "--help").stdout.split())
+    assert "LLM07:2025" in help_text and "ASI01:2026" in help_text
+    assert cli("catalog", "show", "ASI01:2026").exit_code == 0
+
+
+def test_atlas_show_names_the_threats_catalog_list_selects(cli):
+    """`atlas show` and `catalog list --atlas` agree: a threat linked to a sub-technique counts."""
+    import json
+
+    listed = {t["id"] for t in json.loads(cli("catalog", "list", "--atlas", "AML.T0018", "-f", "json").stdout)["threats"]}
+    shown = cli("atlas", "show", "AML.T0018").stdout
+    line = next(line for line in shown.splitlines() if line.startswith("Catalog threats: "))
+    named = {part.split(" (")[0] for part in line.removeprefix("Catalog threats: ").split(", ") if not part.startswith("AML.")}
+    assert "ML07" in listed and named == listed
+    assert "ML07 (through AML.T0018.000)" in line
+
+
+def test_counts_read_as_english_for_one(cli, write):
+    one = write("""system: {name: one}
+components:
+  - {id: api, kind: inference-service, exposure: public}
+""")
+    out = cli("validate", one).stdout
+    assert "1 component, 0 flows, 0 boundaries, 0 data assets" in out and "1 findings" not in out
+    assert "1 open questions" not in out

@@ -197,3 +197,42 @@ def test_declared_actor_must_enter_known_components(catalog, write):
     with pytest.raises(InputError) as info:
         build(catalog, write, DECLARED.replace("enters: [api]}\n  - {id: scraper", "enters: [apj]}\n  - {id: scraper"))
     assert "unknown component 'apj', did you mean 'api'?" in str(info.value)
+
+
+PROMPTED = """
+system: {name: prompted}
+boundaries: [{id: app, trust: internal}]
+components:
+  - {id: visitor, kind: person}
+  - {id: writer, kind: person}
+  - {id: chat, kind: process, boundary: app, exposure: public}
+  - {id: bot, kind: llm, boundary: app}
+  - {id: kb, kind: rag-source, boundary: app, untrusted_content: UNTRUSTED}
+  - {id: hub, kind: model-hub}
+flows:
+  - {from: visitor, to: chat, protocol: HTTPS, bidirectional: true}
+  - {from: chat, to: bot, bidirectional: true}
+  - {from: writer, to: kb, protocol: HTTPS}
+  - {from: kb, to: chat}
+  - {from: hub, to: chat}
+"""
+
+
+@pytest.mark.parametrize("untrusted", ["true", "false"])
+def test_prompting_and_writing_context_are_capabilities(catalog, write, untrusted):
+    graph = build(catalog, write, PROMPTED.replace("UNTRUSTED", untrusted))
+    capabilities = {a.id: graph.reach.capabilities(a) for a in graph.reach.actors}
+    assert "prompt_access" in capabilities["visitor"] and "content_control" not in capabilities["visitor"]
+    # sending documents into a store that takes outsiders' content is writing what the model reads
+    assert ("content_control" in capabilities["writer"]) is (untrusted == "true")
+    assert all(name in catalog.capabilities for names in capabilities.values() for name in names)
+
+
+def test_a_model_hub_is_a_dependency_as_the_format_reference_says(catalog, write):
+    graph = build(catalog, write, PROMPTED.replace("UNTRUSTED", "true"))
+    assert next(a for a in graph.reach.actors if a.id == "hub").actor_class == "dependency"
+    from .conftest import REPO
+
+    row = next(line for line in (REPO / "docs" / "format.md").read_text(encoding="utf-8").splitlines()
+               if "`model-hub`" in line and line.startswith("| ") and "actor" not in line.split("|")[1] and "`dependency`" in line)
+    assert "`supplier`" not in row

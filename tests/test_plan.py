@@ -294,16 +294,34 @@ flows:
     assert all(s["mitigation"] != "output-encoding" for s in plan["steps"])
     markdown = threatmodel.render(threatmodel.analyze(model, review=False), "md")
     assert "Decisions needed (2 findings still high or critical after the plan)" in markdown
+    # the plan's opening sentence agrees with what is left: it does not claim to bring every one below high
+    targets = plan["targets"]
+    if plan["steps"]:
+        assert f"These steps bring {targets - 2} of them below high (2 still need a decision, below)" in markdown
+    else:
+        assert "each needs a decision below" in markdown
 
 
 # --- attack trees ---------------------------------------------------------------------------
 
-def test_attack_trees_are_mermaid_with_every_actor_and_controls_in_place():
+def _tree(plan, goal: str) -> str:
+    return next(t for t in plan["trees"] if t["goal"] == goal)["mermaid"]
+
+
+def test_attack_trees_are_mermaid_one_per_goal_with_every_actor_and_controls_in_place():
     plan = _plan(HUSKY)
     assert plan["trees"]
-    tree = next(t for t in plan["trees"] if t["asset"] == "web-server")["mermaid"]
-    assert tree.startswith("flowchart TD\n") and "{OR}" in tree and '"AND: ML01@web-server"' in tree
+    goals = [t["goal"] for t in plan["trees"]]
+    assert len(goals) == len(set(goals))  # one tree per goal, not per element
+    theft = next(t for t in plan["trees"] if t["goal"] == "ML05")
+    assert theft["title"] == "Model theft" and {"production-model", "web-server"} <= set(theft["elements"])
+    tree = _tree(plan, "ML01")
+    assert tree.startswith("flowchart LR\n") and '["goal: Input manipulation (adversarial examples, evasion) (OR)"]' in tree
+    assert '"AND: ML01@web-server<br>residual high 12"' in tree and "user → api-gateway → web-server" in tree
+    assert "in place, not enough: query-rate-limiting (declared)<br>plan: adversarial-training on web-server" in tree
     assert ":::cut" in tree and "classDef cut" in tree
+    # a finding brought below high by a control in place is drawn as stopped, in green
+    assert "stopped below high by query-rate-limiting (declared) (in place)\"]:::done" in _tree(plan, "ML05")
     for line in tree.splitlines()[1:]:
         assert line.startswith("  "), line  # one statement per line, nothing user-written unescaped
     everything = "\n".join(t["mermaid"] for t in plan["trees"])
@@ -317,8 +335,8 @@ def test_attack_trees_are_mermaid_with_every_actor_and_controls_in_place():
 
 def test_supply_chain_trees_name_the_upstream_attacker():
     plan = _plan(HUSKY)
-    libraries = [t for t in plan["trees"] if t["asset"].startswith("ml-libraries")]
-    assert libraries and all("compromised maintainer or registry account" in t["mermaid"] for t in libraries)
+    libraries = _tree(plan, "ML06")
+    assert libraries.count("upstream attacker (a compromised maintainer or registry account)") == 2
 
 
 def test_every_actor_that_reaches_a_finding_gets_its_own_branch():
@@ -326,9 +344,11 @@ def test_every_actor_that_reaches_a_finding_gets_its_own_branch():
     finding = next(f for f in assessment.analysis.findings if f.id == "CREDENTIAL-THEFT@bing-api-key")
     actors = {finding.actor} | {actor for actor, _ in finding.other_paths}
     assert len(actors) >= 2  # the engineer, and the experimentation libraries running where the key is
-    tree = next(t for t in _plan(HUSKY)["trees"] if t["asset"] == "bing-api-key")["mermaid"]
+    tree = _tree(_plan(HUSKY), "CREDENTIAL-THEFT")
+    branch = next(line for line in tree.splitlines() if line.startswith("  f1 --> f1w"))
+    assert "CREDENTIAL-THEFT@bing-api-key" in tree.splitlines()[2]
     for actor in actors:
-        assert f'["{actor} (OR)"]' in tree
+        assert f"<br>{actor} → " in branch
 
 
 def test_the_plan_scales_for_the_benchmark_model():
@@ -355,8 +375,8 @@ def test_indirect_injection_is_drawn_from_whoever_controls_the_content():
     rag = threatmodel.analyze(EXAMPLES / "rag-chatbot.yaml")
     finding = next(f for f in rag.analysis.findings if f.id == "INDIRECT-PROMPT-INJECTION@llm-api")
     assert "document-store" in finding.attack_path and "chat-widget" not in finding.attack_path
-    tree = next(t for t in _plan(EXAMPLES / "rag-chatbot.yaml")["trees"] if t["asset"] == "llm-api")["mermaid"]
-    assert "enters at document-store" in tree
+    tree = _tree(_plan(EXAMPLES / "rag-chatbot.yaml"), "INDIRECT-PROMPT-INJECTION")
+    assert " → document-store → " in tree
     agent = threatmodel.analyze(EXAMPLES / "coding-agent.yaml")
     finding = next(f for f in agent.analysis.findings if f.id == "INDIRECT-PROMPT-INJECTION@coding-agent")
     assert finding.attack_path[:2] == ("internet", "web-fetch")

@@ -58,3 +58,15 @@ def test_the_first_command_and_every_tour_command_work_on_a_copy(tmp_path):
         assert done.returncode == expected, f"{command}: exit {done.returncode}, README says {expected}\n{done.stderr}"
         assert "Traceback" not in done.stderr, command
     assert _repository_fingerprint() == before
+
+
+def test_the_readme_yaml_format_snippet_is_a_valid_model(tmp_path):
+    text = (REPO / "README.md").read_text(encoding="utf-8").split("## The YAML format", 1)[1]
+    snippet = re.search(r"```yaml\n(.*?)```", text, re.S).group(1)
+    (tmp_path / "snippet.yaml").write_text(snippet, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "threatmodel", "validate", "snippet.yaml"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = subprocess.run([sys.executable, "-m", "threatmodel", "report", "snippet.yaml"], cwd=tmp_path,
+                            capture_output=True, text=True)
+    assert report.returncode == 0 and "ML01" in report.stdout, report.stderr

@@ -42,10 +42,14 @@ def test_husky_markdown_report_matches_golden(cli):
 
 def test_markdown_report_sections(cli):
     text = cli("report", HUSKY, "--format", "md").stdout
-    for heading in ("## Summary", "## System and trust zones", "## Data-flow diagram", "## Findings",
-                    "## Not applicable", "## Mitigation checklist"):
-        assert heading in text
-    assert "```mermaid\nflowchart LR" in text
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    # the summary and the plan first; the attack trees after the findings, each folded
+    assert headings == ["## Summary", "## Fix these first", "## System and trust zones", "## Actors",
+                        "## Data-flow diagram", "## Findings", "## Attack trees", "## Not applicable",
+                        "## Assumptions and open questions", "## Mitigation checklist"]
+    trees = text[text.index("## Attack trees"):text.index("## Not applicable")]
+    assert trees.count("<details><summary>") == trees.count("```mermaid\nflowchart LR") > 1
+    assert "```mermaid\n%%{init:" in text and "\nflowchart TB\n" in text  # the data-flow diagram, top-down
     assert "- [x] `query-rate-limiting` Limit how many queries a client can make (INFERENCE-DOS\\@web-server, " \
            "ML01\\@web-server, ML05\\@web-server)" in text
 
@@ -83,7 +87,9 @@ def test_markdown_escapes_cells_and_html(cli, write):
     text = cli("report", write(HOSTILE)).stdout
     assert "<script>" not in text
     assert "# Threat model: \\<script\\>alert(1)\\</script\\>" in text
-    assert 'n_user -->|"quote #quot; and #93; and #124;"| n_evil' in text
+    assert 'n_user -->|"quote #quot; and #93;<br>and #124;"| n_evil' in text
+    # the diagram's legend gives the full name, escaped as every table cell is
+    assert "| evil | \\<script\\>alert('x')\\</script\\> \\| pipe | inference-service |" in text
 
 
 def test_html_is_autoescaped_and_self_contained(cli, write, tmp_path):

@@ -162,6 +162,7 @@ SMALL = {
         {"id": "faces", "kind": "dataset", "boundary": "prod", "data": ["train"]},
         {"id": "trainer", "kind": "training-job", "boundary": "prod"},
         {"id": "batch", "kind": "inference-service", "boundary": "prod"},
+        {"id": "checkout", "kind": "decision-service", "boundary": "prod"},
     ],
     "flows": [
         {"id": "query", "from": "user", "to": "api", "bidirectional": True},
@@ -172,6 +173,7 @@ SMALL = {
         {"id": "save", "from": "trainer", "to": "model"},
         {"id": "answer", "from": "api", "to": "admin"},
         {"id": "load-batch", "from": "model", "to": "batch"},
+        {"id": "score", "from": "checkout", "to": "batch", "bidirectional": True},
     ],
 }
 
@@ -186,6 +188,7 @@ ATTRIBUTE_CASES = [
     ("audit_logging", "model", True),
     ("origin", "model", "third-party"),
     ("exposure", "batch", "public"),
+    ("fails_open", "checkout", True),
     ("encrypted", "answer", False),
     ("authenticated", "query", True),
 ]

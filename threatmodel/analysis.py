@@ -87,6 +87,7 @@ class _Match:
     access: Access | None
     assumed: tuple[str, ...]
     also: tuple[Access, ...] = ()
+    blocked: tuple[str, ...] = ()  # "attribute on element" pairs whose answer alone decides it
 
 
 def _wanted(parameter: Any) -> str:
@@ -145,6 +146,8 @@ class _Matcher:
         access: Access | None = None
         also: list[Access] = []
         assumed: list[str] = []
+        blocked: list[str] = []
+        first_blocked = ""
         for held, (name, parameter) in enumerate(rule.when.items()):
             verdict = self.verdict(name, element, parameter)
             if not verdict.holds:
@@ -152,11 +155,17 @@ class _Matcher:
                     assumed += [f"{a} on {verdict.unknown_on or element}" for a in verdict.unknown]
                     reasons.append(f"{verdict.reason} (assumed {_wanted(parameter)})")
                     continue
+                if verdict.unknown:  # unknown, not false: the rest decides whether the answer matters
+                    blocked += [f"{a} on {verdict.unknown_on or element}" for a in verdict.unknown]
+                    first_blocked = first_blocked or verdict.reason
+                    continue
                 return _Match(False, [verdict.reason], held, None, ())
             reasons.append(verdict.reason)
             if verdict.access is not None:
                 also += [verdict.access, *verdict.also] if access is not None else list(verdict.also)
             access = access or verdict.access
+        if blocked:  # every other condition holds: the model's answer decides, so it is a question
+            return _Match(False, [first_blocked], len(rule.when) - 1, None, (), blocked=tuple(blocked))
         if assumed and len(assumed) == len(rule.when):
             return _Match(False, ["only assumptions would make it apply"], 0, None, ())
         return _Match(True, reasons, len(rule.when), access, tuple(assumed), tuple(also))
@@ -197,9 +206,11 @@ def analyse(catalog: Catalog, graph: DataFlowGraph,
     not_applicable: list[NotApplicable] = []
     used_exclusions: set[tuple[str, str]] = set()
     fitting_cache: dict[tuple[str, frozenset[str], str], tuple[str, ...]] = {}
+    blocking: dict[str, list[str]] = {}  # "attribute on element" -> the findings a yes would raise
     for threat in sorted(catalog.threats.values(), key=lambda t: t.id):
         matched: dict[str, tuple[str, list[str], list[_Match]]] = {}
         near_misses: list[tuple[int, str]] = []  # (conditions that held, why the next one failed)
+        undecided: dict[str, set[str]] = {}  # element -> attributes whose answer alone decides
         for rule in threat.applies_to:
             candidates = matcher.candidates(rule)
             if not candidates:
@@ -212,6 +223,8 @@ def analyse(catalog: Catalog, graph: DataFlowGraph,
                     matches.append(match)
                 else:
                     near_misses.append((match.held, match.reasons[0]))
+                    if match.blocked:
+                        undecided.setdefault(element, set()).update(match.blocked)
         for element, (element_type, evidence, matches) in sorted(matched.items()):
             finding = _finding(catalog, graph, threat, element, element_type, evidence, matches, fitting_cache)
             exclusion = exclusions.get((threat.id, element))
@@ -220,6 +233,10 @@ def analyse(catalog: Catalog, graph: DataFlowGraph,
                 excluded.append(Excluded(finding, exclusion.reason))
             else:
                 findings.append(finding)
+        for element, pairs in undecided.items():
+            if element not in matched:
+                for pair in pairs:
+                    blocking.setdefault(pair, []).append(f"{threat.id}@{element} undecided")
         if not matched:
             not_applicable.append(NotApplicable(threat, _closest(near_misses)))
 
@@ -230,7 +247,7 @@ def analyse(catalog: Catalog, graph: DataFlowGraph,
         if (e.threat, e.element) not in used_exclusions
     ]
     return Analysis(catalog, graph, findings, excluded, not_applicable, warnings,
-                    _actors(graph), _open_questions(catalog, graph, findings))
+                    _actors(graph), _open_questions(catalog, graph, findings, blocking))
 
 
 def _best_access(matches: list[_Match]) -> Access | None:
@@ -297,14 +314,21 @@ def _actors(graph: DataFlowGraph) -> list[ActorView]:
             for a in reach.actors]
 
 
-def _open_questions(catalog: Catalog, graph: DataFlowGraph, findings: list[Finding]) -> list[OpenQuestion]:
-    """Unknown attributes that some finding depended on, plus boundary-crossing flows whose
-    encryption is unknown: each with the question to ask and the findings it affects."""
+def _open_questions(catalog: Catalog, graph: DataFlowGraph, findings: list[Finding],
+                    blocking: dict[str, list[str]] | None = None) -> list[OpenQuestion]:
+    """Unknown attributes that some finding depended on, unknown attributes whose answer alone
+    decides whether a threat applies (affecting "THREAT@element undecided"), plus boundary-crossing
+    flows whose encryption is unknown: each with the question to ask and the findings it affects."""
     affects: dict[tuple[str, str], list[str]] = {}
     for finding in findings:
         for pair in finding.open_questions:
             attribute, _, element = pair.partition(" on ")
             affects.setdefault((element, attribute), []).append(finding.id)
+    for pair, would in (blocking or {}).items():
+        attribute, _, element = pair.partition(" on ")
+        info = catalog.attributes.get(f"{'component' if graph.has_component(element) else 'flow'}.{attribute}")
+        if info is not None and _asked_about(info, graph, element):
+            affects.setdefault((element, attribute), []).extend(would)
     for crossing in graph.crossings:
         if graph.flow_value(crossing.flow, "encrypted")[0] is None:
             affects.setdefault((crossing.flow, "encrypted"), [])
@@ -316,6 +340,11 @@ def _open_questions(catalog: Catalog, graph: DataFlowGraph, findings: list[Findi
         questions.append(OpenQuestion(element, attribute, text.replace("{element}", element),
                                       tuple(sorted(set(finding_ids)))))
     return questions
+
+
+def _asked_about(info: Any, graph: DataFlowGraph, element: str) -> bool:
+    """The catalog asks this attribute of this element (its traits, when the attribute names some)."""
+    return not graph.has_component(element) or not info.traits or bool(graph.traits(element) & set(info.traits))
 
 
 def _check_exclusions(catalog: Catalog, system: Any, locations: list[Location]) -> None:

@@ -47,6 +47,8 @@ REQUIRED_ROLES: dict[str, str] = {
     "audit_watched": "components whose declared paths get audit watches",
     "manifest_covered": "components whose declared paths go into hash manifests",
     "high_value": "the assets attack paths are computed to",
+    "context_source": "what may carry outside content into a prompt (content control)",
+    "prompted": "models and agents that act on prompts (prompt access)",
 }
 
 

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from .verification import EvidenceVerdicts
 
 TARGET_SEVERITY = "high"  # open findings whose residual is at or above this are what the plan must bring down
-MAX_TREES = 20  # attack trees for the most exposed assets; the JSON plan lists the rest by name
+MAX_TREES = 20  # attack trees for the most exposed goals (threats); the JSON plan lists the rest by id
 MAX_TREE_FINDINGS = 25
 UPSTREAM_ATTACKER = "upstream attacker (a compromised maintainer or registry account)"
 
@@ -113,8 +113,8 @@ class Plan:
     residual_before: int
     high_before: int
     high_after: int
-    trees: list[tuple[str, list["TreeActor"]]] = field(default_factory=list)  # (asset, OR over actors)
-    more_assets: list[str] = field(default_factory=list)
+    trees: list["TreeGoal"] = field(default_factory=list)  # one per attacker goal (a threat)
+    more_goals: list[str] = field(default_factory=list)  # threats beyond MAX_TREES, most exposed first
 
 
 class _Context:
@@ -359,7 +359,7 @@ def plan_fixes(analysis: "Analysis", review: ReviewResult, loaded: "LoadedReview
                  if _is_high(final.current[position_of[id(t.finding)]][1])]
     plan = Plan(targets, handled, steps, decisions, sum(EFFORT_WEIGHT[c.effort] for c in chosen),
                 total_before, high_before, final.totals()[1])
-    plan.trees, plan.more_assets = _trees(context, targets + handled, chosen)
+    plan.trees, plan.more_goals = _trees(context, targets + handled, chosen)
     return plan
 
 
@@ -413,43 +413,49 @@ def _decision(target: Target, score: int, severity: str) -> Decision:
 
 
 @dataclass
+class TreeRoute:
+    actor: str
+    entry_point: str
+    route: str  # the attack path, "a → b → c"
+
+
+@dataclass
 class TreeAttack:
-    """One AND node of an attack tree: a finding, how the actor gets there, and what stops it."""
+    """One AND node of an attack tree: a finding, the ways actors get there (OR), and what stops it."""
 
     finding: str
-    route: str
-    threat: str
+    element: str
+    severity: str  # the residual severity after review
+    score: int  # the residual score
+    routes: list[TreeRoute]
     in_place: str  # controls in place (declared, claimed, verified) that lower it, or ""
-    cut: str  # "done" (brought below high already), "cut" (the plan brings it down), "open" or ""
+    cut: str  # "done" (brought below high already), "cut" (the plan brings it down), "open"
     cut_label: str
 
 
 @dataclass
-class TreeEntry:
-    entry_point: str
+class TreeGoal:
+    """An attack tree per attacker goal (a catalog threat): OR over the elements where it succeeds."""
+
+    threat: str
+    title: str
     attacks: list[TreeAttack] = field(default_factory=list)
 
 
-@dataclass
-class TreeActor:
-    actor: str
-    entries: list[TreeEntry] = field(default_factory=list)
-
-
-def _trees(context: _Context, targets: list[Target],
-           chosen: list[Cut]) -> tuple[list[tuple[str, list[TreeActor]]], list[str]]:
-    """An attack tree per high-value asset (the most exposed first): OR over every actor that
-    reaches it and their entry points, AND over what each attack needs, with the controls in place
-    and the plan's steps. Drawn in Mermaid by templates/attack_tree.mmd.j2."""
-    by_asset: dict[str, list[Target]] = {}
+def _trees(context: _Context, targets: list[Target], chosen: list[Cut]) -> tuple[list[TreeGoal], list[str]]:
+    """An attack tree per attacker goal (the most exposed first): OR over the elements where the
+    threat succeeds; each is an AND of a way in (OR over every actor's path) and no control that
+    stops it, with the controls in place and the plan's steps. Drawn in Mermaid by
+    templates/attack_tree.mmd.j2."""
+    by_goal: dict[str, list[Target]] = {}
     for target in targets:
-        by_asset.setdefault(target.finding.element, []).append(target)
-    ranked = sorted(by_asset, key=lambda a: (-max(t.finding.score.value for t in by_asset[a]), a))
+        by_goal.setdefault(target.finding.threat.id, []).append(target)
+    ranked = sorted(by_goal, key=lambda g: (-max(t.finding.score.value for t in by_goal[g]), g))
     trees = []
-    for asset in ranked[:MAX_TREES]:
-        actors: dict[str, TreeActor] = {}
-        entries: dict[tuple[str, str], TreeEntry] = {}
-        for target in sorted(by_asset[asset], key=lambda t: t.finding.id)[:MAX_TREE_FINDINGS]:
+    for goal in ranked[:MAX_TREES]:
+        members = sorted(by_goal[goal], key=lambda t: (-t.reviewed.residual_score, t.finding.id))
+        tree = TreeGoal(goal, members[0].finding.threat.name)
+        for target in members[:MAX_TREE_FINDINGS]:
             finding = target.finding
             cutting = [c for c in chosen if _applies(c, finding, context.on_path)]
             if target.handled_by and not _is_high(target.reviewed.residual_severity):
@@ -458,20 +464,16 @@ def _trees(context: _Context, targets: list[Target],
                 cut, label = "cut", ", ".join(dict.fromkeys(f"{c.mitigation} on {c.element}" for c in cutting))
             else:
                 cut, label = "open", ""
-            routes = [(finding.actor, finding.attack_path)] if finding.actor else []
-            routes += list(finding.other_paths)
-            if not routes:
-                routes = [(_no_actor(context, finding.element), ())]
-            for actor, path in routes:
-                tree_actor = actors.setdefault(actor, TreeActor(actor))
-                entry_point = path[1] if len(path) > 1 else finding.element
-                if (actor, entry_point) not in entries:
-                    entries[(actor, entry_point)] = TreeEntry(entry_point)
-                    tree_actor.entries.append(entries[(actor, entry_point)])
-                entries[(actor, entry_point)].attacks.append(TreeAttack(
-                    finding.id, " → ".join(path) if path else finding.element, finding.threat.name,
-                    ", ".join(target.handled_by), cut, label))
-        trees.append((asset, list(actors.values())))
+            paths = [(finding.actor, finding.attack_path)] if finding.actor else []
+            paths += list(finding.other_paths)
+            if not paths:
+                paths = [(_no_actor(context, finding.element), ())]
+            routes = [TreeRoute(actor, path[1] if len(path) > 1 else finding.element,
+                                " → ".join(path) if path else finding.element) for actor, path in paths]
+            tree.attacks.append(TreeAttack(finding.id, finding.element, target.reviewed.residual_severity,
+                                           target.reviewed.residual_score, routes,
+                                           ", ".join(target.handled_by), cut, label))
+        trees.append(tree)
     return trees, ranked[MAX_TREES:]
 
 
@@ -510,7 +512,9 @@ def plan_data(plan: Plan, graph: Any) -> dict[str, Any]:
                     for t in plan.handled],
         "decisions": [{"finding": d.finding.id, "residual": d.residual_score, "severity": d.residual_severity,
                        "reason": d.reason, "redesign": d.redesign} for d in plan.decisions],
-        "trees": [{"asset": asset, "mermaid": render("attack_tree.mmd.j2", {"asset": asset, "actors": actors})}
-                  for asset, actors in plan.trees],
-        "more_assets": plan.more_assets,
+        "trees": [{"goal": tree.threat, "title": tree.title,
+                   "elements": [attack.element for attack in tree.attacks],
+                   "mermaid": render("attack_tree.mmd.j2", {"tree": tree})}
+                  for tree in plan.trees],
+        "more_goals": plan.more_goals,
     }

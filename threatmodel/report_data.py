@@ -200,6 +200,10 @@ def report_data(assessment: Analysis, *, diagram_svg: str | None = None, diagram
     reviewed = {r.finding.id: r for r in review.findings} if review else {}
     findings = [finding_data(assessment, f, views, reviewed.get(f.id)) for f in assessment.findings]
     graph = graph_view(assessment.graph)
+    # the diagrams mark the components with an open finding still high or critical after review
+    graph["flagged"] = sorted({f["element"] for f in findings if f["element_type"] == "component"
+                               and f["status"] in ("open", "in-progress")
+                               and f["residual_severity"] in ("high", "critical")})
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "frameworks_cited": _frameworks_cited(assessment),

@@ -260,8 +260,11 @@ class PlanDecision(_Model):
 
 
 class AttackTree(_Model):
-    asset: str
-    mermaid: str = Field(description="a Mermaid flowchart: OR over actors and entry points, AND per attack")
+    goal: str = Field(description="the catalog threat whose success is the attacker's goal")
+    title: str = Field(description="the threat's name")
+    elements: list[str] = Field(description="the elements where it succeeds, most exposed first")
+    mermaid: str = Field(description="a Mermaid flowchart: OR over the elements; per element, an AND of a "
+                                     "way in (OR over the actors' paths) and no control that stops it")
 
 
 class FixPlan(_Model):
@@ -275,13 +278,13 @@ class FixPlan(_Model):
     handled: list[Handled]
     decisions: list[PlanDecision]
     trees: list[AttackTree]
-    more_assets: list[str] = Field(description="assets beyond the first 20 trees, by name")
+    more_goals: list[str] = Field(description="threats beyond the first 20 trees, by id")
 
 
 class Report(_Model):
     """The whole report (`report --format json`)."""
 
-    schema_version: Literal[3]
+    schema_version: Literal[4]
     tool: Tool
     atlas_version: str
     review_file: Optional[str]

@@ -65,6 +65,7 @@ ATTRIBUTE_NAMES = (
     # LLM, RAG and agent systems
     "untrusted_content", "secrets_in_prompt", "tenant_isolation", "usage_limits", "sandboxed",
     "network_egress", "pinned", "approval_required", "filters_output", "capabilities", "autonomy", "output_to",
+    "fails_open",
 )
 # the type of each attribute's values, for checking catalog rules and kind defaults
 ATTRIBUTE_TYPES: dict[str, type] = {
@@ -72,7 +73,7 @@ ATTRIBUTE_TYPES: dict[str, type] = {
     "signed": bool, "integrity_check": bool, "audit_logging": bool, "origin": str, "exposure": str,
     "untrusted_content": bool, "secrets_in_prompt": bool, "tenant_isolation": bool, "usage_limits": bool,
     "sandboxed": bool, "network_egress": bool, "pinned": bool, "approval_required": bool, "filters_output": bool,
-    "capabilities": list, "autonomy": str, "output_to": list,
+    "capabilities": list, "autonomy": str, "output_to": list, "fails_open": bool,
 }
 ToolCapability = Literal["read", "write", "execute", "network", "spend"]
 OutputConsumer = Literal["html", "markdown", "sql", "shell", "code", "agent", "email"]
@@ -118,6 +119,9 @@ class Component(_Strict):
     output_to: list[OutputConsumer] | None = Field(default=None, description=(
         "what consumes the model's output: a browser (html, markdown), sql, shell, code execution, "
         "another agent, e-mail"))
+    fails_open: bool | None = Field(default=None, description=(
+        "when a model or check it depends on (a fraud scorer, a guardrail, a moderation call) does "
+        "not answer, the component goes on as if the check had passed"))
     actor: ActorClass | None = Field(default=None, description=(
         "for people, outside services and third-party code or models: the attacker class this "
         "component stands for (derived when not given; see docs/format.md)"))

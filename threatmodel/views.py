@@ -112,8 +112,12 @@ def atlas_entry_view(catalog: Catalog, entry: AtlasTactic | AtlasTechnique | Atl
         view["subtechniques"] = [{"id": t.id, "name": t.name} for t in atlas.techniques if t.parent == entry.id]
         view["atlas_mitigations"] = [{"id": m.id, "name": m.name} for m in atlas.mitigations
                                      if entry.id in m.techniques]
-        view["threats"] = [{"id": t.id, "title": t.title} for t in catalog.threats.values()
-                           if any(link.id == entry.id for link in t.atlas)]
+        # as `catalog list --atlas` selects: threats linked to the technique or to one of its sub-techniques
+        family = {entry.id} | {t.id for t in atlas.techniques if t.parent == entry.id}
+        view["threats"] = [{"id": t.id, "title": t.title,
+                            "through": [] if any(link.id == entry.id for link in t.atlas)
+                            else sorted({link.id for link in t.atlas if link.id in family})}
+                           for t in catalog.threats.values() if any(link.id in family for link in t.atlas)]
     elif isinstance(entry, AtlasMitigation):
         view["type"] = "mitigation"
         view["techniques"] = [{"id": t, "name": atlas.full_name(t)} for t in entry.techniques]

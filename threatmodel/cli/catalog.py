@@ -59,11 +59,12 @@ def catalog_list(
 
 @catalog_app.command("show")
 def catalog_show(
-    entry_id: str = typer.Argument(..., metavar="ID", help="A threat id (ML02) or a mitigation id."),
+    entry_id: str = typer.Argument(..., metavar="ID", help="A threat id (ML02), a mitigation id (file-audit-logging) or an OWASP entry "
+                                                         "with its edition (ML02:2023, LLM07:2025, LLM01:2026, ASI01:2026)."),
     output_format: ShowFormat = typer.Option(ShowFormat.text, "--format", "-f"),
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
-    """Everything about one threat or mitigation."""
+    """Everything about one threat, mitigation or OWASP entry."""
     from ..views import CatalogFilterError, catalog_entry
 
     loaded = common.catalog(catalog).catalog
@@ -123,7 +124,7 @@ def catalog_validate(
     loaded = common.catalog([*(files or []), *(catalog or [])])
     typer.echo(f"catalog OK: {len(loaded.catalog.threats)} threats, {len(loaded.catalog.mitigations)} "
                f"mitigations, {len(loaded.catalog.kinds)} kinds, ATLAS {loaded.catalog.atlas.atlas_version}"
-               + (f" ({len(loaded.warnings)} warnings)" if loaded.warnings else ""))
+               + (f" ({common.counted(len(loaded.warnings), 'warning')})" if loaded.warnings else ""))
 
 
 @atlas_app.command("import")

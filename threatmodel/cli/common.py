@@ -39,6 +39,11 @@ MaxAgeOption = typer.Option(None, "--max-age", metavar="DAYS", min=1, max=3650,
 _INPUTS: list[Path] = []
 
 
+def counted(number: int, noun: str, plural: str = "") -> str:
+    """'1 finding', '2 findings', '1 open question', '3 data assets'."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
 def reset_inputs() -> None:
     _INPUTS.clear()
 

@@ -54,7 +54,7 @@ def discover_command(
         "warnings": found.warnings, "questions": found.questions, "skipped": draft.lost,
         "skipped_count": project.skipped_count + (len(draft.lost) - len(project.skipped))})
     common.check_draft(text, output if writing else None, catalog)
-    common.emit(text, output, f"draft model, {len(draft.components)} components, {len(draft.flows)} flows")
+    common.emit(text, output, f"draft model, {common.counted(len(draft.components), 'component')}, {common.counted(len(draft.flows), 'flow')}")
     if writing:
         common.emit(to_json(found.snapshot), snapshot_path(output), "what discover saw, for threatmodel drift")
     guesses = sum(len(e.notes) for e in draft.components)

@@ -38,8 +38,9 @@ def import_command(
         raise common.fail(str(exc)) from None
     text = draft_yaml(draft, source.name)
     common.check_draft(text, output if writing else None, catalog)
-    common.emit(text, output, f"draft model, {len(draft.components)} components, {len(draft.flows)} flows, "
-                              f"{len(draft.boundaries)} boundaries")
+    common.emit(text, output, f"draft model, {common.counted(len(draft.components), 'component')}, "
+                              f"{common.counted(len(draft.flows), 'flow')}, "
+                              f"{common.counted(len(draft.boundaries), 'boundary', 'boundaries')}")
     guesses = sum(len(e.notes) for group in (draft.boundaries, draft.data, draft.components, draft.flows) for e in group)
     typer.echo(f"import: {guesses} guessed values (marked in comments)", err=True)
     for line in draft.lost:

@@ -31,10 +31,13 @@ def validate(
     assessment = common.assess(system, catalog, status)
     model = assessment.system.system
     questions = assessment.analysis.open_questions
-    typer.echo(f"{system}: OK: {len(model.components)} components, {len(model.flows)} flows, "
-               f"{len(model.boundaries)} boundaries, {len(model.data)} data assets, "
-               f"{len(assessment.findings)} findings, {len(questions)} open questions"
-               + (f", {len(assessment.warnings)} warnings" if assessment.warnings else ""))
+    counts = [common.counted(len(model.components), "component"), common.counted(len(model.flows), "flow"),
+              common.counted(len(model.boundaries), "boundary", "boundaries"),
+              common.counted(len(model.data), "data asset"), common.counted(len(assessment.findings), "finding"),
+              common.counted(len(questions), "open question")]
+    if assessment.warnings:
+        counts.append(common.counted(len(assessment.warnings), "warning"))
+    typer.echo(f"{system}: OK: {', '.join(counts)}")
     if strict and questions:
         locations = assessment.system.locations
         for question in questions:
@@ -82,7 +85,9 @@ def init(
     directory: Path = typer.Argument(Path("."), metavar="DIR", help="Where to write threatmodel.yaml and its schema."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
     example: Optional[str] = typer.Option(None, "--example", metavar="NAME",
-                                          help="Copy a bundled example model (huskyai, rag-chatbot, …) and its review file, or an example ML project (fraud-scorer) to discover, instead."),
+                                          help="Copy a bundled example model and its review file (huskyai, rag-chatbot, coding-agent, "
+                                               "face-recognition, fraud-feedback, hub-finetune), or an example ML project to "
+                                               "discover (fraud-scorer), instead."),
 ) -> None:
     """Write a commented starter model (or a copy of a bundled example) and its JSON Schema."""
     from ..starter import StarterExists, example_names, write_example, write_starter

@@ -44,4 +44,4 @@ def report(
     rendered = common.guarded(lambda: chosen.render(assessment, options))
     for note in options.notes:
         typer.echo(f"note: {note}", err=True)
-    common.emit(rendered, output, f"{chosen.name} report, {len(assessment.findings)} findings")
+    common.emit(rendered, output, f"{chosen.name} report, {common.counted(len(assessment.findings), 'finding')}")

@@ -247,6 +247,13 @@ class Reach:
                 found.add("query_access")
             if graph.has_role(node, "training_data"):
                 found.add("training_data_control")
+            if graph.has_role(node, "prompted"):
+                found.add("prompt_access")
+            # content it writes, or sends into a source that takes outsiders' content, ends up in a prompt
+            if graph.has_role(node, "context_source") and (
+                    level == CONTROL or graph.attribute(node, "untrusted_content") is True
+                    or graph.has_role(actor.id, "supplier")):
+                found.add("content_control")
             if level == CONTROL:
                 if graph.has_role(node, "model_store"):
                     found.add("model_control")

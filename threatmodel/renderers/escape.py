@@ -9,9 +9,10 @@ through the function for the context it lands in:
 | Markdown table cells | ``md_cell`` |
 | Markdown code spans (ids, paths, commands) | ``md_code`` (``md_code_cell`` inside tables) |
 | Markdown link targets | ``md_url`` (only http, https and mailto; anything else is not a link) |
-| Mermaid labels and node ids | ``mermaid_label``, ``mermaid_id`` |
-| Graphviz DOT strings | ``dot_string`` |
+| Mermaid labels and node ids | ``mermaid_label``, ``mermaid_lines``, ``mermaid_id`` |
+| Graphviz DOT strings | ``dot_string``, ``dot_lines`` |
 | terminal and plain-text output | ``terminal`` |
+| catalog prose in HTML, its `code spans` as ``<code>`` | ``html_prose`` (escaped first) |
 
 Every context first neutralises what no output should carry: control characters (ESC, DEL, …),
 bidirectional overrides and zero-width characters, which are shown as ``<U+202E>``. Markdown text
@@ -24,6 +25,8 @@ from __future__ import annotations
 
 import re
 from typing import Any
+
+from markupsafe import Markup, escape
 
 # bidirectional embeddings, overrides and isolates; zero-width and invisible format characters;
 # line and paragraph separators
@@ -128,6 +131,23 @@ def mermaid_label(value: Any) -> str:
     return text
 
 
+def mermaid_lines(value: Any, width: int = 14) -> str:
+    """A Mermaid label broken onto lines of about ``width`` characters, after a hyphen or a space
+    (a narrow box for a long id); each line is escaped as ``mermaid_label``, joined by ``<br>``."""
+    words = re.findall(r"[^\s-]*-|[^\s-]+|\s+", one_line(value))
+    lines: list[str] = []
+    line = ""
+    for word in words:
+        if line.strip() and len(line) + len(word.rstrip()) > width:
+            lines.append(line.rstrip())
+            line = word.lstrip()
+        else:
+            line += word
+    if line.strip():
+        lines.append(line.rstrip())
+    return "<br>".join(mermaid_label(part) for part in lines)
+
+
 def mermaid_id(value: Any) -> str:
     """A Mermaid node id: ids may contain '.', '-' which Mermaid treats specially."""
     return "n_" + re.sub(r"[^A-Za-z0-9_]", lambda m: f"_{ord(m.group()):x}_", str(value))
@@ -137,6 +157,18 @@ def dot_string(value: Any) -> str:
     """A double-quoted DOT string with quotes, backslashes and newlines escaped."""
     text = one_line(value).replace("\\", "\\\\").replace('"', '\\"')
     return '"' + text + '"'
+
+
+def html_prose(value: Any) -> Markup:
+    """Catalog prose for HTML: escaped, with its `code spans` shown as <code> (the Markdown
+    report shows them as code spans too)."""
+    escaped = str(escape(one_line(value)))
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped))
+
+
+def dot_lines(lines: Any) -> str:
+    """A DOT string of several lines (each escaped as ``dot_string``), centred, joined by ``\\n``."""
+    return '"' + "\\n".join(dot_string(line)[1:-1] for line in lines) + '"'
 
 
 # characters YAML does not allow raw in a document, or would read as a line break, or that reorder
@@ -169,6 +201,6 @@ def yaml_key(value: Any) -> str:
 
 FILTERS = {
     "md_text": md_text, "md_cell": md_cell, "md_code": md_code, "md_code_cell": md_code_cell, "md_url": md_url,
-    "terminal": terminal, "one_line": one_line, "mermaid_label": mermaid_label, "mermaid_id": mermaid_id,
+    "terminal": terminal, "one_line": one_line, "dot_lines": dot_lines, "html_prose": html_prose, "mermaid_label": mermaid_label, "mermaid_lines": mermaid_lines, "mermaid_id": mermaid_id,
     "dot_string": dot_string, "yaml_value": yaml_value, "yaml_key": yaml_key,
 }

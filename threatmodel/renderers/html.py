@@ -14,26 +14,28 @@ if TYPE_CHECKING:
 def render_html(assessment: "Assessment", options: RenderOptions) -> str:
     from ..views import graph_view
     from .diagram import MAX_DIAGRAM_NODES, svg_from_dot, too_large_note
+    from .layout import box_lines
 
+    data = assessment.report_data(with_plan=True)
+    flagged = data["graph"]["flagged"]
     svg, note = None, ""
     nodes = assessment.graph.graph.number_of_nodes()
     if nodes > MAX_DIAGRAM_NODES:
         note = too_large_note(nodes)
     else:
-        svg, note = svg_from_dot(render("dfd.dot.j2", graph_view(assessment.graph), options.template_dir))
+        view = graph_view(assessment.graph)
+        for node in view["nodes"]:  # the same dicts as in the boundaries' lists
+            node["lines"] = box_lines(("! " if node["id"] in flagged else "") + node["id"])
+        svg, note = svg_from_dot(render("dfd.dot.j2", {**view, "short": True, "flagged": flagged}, options.template_dir))
         if svg is None:  # no Graphviz here: draw it ourselves, and say how to get the better drawing
-            svg = _builtin_svg(assessment, options)
+            svg = _builtin_svg(assessment, set(flagged), options)
             note = ("Drawn by threatmodel itself because Graphviz (the `dot` program) is not installed here; "
                     "install Graphviz for a more compact layout.")
-    data = assessment.report_data(with_plan=True, diagram_svg=svg, diagram_note=note)
+    data.update(diagram_svg=svg, diagram_note=note)
     return render("report.html.j2", data, options.template_dir)
 
 
-
-def _builtin_svg(assessment: "Assessment", options: RenderOptions) -> str:
+def _builtin_svg(assessment: "Assessment", flagged: set[str], options: RenderOptions) -> str:
     from .layout import layout
 
-    status = {r.finding.id: r.status for r in assessment.review.findings}
-    flagged = {f.element for f in assessment.findings if f.element_type == "component"
-               and f.score.severity in ("high", "critical") and status.get(f.id, "open") in ("open", "in-progress")}
     return render("dfd.svg.j2", {"layout": layout(assessment.graph, flagged)}, options.template_dir)

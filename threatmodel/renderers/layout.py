@@ -1,16 +1,18 @@
 """Lay out the data-flow diagram for the built-in SVG drawing (used when Graphviz is absent).
 
-Each trust zone is a horizontal band (outside every boundary first, then the boundaries in
-order of trust, a nested boundary right after its parent), so zones never overlap. Within a
-band, components sit in columns by their flow order: the longest chain of flows leading to
-them (each flow in its declared direction, so a request's reply does not reorder the columns),
-computed with networkx on the graph with its cycles condensed. Components of one band
-that share a column stack vertically. The result is plain data (boxes, bands, edges with
-coordinates) that templates/dfd.svg.j2 draws; nothing here writes markup.
+Top-down, so that it reads at a page's width without zoom: each trust zone is a horizontal band
+(outside every boundary first, then the boundaries in order of trust, a nested boundary right after
+its parent), and the bands are stacked. Within a band, components are read left to right and top
+to bottom in their flow order (the longest chain of flows leading to them, each flow in its
+declared direction, computed with networkx on the graph with its cycles condensed), a row
+wrapping after as many boxes as fit in ``MAX_WIDTH``. A box shows the component's id (unique, so two boxes never read the same) on up to
+three lines; the report's legend gives the full names. The result is plain data (boxes, bands,
+edges with coordinates) that templates/dfd.svg.j2 draws; nothing here writes markup.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,20 +21,24 @@ import networkx as nx
 if TYPE_CHECKING:
     from ..graph import DataFlowGraph
 
-NODE_WIDTH = 168
-NODE_HEIGHT = 46
-COLUMN_GAP = 72
-ROW_GAP = 22
-BAND_PADDING = 18
+MAX_WIDTH = 1000  # the drawing's width at most: the HTML report's column, so text keeps its size
+NODE_WIDTH = 150
+NODE_HEIGHT = 54
+COLUMN_GAP = 40
+ROW_GAP = 44  # room for a flow's label between rows
+BAND_PADDING = 16
 BAND_LABEL = 22
-MARGIN = 16
-MAX_LABEL = 24  # characters shown in a box; the full name is the box's tooltip
+MARGIN = 12
+LINE_CHARS = 20  # characters on one line of a box at 12 px
+MAX_LINES = 3
+EDGE_LABEL_CHARS = 22
+MAX_COLUMNS = max(1, int((MAX_WIDTH - 2 * MARGIN - 2 * BAND_PADDING + COLUMN_GAP) // (NODE_WIDTH + COLUMN_GAP)))
 
 
 @dataclass(frozen=True)
 class Box:
     id: str
-    label: str
+    lines: tuple[str, ...]  # the id, broken after hyphens, underscores, dots or spaces
     title: str  # the full name and kind, shown on hover
     shape: str  # "entity", "process" or "store"
     x: float
@@ -52,7 +58,8 @@ class Band:
 
 @dataclass(frozen=True)
 class Edge:
-    label: str
+    label: str  # shortened to EDGE_LABEL_CHARS; the full label is the flow's tooltip
+    title: str
     path: str  # an SVG path (numbers only): a cubic curve from the source's side to the target's
     label_x: float
     label_y: float
@@ -63,13 +70,39 @@ class Edge:
 class Layout:
     width: float
     height: float
+    node_width: float
+    node_height: float
     bands: list[Band]
     boxes: list[Box]
     edges: list[Edge]
 
 
-def _short(text: str) -> str:
-    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
+def _short(text: str, width: int = EDGE_LABEL_CHARS) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def box_lines(text: str) -> tuple[str, ...]:
+    """The text on lines of at most LINE_CHARS, broken after a hyphen, underscore, dot or space;
+    beyond MAX_LINES, the middle is elided so that both ends (which tell ids apart) stay."""
+    lines: list[str] = []
+    line = ""
+    for word in re.findall(r"[^\s._-]*[\s._-]|[^\s._-]+", text):
+        while len(word) > LINE_CHARS:  # a run with no break in it
+            if line:
+                lines.append(line.rstrip())
+                line = ""
+            lines.append(word[:LINE_CHARS])
+            word = word[LINE_CHARS:]
+        if line and len(line) + len(word.rstrip()) > LINE_CHARS:
+            lines.append(line.rstrip())
+            line = ""
+        line += word
+    if line.strip():
+        lines.append(line.rstrip())
+    if len(lines) > MAX_LINES:
+        keep = LINE_CHARS - 1
+        lines = lines[: MAX_LINES - 2] + [lines[MAX_LINES - 2][:keep] + "…", text[-LINE_CHARS:]]
+    return tuple(lines) or ("",)
 
 
 def _columns(graph: "DataFlowGraph") -> dict[str, int]:
@@ -104,59 +137,59 @@ def _zones(graph: "DataFlowGraph") -> list[tuple[str | None, str]]:
 
 
 def layout(graph: "DataFlowGraph", flagged: set[str]) -> Layout:
-    columns = _columns(graph)
+    depth = _columns(graph)
     system = graph.system
     members: dict[str | None, list[str]] = {}
     for component in system.components:
         members.setdefault(component.boundary, []).append(component.id)
-    width_columns = max(columns.values(), default=0) + 1
-    content_width = width_columns * NODE_WIDTH + (width_columns - 1) * COLUMN_GAP
-    band_width = content_width + 2 * BAND_PADDING
+    grids: list[tuple[str | None, str, list[list[str]]]] = []
+    for boundary, label in _zones(graph):
+        ids = sorted(members.get(boundary, []), key=lambda c: (depth[c], c))
+        if not ids and boundary is None:
+            continue
+        rows: list[list[str]] = []
+        for component_id in ids:
+            if not rows or len(rows[-1]) == MAX_COLUMNS:
+                rows.append([])
+            rows[-1].append(component_id)
+        grids.append((boundary, label, rows or [[]]))
+    columns = max((len(row) for _, _, rows in grids for row in rows), default=1) or 1
+    band_width = columns * NODE_WIDTH + (columns - 1) * COLUMN_GAP + 2 * BAND_PADDING
     boxes: list[Box] = []
     bands: list[Band] = []
     position: dict[str, tuple[float, float]] = {}
     y = MARGIN
-    for boundary, label in _zones(graph):
-        ids = sorted(members.get(boundary, []), key=lambda c: (columns[c], c))
-        if not ids and boundary is None:
-            continue
-        stacks: dict[int, int] = {}
-        for component_id in ids:
-            stacks[columns[component_id]] = stacks.get(columns[component_id], 0) + 1
-        rows = max(stacks.values(), default=1)
-        height = BAND_LABEL + BAND_PADDING * 2 + rows * NODE_HEIGHT + (rows - 1) * ROW_GAP
+    for boundary, label, rows in grids:
+        height = BAND_LABEL + BAND_PADDING * 2 + len(rows) * NODE_HEIGHT + (len(rows) - 1) * ROW_GAP
         bands.append(Band(label, MARGIN, y, band_width, height, boundary is None))
-        used: dict[int, int] = {}
-        for component_id in ids:
-            column = columns[component_id]
-            row = used.get(column, 0)
-            used[column] = row + 1
-            x = MARGIN + BAND_PADDING + column * (NODE_WIDTH + COLUMN_GAP)
-            top = y + BAND_LABEL + BAND_PADDING + row * (NODE_HEIGHT + ROW_GAP)
-            component = system.component(component_id)
-            shape = {"external-entity": "entity", "data-store": "store"}.get(graph.dfd(component_id), "process")
-            boxes.append(Box(component_id, _short(component.label), f"{component.label} ({component.kind})",
-                             shape, x, top, component_id in flagged))
-            position[component_id] = (x, top)
+        for row_index, row in enumerate(rows):
+            top = y + BAND_LABEL + BAND_PADDING + row_index * (NODE_HEIGHT + ROW_GAP)
+            for column, component_id in enumerate(row):
+                x = MARGIN + BAND_PADDING + column * (NODE_WIDTH + COLUMN_GAP)
+                component = system.component(component_id)
+                shape = {"external-entity": "entity", "data-store": "store"}.get(graph.dfd(component_id), "process")
+                boxes.append(Box(component_id, box_lines(component_id), f"{component.label} ({component.kind})",
+                                 shape, x, top, component_id in flagged))
+                position[component_id] = (x, top)
         y += height + ROW_GAP
     edges = []
     for flow in sorted(system.flows, key=lambda f: f.key):
         (sx, sy), (tx, ty) = position[flow.source], position[flow.target]
-        y1, y2 = sy + NODE_HEIGHT / 2, ty + NODE_HEIGHT / 2
-        if sx + NODE_WIDTH <= tx:  # left to right
-            x1, x2 = sx + NODE_WIDTH, tx
-            bend = (x2 - x1) / 2
-            c1, c2 = x1 + bend, x2 - bend
-        elif tx + NODE_WIDTH <= sx:  # right to left
-            x1, x2 = sx, tx + NODE_WIDTH
-            bend = (x1 - x2) / 2
-            c1, c2 = x1 - bend, x2 + bend
-        else:  # same column: out of the right side and back into it, bulging right
-            x1, x2 = sx + NODE_WIDTH, tx + NODE_WIDTH
-            c1, c2 = x1 + COLUMN_GAP * 0.8, x2 + COLUMN_GAP * 0.8
-        path = f"M {x1:.1f} {y1:.1f} C {c1:.1f} {y1:.1f}, {c2:.1f} {y2:.1f}, {x2:.1f} {y2:.1f}"
-        # the curve's point at t = 1/2
-        label_x = (x1 + 3 * c1 + 3 * c2 + x2) / 8
-        label_y = (y1 + y2) / 2
-        edges.append(Edge(_short(flow.label), path, label_x, label_y, flow.bidirectional))
-    return Layout(band_width + 2 * MARGIN, y - ROW_GAP + MARGIN, bands, boxes, edges)
+        if sy + NODE_HEIGHT <= ty:  # downwards: bottom centre to top centre
+            x1, y1, x2, y2 = sx + NODE_WIDTH / 2, sy + NODE_HEIGHT, tx + NODE_WIDTH / 2, ty
+            bend = (y2 - y1) / 2
+            path = f"M {x1:.1f} {y1:.1f} C {x1:.1f} {y1 + bend:.1f}, {x2:.1f} {y2 - bend:.1f}, {x2:.1f} {y2:.1f}"
+        elif ty + NODE_HEIGHT <= sy:  # upwards: top centre to bottom centre
+            x1, y1, x2, y2 = sx + NODE_WIDTH / 2, sy, tx + NODE_WIDTH / 2, ty + NODE_HEIGHT
+            bend = (y1 - y2) / 2
+            path = f"M {x1:.1f} {y1:.1f} C {x1:.1f} {y1 - bend:.1f}, {x2:.1f} {y2 + bend:.1f}, {x2:.1f} {y2:.1f}"
+        else:  # the same row: from one side to the other, arching above the row
+            left_to_right = sx < tx
+            x1 = sx + (NODE_WIDTH if left_to_right else 0)
+            x2 = tx + (0 if left_to_right else NODE_WIDTH)
+            y1 = y2 = sy + NODE_HEIGHT / 2
+            lift = min(ROW_GAP, 12 + abs(x2 - x1) / 6)
+            path = f"M {x1:.1f} {y1:.1f} C {x1:.1f} {y1 - lift:.1f}, {x2:.1f} {y2 - lift:.1f}, {x2:.1f} {y2:.1f}"
+            y1 = y2 = y1 - lift * 0.75
+        edges.append(Edge(_short(flow.label), f"{flow.source} → {flow.target}: {flow.label}", path, (x1 + x2) / 2, (y1 + y2) / 2, flow.bidirectional))
+    return Layout(band_width + 2 * MARGIN, y - ROW_GAP + MARGIN, NODE_WIDTH, NODE_HEIGHT, bands, boxes, edges)
