@@ -240,3 +240,108 @@ def test_producers_that_authenticate_lower_forged_events(catalog, write):
     assert "FORGED-EVENTS@topic" in open_broker and "FORGED-EVENTS@topic" in closed
     assert closed["FORGED-EVENTS@topic"].score.value < open_broker["FORGED-EVENTS@topic"].score.value
     assert "event-integrity" in closed["FORGED-EVENTS@topic"].score.explanation
+
+
+def test_an_agent_and_its_own_mcp_client_are_not_two_agents(catalog, write):
+    """Inter-agent trust is between agents; the MCP client inside an agent's host relays its tools."""
+    text = """
+system: {name: one agent}
+boundaries: [{id: dev, trust: internal}]
+components:
+  - {id: developer, kind: person, boundary: dev}
+  - {id: agent, kind: agent, boundary: dev}
+  - {id: client, kind: mcp-client, boundary: dev}
+  - {id: server, kind: mcp-server, boundary: dev, capabilities: [read]}
+  - {id: helper, kind: agent, boundary: dev}
+flows:
+  - {from: developer, to: agent, bidirectional: true}
+  - {from: agent, to: client, bidirectional: true}
+  - {from: client, to: server, bidirectional: true}
+  - {from: agent, to: HELPER_TARGET, bidirectional: true}
+"""
+    alone = {f.id for f in assess(catalog, write(text.replace("\n  - {from: agent, to: HELPER_TARGET, bidirectional: true}", ""))).findings}
+    assert not any(f.startswith("INTER-AGENT-TRUST@") for f in alone)
+    delegating = {f.id for f in assess(catalog, write(text.replace("HELPER_TARGET", "helper"))).findings}
+    assert "INTER-AGENT-TRUST@helper" in delegating and "INTER-AGENT-TRUST@client" not in delegating
+
+
+def test_an_attribute_that_does_nothing_on_its_kind_is_a_located_warning(catalog, write):
+    from threatmodel.system_load import load_system
+
+    model = write("""system: {name: misplaced}
+boundaries: [{id: app, trust: internal}]
+components:
+  - {id: user, kind: person}
+  - {id: chat, kind: llm, boundary: app, retrains_on_feedback: true}
+  - {id: db, kind: data-store, boundary: app, tenant_isolation: true}
+  - {id: images, kind: dataset, boundary: app, sandboxed: true}
+flows:
+  - {from: user, to: chat, bidirectional: true}
+  - {from: chat, to: db}
+  - {from: db, to: images}
+""")
+    warnings = [str(w) for w in load_system(model, catalog.kinds).warnings]
+    assert any(":6:" in w and "'tenant_isolation' does nothing on a data-store" in w for w in warnings), warnings
+    assert any(":7:" in w and "'sandboxed' does nothing on a dataset" in w for w in warnings), warnings
+    assert not any("retrains_on_feedback" in w for w in warnings)  # a chatbot retrained on its chats:
+    assert "ML08@chat" in {f.id for f in assess(catalog, model).findings}  # feedback poisoning applies
+
+
+def test_an_agent_that_acts_on_its_own_is_not_asked_whether_approval_is_required(catalog, write):
+    text = """system: {name: autonomous}
+boundaries: [{id: app, trust: internal}]
+components:
+  - {id: user, kind: person}
+  - {id: agent, kind: agent, boundary: app, AUTONOMY}
+  - {id: shell, kind: tool, boundary: app, capabilities: [execute], sandboxed: true, network_egress: false}
+flows:
+  - {from: user, to: agent, protocol: HTTPS, bidirectional: true}
+  - {from: agent, to: shell, bidirectional: true}
+"""
+    acting = assess(catalog, write(text.replace("AUTONOMY", "autonomy: act")))
+    assert not any(q.attribute == "approval_required" and q.element == "agent" for q in acting.open_questions)
+    unsaid = assess(catalog, write(text.replace(", AUTONOMY", "")))
+    assert any(q.element == "agent" and q.attribute in ("approval_required", "autonomy") for q in unsaid.open_questions)
+
+
+def test_a_model_shipped_to_devices_is_extractable_and_has_no_api_to_rate_limit(catalog, write):
+    model = write("""system: {name: on-device}
+components:
+  - {id: user, kind: person}
+  - {id: app, kind: process, name: Mobile app}
+  - {id: detector, kind: on-device-model, format: tflite}
+flows:
+  - {from: user, to: app, bidirectional: true}
+  - {from: detector, to: app}
+""")
+    found = {f.id: f for f in assess(catalog, model).findings}
+    assert "ML05@detector" in found and "ML01@detector" in found
+    advice = {m for f in found.values() for m in f.threat.mitigations if f.element == "detector"}
+    assert "model-encryption" in advice
+    from threatmodel.scoring import declared_controls  # noqa: F401  (the plan places only what fits)
+    import threatmodel
+
+    plan = threatmodel.analyze(model, review=False).report_data(with_plan=True)["plan"]
+    placed = {(s["mitigation"], e) for s in plan["steps"] for e in s["elements"]}
+    assert ("query-rate-limiting", "detector") not in placed and ("storage-access-control", "detector") not in placed
+
+
+def test_an_injection_through_an_agent_into_its_model_is_reported_once(catalog, write):
+    text = """system: {name: chain}
+boundaries: [{id: app, trust: internal}]
+components:
+  - {id: user, kind: person}
+  - {id: agent, kind: agent, boundary: app, exposure: public}
+  - {id: model, kind: llm, boundary: app}
+  - {id: other, kind: process, boundary: app, exposure: public}
+flows:
+  - {from: user, to: agent, protocol: HTTPS, bidirectional: true}
+  - {from: agent, to: model, bidirectional: true}
+"""
+    chained = {f.id: f for f in assess(catalog, write(text)).findings}
+    assert "PROMPT-INJECTION@agent" in chained and "PROMPT-INJECTION@model" not in chained
+    assert any("continues into model" in line for line in chained["PROMPT-INJECTION@agent"].evidence)
+    # a model that another service prompts too is a way in of its own
+    both = {f.id for f in assess(catalog, write(text + "  - {from: user, to: other, protocol: HTTPS}\n"
+                                                       "  - {from: other, to: model}\n")).findings}
+    assert {"PROMPT-INJECTION@agent", "PROMPT-INJECTION@model"} <= both

@@ -96,3 +96,44 @@ def test_committed_index_matches_official_atlas_ids_and_names():
     ours = {e.id: e.name for e in [*index.tactics, *index.techniques, *index.mitigations]}
     assert ours == expected
     assert len(index.techniques) == 170 and len(index.tactics) == 16 and len(index.mitigations) == 35
+
+
+def _coverage_table(rows) -> str:
+    lines = ["| technique | case studies | linked by |", "|---|---:|---|"]
+    lines += [f"| {tid} {name} | {count} | {', '.join(threats)} |" for tid, name, count, threats in rows if threats]
+    linked = sum(1 for row in rows if row[3])
+    used = sum(row[2] for row in rows)
+    weighted = sum(row[2] for row in rows if row[3])
+    summary = (f"{linked} of the {len(rows)} techniques the case studies use are linked ({weighted} of their "
+               f"{used} uses); the others are listed below with the reason.")
+    return summary + "\n\n" + "\n".join(lines)
+
+
+def test_docs_table_the_atlas_coverage_of_every_case_study_technique(catalog):
+    """docs/catalog.md says, for every technique an ATLAS 5.6.0 case study uses, which threats
+    link it, or why none does; the two lists together are exactly the techniques used."""
+    import os
+    import re
+
+    import yaml
+
+    from threatmodel.atlas import case_study_coverage
+
+    from .conftest import REPO
+
+    official = yaml.safe_load(shared_file("atlas", "ATLAS.yaml").read_text(encoding="utf-8"))
+    rows = case_study_coverage(official, catalog.threats.values())
+    path = REPO / "docs" / "catalog.md"
+    text = path.read_text(encoding="utf-8")
+    start, end = "<!-- coverage:start -->\n", "<!-- coverage:end -->"
+    expected = start + _coverage_table(rows) + "\n" + end
+    current = text[text.index(start):text.index(end) + len(end)]
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text.replace(current, expected), encoding="utf-8")
+        current = expected
+    assert current == expected, "regenerate with: UPDATE_GOLDEN=1 python -m pytest tests/test_atlas.py"
+    reasons = text[text.index("why no threat links them"):text.index("## JSON output")]
+    explained = set(re.findall(r"AML\.T\d{4}(?:\.\d{3})?", reasons))
+    unlinked = {tid for tid, _, _, threats in rows if not threats}
+    assert explained == unlinked
+    assert sum(row[2] for row in rows if row[3]) >= 0.75 * sum(row[2] for row in rows)

@@ -185,7 +185,7 @@ def test_schema_errors_in_a_user_catalog(write):
     assert "6:14: error: threats[0].stride[0]: invalid value 'X'; expected 'S', 'T', 'R', 'I', 'D' or 'E'" in found
     assert "8:31: error: threats[0].ratings.exploitability: Input should be less than or equal to 5" in found
     assert "11:5: error: unknown key 'colour' (allowed: aliases, applies_to, atlas, cosai, frameworks, id, lifecycle, links, mitigations, " \
-           "not_applicable, ratings, redesign, references, scenarios, short_title, source, stride, summary, title)" in found
+           "not_applicable, once_per_chain, ratings, redesign, references, scenarios, short_title, source, stride, summary, title)" in found
 
 
 def test_former_atlas_name_is_a_warning_with_the_current_name(write):

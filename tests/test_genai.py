@@ -53,9 +53,12 @@ def test_rag_chatbot_raises_what_a_reviewer_expects_and_nothing_agentic():
     threats = {f.split("@")[0] for f in found}
     assert not threats & {"EXCESSIVE-AGENCY", "SANDBOX-ESCAPE", "TOOL-SUPPLY-CHAIN", "MEMORY-POISONING",
                           "INTER-AGENT-TRUST", "OUTPUT-EXECUTION", "SYSTEM-PROMPT-EXPOSURE"}
-    # the public user's path, and the tenant question asked rather than guessed
+    # the public user's path; the vector store says it keeps no tenant apart, while the document
+    # store does not say: there the question is asked and the assumption scores lower than the fact
     assert found["PROMPT-INJECTION@llm-api"]["attack_path"][0] == "end-user"
-    assert any("tenant_isolation" in q for q in found["CROSS-TENANT-RETRIEVAL@vector-db"]["open_questions"])
+    assert any("tenant_isolation" in q for q in found["CROSS-TENANT-RETRIEVAL@document-store"]["open_questions"])
+    assert not found["CROSS-TENANT-RETRIEVAL@vector-db"]["open_questions"]
+    assert found["CROSS-TENANT-RETRIEVAL@document-store"]["score"] < found["CROSS-TENANT-RETRIEVAL@vector-db"]["score"]
     assert "LLM01:2025" in found["PROMPT-INJECTION@llm-api"]["frameworks"]
 
 
@@ -184,7 +187,10 @@ def test_atlas_maturity_matches_the_reference(catalog):
 
 def test_maturity_is_an_explained_likelihood_input():
     found = _findings(RAG)
-    assert "ATLAS: AML.T0051.000 realized in real attacks" in found["PROMPT-INJECTION@llm-api"]["score_explanation"]
+    import re
+
+    realized = re.search(r"ATLAS: ([A-Z0-9., ]+) realized in real attacks", found["PROMPT-INJECTION@llm-api"]["score_explanation"])
+    assert realized and "AML.T0051.000" in realized.group(1).split(", ")
 
 
 # --- ATLAS distribution format 6 ------------------------------------------------------------------

@@ -77,6 +77,11 @@ def test_unknown_returns_scores_is_assumed_and_said(tmp_path, catalog):
     ml03 = findings(analyse(tmp_path, document, catalog))["ML03@web-server"]
     assert "returns_scores on web-server" in ml03.open_questions
     assert any("assumed returns_scores: true" in line for line in ml03.evidence)
+    # the assumption is cheaper than the stated fact: saying it moves the score
+    component(document, "web-server")["returns_scores"] = True
+    stated = findings(analyse(tmp_path, document, catalog, "stated.yaml"))["ML03@web-server"]
+    assert ml03.score.likelihood == stated.score.likelihood - 1
+    assert "−1 assumed (not stated): returns_scores on web-server" in ml03.score.explanation
 
 
 def test_signing_alone_lowers_model_tampering(tmp_path, catalog):

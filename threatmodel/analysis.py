@@ -8,7 +8,7 @@ did not apply.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .catalog import Catalog, Rule, Threat
@@ -240,6 +240,7 @@ def analyse(catalog: Catalog, graph: DataFlowGraph,
         if not matched:
             not_applicable.append(NotApplicable(threat, _closest(near_misses)))
 
+    findings = _once_per_chain(graph, findings)
     findings.sort(key=lambda f: (-f.score.value, -SEVERITY_ORDER[f.score.severity], f.id))
     warnings = [
         Diagnostic(location, f"exclusion of {e.threat} for '{e.element}' matches no finding", "warning")
@@ -248,6 +249,36 @@ def analyse(catalog: Catalog, graph: DataFlowGraph,
     ]
     return Analysis(catalog, graph, findings, excluded, not_applicable, warnings,
                     _actors(graph), _open_questions(catalog, graph, findings, blocking))
+
+
+def _once_per_chain(graph: DataFlowGraph, findings: list[Finding]) -> list[Finding]:
+    """For threats marked ``once_per_chain``: a finding on a component whose every input (flows
+    in their declared direction) comes from components with the same finding is the attack that
+    entered there, carried on; it is reported once, on the first, which says where it continues."""
+    by_threat: dict[str, dict[str, Finding]] = {}
+    for finding in findings:
+        if finding.threat.once_per_chain and finding.element_type == "component":
+            by_threat.setdefault(finding.threat.id, {})[finding.element] = finding
+    dropped: dict[str, list[str]] = {}  # kept finding id -> elements folded into it
+    removed: set[str] = set()
+    for threat_id, on in by_threat.items():
+        for element, finding in sorted(on.items()):
+            senders = {f.source for f in graph.system.flows if f.target == element and f.source != element}
+            if senders and senders <= set(on) and senders - {on[s].element for s in senders if on[s].id in removed}:
+                removed.add(finding.id)
+                for sender in sorted(senders):
+                    if on[sender].id not in removed:
+                        dropped.setdefault(on[sender].id, []).append(element)
+    result = []
+    for finding in findings:
+        if finding.id in removed:
+            continue
+        if finding.id in dropped:
+            targets = ", ".join(dropped[finding.id])
+            finding = replace(finding, evidence=finding.evidence + (
+                f"the same attack continues into {targets}, which only {finding.element} prompts (reported once, here)",))
+        result.append(finding)
+    return result
 
 
 def _best_access(matches: list[_Match]) -> Access | None:
@@ -269,6 +300,8 @@ def _finding(catalog: Catalog, graph: DataFlowGraph, threat: Threat, element: st
     traits = frozenset() if is_flow else graph.traits(element)
     dfd = "data-flow" if is_flow else graph.dfd(element)
     fitting = _fitting(catalog, threat, traits, dfd, is_flow, fitting_cache)
+    if not is_flow:
+        fitting = tuple(m for m in fitting if graph.has_what_it_needs(catalog.mitigations[m].needs, element))
     controls, unknown = declared_controls(catalog, graph, threat, element, is_flow, access, fitting)
     questions = tuple(f"{attribute} on {subject}" for subject, attribute in unknown) + assumed
     return Finding(

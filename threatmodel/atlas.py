@@ -430,3 +430,28 @@ __all__ = [
     "AtlasIndex", "AtlasMitigation", "AtlasRemoved", "AtlasTactic", "AtlasTechnique",
     "dump_index", "import_atlas", "import_atlas_file", "load_index", "parse_renames",
 ]
+
+
+def case_study_coverage(atlas_document: Any, threats: Any) -> list[tuple[str, str, int, list[str]]]:
+    """For every technique an ATLAS case study uses: (id, full name, case studies using it, the
+    catalog threats linking it, directly or through its parent technique), most used first.
+
+    ``atlas_document`` is an official ATLAS.yaml (format 5) as parsed; ``threats`` the catalog's
+    threats. The documentation's coverage table is written from this (docs/catalog.md)."""
+    matrix = atlas_document["matrices"][0]
+    names = {t["id"]: t["name"] for t in matrix["techniques"]}
+    studies: dict[str, set[str]] = {}
+    for study in atlas_document.get("case-studies", []):
+        for step in study.get("procedure", []):
+            studies.setdefault(step["technique"], set()).add(study["id"])
+    linking: dict[str, list[str]] = {}
+    for threat in threats:
+        for link in threat.atlas:
+            linking.setdefault(link.id, []).append(threat.id)
+    rows = []
+    for technique, used_by in studies.items():
+        parent = technique.rsplit(".", 1)[0] if technique.count(".") == 2 else ""
+        name = f"{names[parent]}: {names[technique]}" if parent and parent in names else names.get(technique, technique)
+        linked = sorted(set(linking.get(technique, [])) | set(linking.get(parent, [])))
+        rows.append((technique, name, len(used_by), linked))
+    return sorted(rows, key=lambda row: (-row[2], row[0]))

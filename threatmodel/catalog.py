@@ -52,6 +52,9 @@ class Kind(_Frozen):
         "words that, in another component's name, technology or description, suggest it is of this "
         "kind (a warning says so: 'GPT-4o' on a process is probably an llm)"))
     roles: frozenset[str] = Field(default=frozenset(), description="set by the loader from the role bindings")
+    ignores: frozenset[str] = Field(default=frozenset(), description=(
+        "set by the loader: attributes no rule, question or mitigation reads on this kind (a model "
+        "that sets one gets a warning)"))
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
@@ -111,6 +114,16 @@ class Mitigation(_Frozen):
         description="the traits, data-flow-diagram types (process, data-store) or 'flow' of the "
                     "elements this mitigation can protect; empty: any element",
     )
+    not_on: list[str] = Field(
+        default_factory=list,
+        description="traits of elements it cannot protect even where `fits` matches (file permissions "
+                    "on a model shipped to users' devices)",
+    )
+    needs: list[str] = Field(
+        default_factory=list,
+        description="traits the element, or a component it sends to, must have for this to help "
+                    "(tool permissions need tools: least privilege does nothing for an agent without any)",
+    )
     applied: Applied = Field(default="inside", description=(
         "inside: done in the element's own code or configuration, so only whoever runs the element "
         "can do it (on a third-party service the plan moves it to the team's component in front); "
@@ -129,6 +142,8 @@ class Mitigation(_Frozen):
         return value
 
     def fits_element(self, traits: frozenset[str], dfd: str, is_flow: bool) -> bool:
+        if not is_flow and traits & set(self.not_on):
+            return False
         if not self.fits:
             return True
         return ("flow" in self.fits) if is_flow else bool((traits | {dfd}) & set(self.fits))
@@ -221,6 +236,9 @@ class Threat(_Frozen):
         default="",
         description="what a system would need for this threat to apply; shown when it raised nothing",
     )
+    once_per_chain: bool = Field(default=False, description=(
+        "a finding on a component whose every input comes from components with the same finding "
+        "(a model prompted only by its agent) is the same attack: reported once, where it enters"))
 
     @model_validator(mode="before")
     @classmethod

@@ -193,12 +193,47 @@ def _merge(sources: list[_Source], atlas: AtlasIndex, sink: DiagnosticSink) -> C
     missing_classes = [c for c in get_args(ActorClassName) if c not in actor_classes]
     if missing_classes:
         sink.error(where, f"no catalog entry for actor class(es) {', '.join(missing_classes)}")
-    kinds = {kind_id: kind.model_copy(update={"roles": frozenset(r for r, bound in roles.items() if bound & set(kind.traits))})
+    scope = _attribute_scope(attributes, threats, mitigations, kinds)
+    kinds = {kind_id: kind.model_copy(update={
+                 "roles": frozenset(r for r, bound in roles.items() if bound & set(kind.traits)),
+                 "ignores": frozenset(name for name, where in scope.items() if not where & (set(kind.traits) | {kind.dfd}))})
              for kind_id, kind in kinds.items()}
     return Catalog(atlas=atlas, traits=traits, roles=roles, actor_classes=actor_classes, capabilities=capabilities,
                    attributes=attributes, protocols=protocols, kinds=kinds, stride=stride, formats=formats,
                    mitigations=mitigations, threats=threats, frameworks=frameworks, aliases=aliases,
                    agentic_to_llm_2025=agentic)
+
+
+# attributes the graph and the predicates read on any component (reach, exposure, content
+# sources, who made it): never "ignored" on a kind
+_READ_EVERYWHERE = frozenset({"authenticated", "exposure", "origin", "untrusted_content", "capabilities", "actor"})
+
+
+def _attribute_scope(attributes: dict[str, Any], threats: dict[str, Any], mitigations: dict[str, Any],
+                     kinds: dict[str, Any]) -> dict[str, set[str]]:
+    """For each component attribute read only on some kinds, the traits and DFD types where
+    something reads it: its question, the rules that test it, the mitigations it declares.
+    Attributes that protect what is behind them (``on_path``) count everywhere."""
+    scope: dict[str, set[str]] = {}
+    for key, info in attributes.items():
+        if info.element == "component" and not info.on_path and info.name not in _READ_EVERYWHERE and info.traits:
+            scope[info.name] = set(info.traits)
+    for threat in threats.values():
+        for rule in threat.applies_to:
+            for predicate in ("attribute", "attribute_any"):
+                for name in (rule.when.get(predicate) or {}):
+                    if name in scope:
+                        scope[name] |= set(rule.traits) | set(rule.dfd) | ({"process", "data-store", "external-entity"}
+                                                                          if not (rule.traits or rule.dfd or rule.kinds) else set())
+                        for kind_id in rule.kinds:  # a rule for named kinds: what those kinds are
+                            if kind_id in kinds:
+                                scope[name] |= set(kinds[kind_id].traits) | {kinds[kind_id].dfd}
+    for mitigation in mitigations.values():
+        for declared in mitigation.declared_by:
+            for name in declared:
+                if name in scope:
+                    scope[name] |= set(mitigation.fits) if mitigation.fits else {"process", "data-store", "external-entity"}
+    return scope
 
 
 class _Checker:
@@ -274,6 +309,14 @@ class _Checker:
                     if trait not in ("flow", "process", "data-store", "external-entity") and trait not in self.catalog.traits:
                         self.sink.error(source.at("mitigations", i, "fits", j), f"unknown trait '{trait}'"
                                         f"{did_you_mean(trait, self.catalog.traits)} (or a DFD type, or 'flow')")
+                for j, trait in enumerate(mitigation.needs):
+                    if trait not in self.catalog.traits:
+                        self.sink.error(source.at("mitigations", i, "needs", j), f"unknown trait '{trait}'"
+                                        f"{did_you_mean(trait, self.catalog.traits)}")
+                for j, trait in enumerate(mitigation.not_on):
+                    if trait not in self.catalog.traits:
+                        self.sink.error(source.at("mitigations", i, "not_on", j), f"unknown trait '{trait}'"
+                                        f"{did_you_mean(trait, self.catalog.traits)}")
             for i, threat in enumerate(source.content.threats):
                 used_mitigations.update(threat.mitigations)
                 self.check_threat(source, i, threat)

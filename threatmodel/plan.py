@@ -132,7 +132,8 @@ class _Context:
 
     def fits(self, mitigation: str, element: str) -> bool:
         graph = self.graph
-        return self.catalog.mitigations[mitigation].fits_element(graph.traits(element), graph.dfd(element), False)
+        m = self.catalog.mitigations[mitigation]
+        return m.fits_element(graph.traits(element), graph.dfd(element), False) and graph.has_what_it_needs(m.needs, element)
 
     def declarable_on(self, mitigation: str, node: str) -> bool:
         """The node could declare the mitigation with an attribute that protects what is behind it

@@ -281,6 +281,9 @@ def score(catalog: Catalog, graph: "DataFlowGraph", threat: Threat, element: str
     if maturity_why:
         likelihood_reasons.append(f"{_signed(maturity_shift)} {maturity_why}" if maturity_shift else maturity_why)
     adjustment += maturity_shift
+    if assumed:  # an assumption scores lower than the stated fact, so stating it moves the score
+        adjustment -= 1
+        likelihood_reasons.append(f"−1 assumed (not stated): {', '.join(assumed)}; say it in the model to score it in full")
     base_likelihood = _clamp(ratings.exploitability + adjustment)
     credit, impact_credit, credits = credited(catalog, threat, [c.mitigation for c in controls])
     by_id = {c.mitigation: c for c in controls}
@@ -291,8 +294,6 @@ def score(catalog: Catalog, graph: "DataFlowGraph", threat: Threat, element: str
                                   f"({control.describe(access, graph).split(' (', 1)[1]}")
     if sum(c.likelihood for c in credits) > credit:
         likelihood_reasons.append(f"controls lower likelihood by at most {LIKELIHOOD_CREDIT_LIMIT}")
-    if assumed:
-        likelihood_reasons.append(f"assumed (not stated): {', '.join(assumed)}")
     if unknown:
         likelihood_reasons.append("no credit for unknown " + ", ".join(f"{a} on {c}" for c, a in unknown))
     likelihood = _clamp(base_likelihood - credit)

@@ -246,6 +246,8 @@ def _absolute_path(declared: str, folder: Path) -> tuple[str, str | None]:
 def _with_defaults(component: Component, kind: Kind) -> Component:
     update = {name: kind.defaults[name] for name in ATTRIBUTE_NAMES
               if getattr(component, name) is None and name in kind.defaults}
+    if component.autonomy == "act" and component.approval_required is None:
+        update["approval_required"] = False  # an agent that acts on its own waits for no one: said, not asked
     return component.model_copy(update=update) if update else component
 
 
@@ -282,6 +284,11 @@ def _warn(system: System, parts: list[_Part], kinds: dict[str, Kind], sink: Diag
             if component.format and "model_store" not in kinds[component.kind].roles:
                 sink.warning(part.at("components", index, "format"),
                              f"'format' is meant for model artifacts; '{component.id}' is a {component.kind}")
+            for name in sorted(kinds[component.kind].ignores if component.kind in kinds else ()):
+                if getattr(component, name) is not None:
+                    sink.warning(part.at("components", index, name),
+                                 f"'{name}' does nothing on a {component.kind}: no threat, question or mitigation "
+                                 f"reads it there ('{component.id}'); check the kind, or drop the attribute")
             hint = _kind_hint(component, kinds)
             if hint:
                 sink.warning(part.at("components", index, "kind"), hint)

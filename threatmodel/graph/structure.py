@@ -79,6 +79,18 @@ class DataFlowGraph:
     def traits(self, component_id: str) -> frozenset[str]:
         return self._traits[component_id]
 
+    def has_what_it_needs(self, needs: list[str], component_id: str) -> bool:
+        """The component, or a component it sends to (either way of a two-way flow), has one of the
+        traits (a mitigation's ``needs``); true when nothing is needed or the element is not a component."""
+        if not needs or component_id not in self._traits:
+            return True
+        wanted = set(needs)
+        if self._traits[component_id] & wanted:
+            return True
+        neighbours = {f.target for f in self.system.flows if f.source == component_id} | {
+            f.source for f in self.system.flows if f.target == component_id and f.bidirectional}
+        return any(self._traits.get(n, frozenset()) & wanted for n in neighbours)
+
     def has_role(self, component_id: str, role: str) -> bool:
         return role in self._roles[component_id]
 
