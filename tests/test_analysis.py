@@ -345,3 +345,70 @@ flows:
     both = {f.id for f in assess(catalog, write(text + "  - {from: user, to: other, protocol: HTTPS}\n"
                                                        "  - {from: other, to: model}\n")).findings}
     assert {"PROMPT-INJECTION@agent", "PROMPT-INJECTION@model"} <= both
+
+
+def test_an_approval_step_drawn_as_a_component_counts_as_the_attribute_would(catalog, write):
+    """One fact, one effect: a human-approval step between the agent and its tool lowers the
+    tool's excessive agency as `approval_required: true` on the agent does."""
+    text = """system: {name: approvals}
+boundaries: [{id: app, trust: internal}]
+components:
+  - {id: user, kind: person}
+  - {id: agent, kind: agent, boundary: app, exposure: public AGENT}
+  - {id: approve, kind: human-approval, boundary: app}
+  - {id: refunds, kind: tool, boundary: app, capabilities: [spend]}
+flows:
+  - {from: user, to: agent, protocol: HTTPS, bidirectional: true}
+FLOWS"""
+    direct = "  - {from: agent, to: refunds, bidirectional: true}\n  - {from: agent, to: approve}\n"
+    through = "  - {from: agent, to: approve, bidirectional: true}\n  - {from: approve, to: refunds, bidirectional: true}\n"
+    plain = {f.id: f for f in assess(catalog, write(text.replace(" AGENT", "").replace("FLOWS", direct))).findings}
+    drawn = {f.id: f for f in assess(catalog, write(text.replace(" AGENT", "").replace("FLOWS", through))).findings}
+    said = {f.id: f for f in assess(catalog, write(text.replace(" AGENT", ", approval_required: true").replace("FLOWS", direct))).findings}
+    key = "EXCESSIVE-AGENCY@refunds"
+    assert drawn[key].score.value < plain[key].score.value
+    assert drawn[key].score.value == said[key].score.value
+
+
+def test_running_model_output_hands_the_prompter_the_interpreter(catalog, write):
+    """Whoever steers a model whose output is run as code controls the interpreter that runs it,
+    and reads the key that interpreter holds."""
+    text = """system: {name: code interpreter}
+boundaries: [{id: app, trust: internal}]
+components:
+  - {id: user, kind: person}
+  - {id: chat, kind: process, boundary: app, exposure: public}
+  - {id: model, kind: llm, boundary: app, output_to: [OUTPUT]}
+  - {id: runner, kind: process, boundary: app, name: Code runner}
+  - {id: api-key, kind: secret, boundary: app}
+flows:
+  - {from: user, to: chat, protocol: HTTPS, bidirectional: true}
+  - {from: chat, to: model, bidirectional: true}
+  - {from: model, to: runner, name: generated code}
+  - {from: api-key, to: runner, name: loads}
+"""
+    running = {f.id: f for f in assess(catalog, write(text.replace("OUTPUT", "code"))).findings}
+    assert "CREDENTIAL-THEFT@api-key" in running
+    assert running["CREDENTIAL-THEFT@api-key"].attack_path[:1] == ("user",)
+    showing = {f.id for f in assess(catalog, write(text.replace("OUTPUT", "markdown"))).findings}
+    assert "CREDENTIAL-THEFT@api-key" not in showing
+
+
+def test_an_interpreter_that_deploys_back_into_the_model_does_not_loop(catalog, write):
+    """Control that comes back round (the interpreter administers the model that writes to it)
+    ends: every attack path is finite and has no repeated element."""
+    text = """system: {name: loop}
+boundaries: [{id: app, trust: internal}]
+components:
+  - {id: user, kind: person}
+  - {id: model, kind: llm, boundary: app, exposure: public, output_to: [shell]}
+  - {id: runner, kind: build-host, boundary: app}
+flows:
+  - {from: user, to: model, protocol: HTTPS, bidirectional: true}
+  - {from: model, to: runner, name: commands}
+  - {from: runner, to: model, name: deploys}
+"""
+    found = assess(catalog, write(text)).findings
+    assert found
+    for finding in found:
+        assert len(set(finding.attack_path)) == len(finding.attack_path), finding.attack_path

@@ -236,3 +236,26 @@ def test_a_model_hub_is_a_dependency_as_the_format_reference_says(catalog, write
     row = next(line for line in (REPO / "docs" / "format.md").read_text(encoding="utf-8").splitlines()
                if "`model-hub`" in line and line.startswith("| ") and "actor" not in line.split("|")[1] and "`dependency`" in line)
     assert "`supplier`" not in row
+
+
+def test_what_a_person_does_decides_their_class_not_one_flow(catalog, write):
+    """An engineer who pushes over SSH stays an operator when one of their flows is plain HTTPS
+    of unknown authentication; anyone on the internet can use that flow's door as well."""
+    text = """
+system: {name: engineer}
+boundaries: [{id: dev, trust: internal}]
+components:
+  - {id: engineer, kind: person}
+  - {id: build, kind: build-host, boundary: dev}
+  - {id: wiki, kind: process, boundary: dev}
+flows:
+  - {from: engineer, to: build, protocol: SSH}
+  - {from: engineer, to: wiki, protocol: HTTPS}
+"""
+    graph = build(catalog, write, text)
+    actors = {a.id: a for a in graph.reach.actors}
+    assert actors["engineer"].actor_class == "operator"
+    assert "wiki" in actors["anyone-on-the-internet"].enters
+    only_ssh = build(catalog, write, text.replace("  - {from: engineer, to: wiki, protocol: HTTPS}\n", ""))
+    assert {a.id: a for a in only_ssh.reach.actors}["engineer"].actor_class == "operator"
+    assert "anyone-on-the-internet" not in {a.id for a in only_ssh.reach.actors}

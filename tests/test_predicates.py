@@ -138,3 +138,26 @@ def test_every_predicate_has_cases_that_hold_and_that_do_not():
 ])
 def test_bad_parameters_are_rejected(catalog, name, parameter):
     assert REGISTRY[name].check(parameter, frozenset(catalog.traits)) is not None
+
+
+def test_an_identity_provider_is_no_source_of_content(catalog, write):
+    """Tokens from an identity provider are not instructions a model reads; a feed of documents
+    from an outside service is."""
+    text = """system: {name: idp}
+boundaries: [{id: app, trust: internal}]
+components:
+  - {id: user, kind: person}
+  - {id: idp, kind: external-service, name: Identity provider}
+  - {id: service, kind: process, boundary: app}
+  - {id: model, kind: llm, boundary: app}
+flows:
+  - {from: user, to: service, protocol: HTTPS, bidirectional: true}
+  - {from: idp, to: service, protocol: PROTOCOL}
+  - {from: service, to: model, bidirectional: true}
+"""
+    def untrusted(protocol: str) -> bool:
+        graph = DataFlowGraph(load_system(write(text.replace("PROTOCOL", protocol)), catalog.kinds).system, catalog)
+        return REGISTRY["untrusted_context"].evaluate(graph, "model", True).holds
+
+    assert not untrusted("OIDC")
+    assert untrusted("HTTPS")

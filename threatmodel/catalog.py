@@ -323,6 +323,7 @@ class Protocol(_Frozen):
     encrypted: bool | None = None
     authenticated: bool | None = None
     login: bool = False
+    identity: bool = False
 
 
 FRAMEWORK_ENTRY = r"^(ML|LLM|ASI)(0[1-9]|10):(2023|2025|2026)$"

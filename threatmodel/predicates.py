@@ -252,8 +252,11 @@ def untrusted_context(graph: "DataFlowGraph", element: str, wanted: bool) -> Ver
     def untrusted(node: str) -> bool:
         declared = graph.attribute(node, "untrusted_content")
         capabilities = graph.attribute(node, "capabilities") or []
-        # an outside service's data is outside content unless it says otherwise
-        return declared is True or (declared is None and graph.has_role(node, "supplier")) \
+        # an outside service's data is outside content unless it says otherwise, or all it sends is
+        # identity (an identity provider's tokens are no instructions a model reads)
+        sent = graph.flows_out_of(node)
+        supplier_content = graph.has_role(node, "supplier") and not (sent and all(graph.is_identity(k) for _t, k in sent))
+        return declared is True or (declared is None and supplier_content) \
             or "network" in capabilities  # type: ignore[operator]
 
     if untrusted(element):

@@ -46,12 +46,29 @@ def _person_class(graph: "DataFlowGraph", node: str) -> str:
     outgoing = graph.flows_out_of(node)
     if not outgoing:
         return "anonymous"
-    if any(graph.flow_value(key, "authenticated")[0] is not True for _t, key in outgoing):
-        return "anonymous"
+    # what the person does decides who they are: someone who logs in, writes stores, runs code or
+    # deploys is an operator even when one of their flows does not authenticate (that flow's
+    # target is then open to anyone on the internet too: see derive_actors)
     works_there = any(graph.dfd(target) == "data-store" or graph.has_role(target, "runs_code")
                       or graph.has_role(target, "administers_targets") or graph.is_login(key)
-                      for target, key in outgoing)
-    return "operator" if works_there else "customer"
+                      for target, key in outgoing if graph.flow_value(key, "authenticated")[0] is True
+                      or graph.is_login(key))
+    if works_there:
+        return "operator"
+    if any(graph.flow_value(key, "authenticated")[0] is not True for _t, key in outgoing):
+        return "anonymous"
+    return "customer"
+
+
+def _open_doors(graph: "DataFlowGraph", actors: list[Actor]) -> list[str]:
+    """Components an operator outside reaches over a flow that does not authenticate: anyone on
+    the internet can use the same door."""
+    doors = set()
+    for actor in actors:
+        if actor.node and actor.actor_class == "operator" and actor.derived and graph.outside(actor.node):
+            doors |= {target for target, key in graph.flows_out_of(actor.node)
+                      if graph.flow_value(key, "authenticated")[0] is not True and not graph.is_login(key)}
+    return sorted(doors)
 
 
 def derive_actors(graph: "DataFlowGraph") -> list[Actor]:
@@ -75,6 +92,7 @@ def derive_actors(graph: "DataFlowGraph") -> list[Actor]:
                             None, tuple(declared.enters), False))
     public = [c.id for c in sorted(graph.system.components, key=lambda c: c.id)
               if c.exposure == "public" and graph.dfd(c.id) != "external-entity"]
+    public += [door for door in _open_doors(graph, actors) if door not in public]
     anonymous_reach = _downstream(graph, [a.node for a in actors if a.actor_class == "anonymous" and a.node])
     unreached = tuple(p for p in public if p not in anonymous_reach)
     if unreached:

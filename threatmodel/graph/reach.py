@@ -103,9 +103,23 @@ class _ClassReach:
         if self.level.get(node, 0) >= level:
             return False
         self.level[node] = level
+        if node in self.previous and previous is not None and self._leads_through(previous[0], node):
+            return True  # the upgrade came round through the node itself: its way in stays the one it had
         self.previous[node] = previous
         self.origin[node] = origin
         return True
+
+    def _leads_through(self, start: str, node: str) -> bool:
+        """Whether the recorded way in to ``start`` passes ``node``."""
+        seen = set()
+        current: str | None = start
+        while current is not None and current not in seen:
+            if current == node:
+                return True
+            seen.add(current)
+            step = self.previous.get(current)
+            current = step[0] if step is not None else None
+        return False
 
     def _run(self) -> None:
         graph = self.graph
@@ -125,28 +139,48 @@ class _ClassReach:
                     reached(collector, INPUT, (actor.node, key), actor.id)
             for entered in actor.enters:
                 reached(entered, self._first_level(None, entered, None), (actor.id, None), actor.id)
-        while control:
-            node = control.popleft()
-            origin = self.origin[node]
-            for target, key in graph.flows_out_of(node):
-                reached(target, self._next_level(CONTROL, node, target), (node, key), origin)
-            if graph.has_role(node, "administers_environment"):
-                for source, key in graph.flows_into(node):
-                    if graph.dfd(source) == "data-store":
-                        reached(source, CONTROL, (node, key), origin)
-        queue = deque(n for n in inputs if self.level[n] == INPUT)
-        while queue:
-            node = queue.popleft()
-            for target, key in graph.flows_out_of(node):
-                if target not in self.level and graph.dfd(target) != "external-entity":
-                    self._set(target, INPUT, (node, key), self.origin[node])
-                    queue.append(target)
+        while True:
+            while control:
+                node = control.popleft()
+                origin = self.origin[node]
+                for target, key in graph.flows_out_of(node):
+                    reached(target, self._next_level(CONTROL, node, target), (node, key), origin)
+                if graph.has_role(node, "administers_environment"):
+                    for source, key in graph.flows_into(node):
+                        if graph.dfd(source) == "data-store":
+                            reached(source, CONTROL, (node, key), origin)
+            queue = deque(n for n in inputs if self.level[n] == INPUT)
+            inputs = []
+            while queue:
+                node = queue.popleft()
+                for target, key in graph.flows_out_of(node):
+                    if target not in self.level and graph.dfd(target) != "external-entity":
+                        self._set(target, INPUT, (node, key), self.origin[node])
+                        queue.append(target)
+            # a model whose output is run as code or commands hands whoever steers it the
+            # interpreter it writes to: input to the model is control of that process
+            for node in sorted(n for n, level in self.level.items() if level == INPUT and self._executes_output(n)):
+                came_from = (self.previous.get(node) or (None, None))[0]
+                for flow in graph.system.flows:  # as drawn: the answer going back is not code to run
+                    target = flow.target
+                    if (flow.source == node and target != came_from and graph.has_component(target)
+                            and graph.dfd(target) == "process" and self.level.get(target, 0) < CONTROL):
+                        reached(target, CONTROL, (node, flow.key), self.origin[node])
+            if not control:
+                break
+
+    def _executes_output(self, node: str) -> bool:
+        graph = self.graph
+        consumers = graph.attribute(node, "output_to") or []
+        return graph.has_role(node, "prompted") and bool({"shell", "code"} & set(consumers))  # type: ignore[arg-type]
 
     def path(self, node: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         nodes, flows = [node], []
         current = self.previous.get(node)
         while current is not None:
             previous, key = current
+            if previous in nodes:  # an upgrade made the pointers loop: the path so far is the way in
+                break
             nodes.append(previous)
             if key is not None:
                 flows.append(key)

@@ -160,6 +160,10 @@ class DataFlowGraph:
             return implied, f"implied by protocol {self.flow(key).protocol}"
         return None, "unknown"
 
+    def is_identity(self, key: str) -> bool:
+        """Whether the flow's protocol carries only identity (OIDC, OAuth, SAML tokens), not content."""
+        return bool(getattr(self._protocol(key), "identity", False))
+
     def is_login(self, key: str) -> bool:
         """Whether the flow's protocol gives whoever connects a shell (SSH, RDP)."""
         protocol = self._protocol(key)
