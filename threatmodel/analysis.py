@@ -16,7 +16,7 @@ from .errors import Diagnostic, InputError, Location, did_you_mean
 from .graph import DataFlowGraph
 from .graph.reach import Access
 from .predicates import REGISTRY, Verdict
-from .scoring import SEVERITY_ORDER, Score, declared_controls, score
+from .scoring import SEVERITY_ORDER, Score, declared_controls, is_asked, score
 
 MAX_NEAR_MISSES = 3
 
@@ -359,8 +359,8 @@ def _open_questions(catalog: Catalog, graph: DataFlowGraph, findings: list[Findi
             affects.setdefault((element, attribute), []).append(finding.id)
     for pair, would in (blocking or {}).items():
         attribute, _, element = pair.partition(" on ")
-        info = catalog.attributes.get(f"{'component' if graph.has_component(element) else 'flow'}.{attribute}")
-        if info is not None and _asked_about(info, graph, element):
+        is_flow = not graph.has_component(element)
+        if is_asked(catalog, graph, f"{'flow' if is_flow else 'component'}.{attribute}", element, is_flow):
             affects.setdefault((element, attribute), []).extend(would)
     for crossing in graph.crossings:
         if graph.flow_value(crossing.flow, "encrypted")[0] is None:
@@ -373,11 +373,6 @@ def _open_questions(catalog: Catalog, graph: DataFlowGraph, findings: list[Findi
         questions.append(OpenQuestion(element, attribute, text.replace("{element}", element),
                                       tuple(sorted(set(finding_ids)))))
     return questions
-
-
-def _asked_about(info: Any, graph: DataFlowGraph, element: str) -> bool:
-    """The catalog asks this attribute of this element (its traits, when the attribute names some)."""
-    return not graph.has_component(element) or not info.traits or bool(graph.traits(element) & set(info.traits))
 
 
 def _check_exclusions(catalog: Catalog, system: Any, locations: list[Location]) -> None:

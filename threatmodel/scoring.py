@@ -183,7 +183,7 @@ def declared_controls(catalog: Catalog, graph: "DataFlowGraph", threat: Threat, 
                         actual = getattr(graph.component(subject), attribute, None)
                     if actual == value and found is None:
                         found = Control(mitigation_id, subject, attribute, value, on_path)
-                    elif actual is None and _asked(catalog, graph, key, subject, is_flow):
+                    elif actual is None and is_asked(catalog, graph, key, subject, is_flow):
                         missing.add((subject, attribute))
         if found is not None:
             controls.append(found)
@@ -192,7 +192,7 @@ def declared_controls(catalog: Catalog, graph: "DataFlowGraph", threat: Threat, 
     return controls, sorted(unknown)
 
 
-def _asked(catalog: Catalog, graph: "DataFlowGraph", key: str, subject: str, is_flow: bool) -> bool:
+def is_asked(catalog: Catalog, graph: "DataFlowGraph", key: str, subject: str, is_flow: bool) -> bool:
     info = catalog.attributes.get(key)
     if info is None:
         return False
