@@ -67,7 +67,7 @@ def test_husky_evidence_and_attack_path_come_from_one_reach(husky):
     assert ml02.attack_path == ("azure-cognitive-services", "gather-images", "training-images")
     ml01 = by_id["ML01@web-server"]
     assert ml01.attack_path == ("user", "api-gateway", "web-server")
-    assert "user (anonymous internet user) sends input to web-server via user → api-gateway → web-server" in ml01.evidence
+    assert "user (anonymous internet user) sends requests to web-server via user → api-gateway → web-server" in ml01.evidence
     # the rate limit is declared where it lives, on the gateway in front of the service
     assert ml01.controls_in_place == ("query-rate-limiting",)
     assert "api-gateway has rate_limiting: true on user → api-gateway → web-server" in ml01.score.explanation

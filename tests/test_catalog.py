@@ -150,7 +150,7 @@ def test_a_valid_user_catalog_merges(write):
     ({"rule": "traits: [holds_weights]"}, "12:18: error: unknown trait 'holds_weights', did you mean 'holds_model_weights'?"),
     ({"rule": "when: {reached_bye: {access: input}}"}, "12:16: error: unknown predicate 'reached_bye', did you mean 'reached_by'?"),
     ({"rule": "when: {reached_by: {access: everywhere}}"},
-     "12:28: error: predicate 'reached_by': access must be one or more of input, control, read, found 'everywhere'"),
+     "12:28: error: predicate 'reached_by': access must be one or more of input, query, control, read, found 'everywhere'"),
     ({"rule": "when: {exposure: true}"}, "12:26: error: predicate 'exposure': expected one of 'public', 'internal', found True"),
     ({"rule": "when: {attribute: {rate_limit: true}}"},
      "12:27: error: predicate 'attribute': unknown attribute 'rate_limit', did you mean 'rate_limiting'?"),

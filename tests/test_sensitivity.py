@@ -196,6 +196,8 @@ ATTRIBUTE_CASES = [
     ("fails_open", "checkout", True),
     ("encrypted", "answer", False),
     ("authenticated", "query", True),
+    ("admin_interface", "api", True),
+    ("self_registration", "api", True, {"authenticated": True}),  # open sign-up matters behind a login
 ]
 
 
@@ -203,14 +205,17 @@ def _signature(assessment) -> dict:
     return {f.id: (f.score.likelihood, f.score.impact) for f in assessment.findings}
 
 
-@pytest.mark.parametrize("attribute, element, value", ATTRIBUTE_CASES, ids=[f"{c[0]}-{c[1]}" for c in ATTRIBUTE_CASES])
-def test_each_attribute_changes_some_result(tmp_path, catalog, attribute, element, value):
+@pytest.mark.parametrize("case", ATTRIBUTE_CASES, ids=[f"{c[0]}-{c[1]}" for c in ATTRIBUTE_CASES])
+def test_each_attribute_changes_some_result(tmp_path, catalog, case):
     import copy
 
-    before = _signature(analyse(tmp_path, SMALL, catalog, "before.yaml"))
+    attribute, element, value = case[:3]
+    given = case[3] if len(case) > 3 else {}  # what both models state, so that the attribute can matter
     document = copy.deepcopy(SMALL)
     target = next((c for c in document["components"] if c["id"] == element), None)
     target = target or next(f for f in document["flows"] if f["id"] == element)
+    target.update(given)
+    before = _signature(analyse(tmp_path, document, catalog, "before.yaml"))
     target[attribute] = value
     after = _signature(analyse(tmp_path, document, catalog, "after.yaml"))
     assert after != before
@@ -280,7 +285,7 @@ def test_each_llm_attribute_changes_some_result(tmp_path, catalog, attribute, el
     assert after != before
 
 
-def test_a_chatbot_without_tools_has_no_excessive_agency_and_a_sandbox_without_network_scores_lower(tmp_path, catalog):
+def test_a_chatbot_without_tools_has_no_excessive_agency_and_a_sandbox_lowers_only_escape(tmp_path, catalog):
     import copy
 
     chatbot = copy.deepcopy(SMALL_LLM)
@@ -294,5 +299,7 @@ def test_a_chatbot_without_tools_has_no_excessive_agency_and_a_sandbox_without_n
     tool = next(c for c in boxed["components"] if c["id"] == "tool")
     tool.update(sandboxed=True, network_egress=False)
     contained = _signature(analyse(tmp_path, boxed, catalog, "boxed.yaml"))
-    for finding in ("SANDBOX-ESCAPE@tool", "EXCESSIVE-AGENCY@tool"):
-        assert contained[finding][0] * contained[finding][1] < open_shell[finding][0] * open_shell[finding][1]
+    escape = "SANDBOX-ESCAPE@tool"
+    assert contained[escape][0] * contained[escape][1] < open_shell[escape][0] * open_shell[escape][1]
+    # what the tool is allowed to do, it does inside the sandbox too: no credit against agency
+    assert contained["EXCESSIVE-AGENCY@tool"] == open_shell["EXCESSIVE-AGENCY@tool"]

@@ -78,6 +78,20 @@ def _display(review: Path, model: Path) -> str:
         return str(review)
 
 
+def _class_warnings(graph: DataFlowGraph, loaded: LoadedSystem) -> list[Diagnostic]:
+    """A warning where one flow among several alone decides who a person is (docs/format.md):
+    a wrong or missing flow attribute there changes every finding that person leads to."""
+    from .errors import Location
+    from .graph.actors import deciding_flows
+
+    titles = {c.id: c.title.lower() for c in graph.catalog.actor_classes.values()}
+    return [Diagnostic(loaded.locations.get(key) or loaded.locations.get(person) or Location(loaded.path or "model"),
+                       f"flow '{key}' alone makes '{person}' an {titles[mine]}; without it they would be an "
+                       f"{titles[other]}: check its protocol and `authenticated`, or set `actor:` on '{person}'",
+                       "warning")
+            for person, key, mine, other in deciding_flows(graph)]
+
+
 def assess(model: Path | LoadedSystem, catalog: LoadedCatalog | None = None,
            status: Path | LoadedReview | None = None, use_default_status: bool = True, *,
            evidence: list[Path] | None = None, now: "datetime | None" = None,
@@ -103,7 +117,8 @@ def assess(model: Path | LoadedSystem, catalog: LoadedCatalog | None = None,
     max_age = max_age_days or (review_file.review.evidence.max_age_days if review_file else DEFAULT_MAX_AGE_DAYS)
     verdicts = judge_evidence(analysis, sources, now, max_age)
     review = apply_review(analysis, review_file, verdicts)
-    warnings = [*loaded_catalog.warnings, *loaded_system.warnings, *analysis.warnings, *review.orphans]
+    warnings = [*loaded_catalog.warnings, *loaded_system.warnings, *_class_warnings(graph, loaded_system),
+                *analysis.warnings, *review.orphans]
     display = _display(review_path, model_path) if review_path else ""
     return Assessment(loaded_catalog, loaded_system, graph, analysis, review, review_file, model_path,
                       warnings, display, verdicts)

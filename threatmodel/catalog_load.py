@@ -38,6 +38,9 @@ REQUIRED_ROLES: dict[str, str] = {
     "administers_targets": "control here gives control of the components it updates",
     "administers_environment": "control here gives control of every component it touches",
     "carries_code": "what flows out of these runs where it arrives",
+    "obeys_callers": "input here is control: whoever calls it runs code in it",
+    "third_party_when_declared": "with origin: third-party, these become dependency actors",
+    "steered_by_prompts": "these act with the arguments an agent chooses",
     "code_dependency": "third-party packages that a dependency audit (pip-audit) covers",
     "runs_code": "these execute the code people send them",
     "model_store": "model artifacts (formats, scans, signatures)",
@@ -206,7 +209,8 @@ def _merge(sources: list[_Source], atlas: AtlasIndex, sink: DiagnosticSink) -> C
 
 # attributes the graph and the predicates read on any component (reach, exposure, content
 # sources, who made it): never "ignored" on a kind
-_READ_EVERYWHERE = frozenset({"authenticated", "exposure", "origin", "untrusted_content", "capabilities", "actor"})
+_READ_EVERYWHERE = frozenset({"authenticated", "exposure", "origin", "untrusted_content", "capabilities", "actor",
+                               "admin_interface", "self_registration"})
 
 
 def _attribute_scope(attributes: dict[str, Any], threats: dict[str, Any], mitigations: dict[str, Any],

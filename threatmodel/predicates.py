@@ -114,7 +114,7 @@ def exposure(graph: "DataFlowGraph", element: str, wanted: str) -> Verdict:
 
 def _reach_param(value: Any, _traits: frozenset[str]) -> str | None:
     if not isinstance(value, dict) or "access" not in value:
-        return "expected a mapping with 'access' (input, control or read) and optionally 'actors'"
+        return "expected a mapping with 'access' (input, query, control or read) and optionally 'actors'"
     unknown_keys = set(value) - {"access", "actors"}
     if unknown_keys:
         return f"unknown key '{sorted(unknown_keys)[0]}' (expected 'access' and 'actors')"
@@ -128,7 +128,7 @@ def _reach_param(value: Any, _traits: frozenset[str]) -> str | None:
     return None
 
 
-@_register("reached_by", "component", "a mapping: access (input, control, read), actors (classes)", _reach_param)
+@_register("reached_by", "component", "a mapping: access (input, query, control, read), actors (classes)", _reach_param)
 def reached_by(graph: "DataFlowGraph", element: str, wanted: dict[str, Any]) -> Verdict:
     """An actor (of the given classes, or any) has this access to the component; the most likely
     actor's path is the finding's attack path."""

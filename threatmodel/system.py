@@ -65,7 +65,7 @@ ATTRIBUTE_NAMES = (
     # LLM, RAG and agent systems
     "untrusted_content", "secrets_in_prompt", "tenant_isolation", "usage_limits", "sandboxed",
     "network_egress", "pinned", "approval_required", "filters_output", "capabilities", "autonomy", "output_to",
-    "fails_open",
+    "fails_open", "admin_interface", "self_registration",
 )
 # the type of each attribute's values, for checking catalog rules and kind defaults
 ATTRIBUTE_TYPES: dict[str, type] = {
@@ -74,6 +74,7 @@ ATTRIBUTE_TYPES: dict[str, type] = {
     "untrusted_content": bool, "secrets_in_prompt": bool, "tenant_isolation": bool, "usage_limits": bool,
     "sandboxed": bool, "network_egress": bool, "pinned": bool, "approval_required": bool, "filters_output": bool,
     "capabilities": list, "autonomy": str, "output_to": list, "fails_open": bool,
+    "admin_interface": bool, "self_registration": bool,
 }
 ToolCapability = Literal["read", "write", "execute", "network", "spend"]
 OutputConsumer = Literal["html", "markdown", "sql", "shell", "code", "agent", "email"]
@@ -122,6 +123,11 @@ class Component(_Strict):
     fails_open: bool | None = Field(default=None, description=(
         "when a model or check it depends on (a fraud scorer, a guardrail, a moderation call) does "
         "not answer, the component goes on as if the check had passed"))
+    admin_interface: bool | None = Field(default=None, description=(
+        "exposes an administrative or control interface (a dashboard, a management API, a cluster "
+        "head's UI): whoever can use it controls the component"))
+    self_registration: bool | None = Field(default=None, description=(
+        "anyone can create an account (open sign-up), so requiring authentication keeps no one out"))
     actor: ActorClass | None = Field(default=None, description=(
         "for people, outside services and third-party code or models: the attacker class this "
         "component stands for (derived when not given; see docs/format.md)"))

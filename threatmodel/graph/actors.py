@@ -3,12 +3,15 @@
 Derived from the model unless it says otherwise (docs/format.md):
 - a person inside a boundary is an *insider* there;
 - a person outside every boundary is an *operator* when every flow they start is authenticated
-  and leads somewhere they work (a data store, a host that runs their code or deploys, an
-  administrative entry point, or logs in with SSH); a *customer* when every flow is authenticated but leads only to
+  and leads somewhere they work (a data store that does not take outsiders' content, a host that
+  runs their code or deploys, an administrative entry point, or logs in with SSH); a *customer* when every flow is authenticated but leads only to
   services; otherwise *anonymous* (anyone on the internet can do what they do);
 - an outside service that sends data in is a *supplier* (a data collector that calls it is
   answered by it, even when the flow is drawn only from the collector to the service);
-- a third-party library or model is a *dependency*;
+- a third-party library or model is a *dependency*, and so is a tool or MCP server declared
+  ``origin: third-party`` (someone else's code runs there);
+- an outside service that passes on what it receives (a ticketing or e-mail service) relays
+  the input of whoever sends it something: reach goes on through it;
 - a component's ``actor:`` overrides the class, and ``actors:`` adds actors not drawn as components;
 - a service declared ``exposure: public`` that no anonymous person reaches gets an implicit
   anonymous actor, "anyone on the internet".
@@ -40,16 +43,19 @@ class Actor:
         return self.actor_class
 
 
-def _person_class(graph: "DataFlowGraph", node: str) -> str:
+def _person_class(graph: "DataFlowGraph", node: str, without: str | None = None) -> str:
     if not graph.outside(node):
         return "insider"
-    outgoing = graph.flows_out_of(node)
+    # signing in at an identity provider says how they authenticate, not what they do
+    outgoing = [(target, key) for target, key in graph.flows_out_of(node)
+                if key != without and not graph.is_identity(key)]
     if not outgoing:
         return "anonymous"
     # what the person does decides who they are: someone who logs in, writes stores, runs code or
     # deploys is an operator even when one of their flows does not authenticate (that flow's
     # target is then open to anyone on the internet too: see derive_actors)
-    works_there = any(graph.dfd(target) == "data-store" or graph.has_role(target, "runs_code")
+    works_there = any((graph.dfd(target) == "data-store" and graph.attribute(target, "untrusted_content") is not True)
+                      or graph.has_role(target, "runs_code")
                       or graph.has_role(target, "administers_targets") or graph.is_login(key)
                       for target, key in outgoing if graph.flow_value(key, "authenticated")[0] is True
                       or graph.is_login(key))
@@ -58,6 +64,25 @@ def _person_class(graph: "DataFlowGraph", node: str) -> str:
     if any(graph.flow_value(key, "authenticated")[0] is not True for _t, key in outgoing):
         return "anonymous"
     return "customer"
+
+
+def deciding_flows(graph: "DataFlowGraph") -> list[tuple[str, str, str, str]]:
+    """People outside with several flows whose derived class one flow alone decides:
+    (person, flow key, their class, their class without that flow), in model order."""
+    found = []
+    for component in sorted(graph.system.components, key=lambda c: c.id):
+        node = component.id
+        if component.actor is not None or not graph.has_role(node, "people") or not graph.outside(node):
+            continue
+        outgoing = [(target, key) for target, key in graph.flows_out_of(node) if not graph.is_identity(key)]
+        if len(outgoing) < 2:
+            continue
+        mine = _person_class(graph, node)
+        for _target, key in sorted(outgoing, key=lambda pair: pair[1]):
+            other = _person_class(graph, node, without=key)
+            if other != mine:
+                found.append((node, key, mine, other))
+    return found
 
 
 def _open_doors(graph: "DataFlowGraph", actors: list[Actor]) -> list[str]:
@@ -77,7 +102,8 @@ def derive_actors(graph: "DataFlowGraph") -> list[Actor]:
         node = component.id
         if graph.has_role(node, "people"):
             derived_class = _person_class(graph, node)
-        elif graph.has_role(node, "dependency"):
+        elif graph.has_role(node, "dependency") or (graph.has_role(node, "third_party_when_declared")
+                                                     and graph.attribute(node, "origin") == "third-party"):
             derived_class = "dependency"
         elif graph.has_role(node, "supplier"):
             derived_class = "supplier"
@@ -107,7 +133,7 @@ def _downstream(graph: "DataFlowGraph", starts: list[str]) -> set[str]:
     stack = list(starts)
     while stack:
         for target in graph.graph.successors(stack.pop()):
-            if target not in seen and graph.dfd(target) != "external-entity":
+            if target not in seen and (graph.dfd(target) != "external-entity" or graph.relays(target)):
                 seen.add(target)
                 stack.append(target)
     return seen

@@ -13,7 +13,10 @@ authenticated flow or service) and what components do: a person who logs into a 
 it; a controlled bastion or deployment host gives control of what it updates; controlled code or
 a model format that runs code on load gives control of the process that loads it; anything
 a controlled process writes is controlled. Input travels on along every flow but never becomes
-control, except that a notebook or build host runs what a person sends it.
+control, except that a notebook or build host runs what a person sends it, a service that runs
+submitted code (or an admin interface that asks no login) obeys its callers, and a tool acts as
+the agent that calls it was told to. A process that loads a model store gets weights, not input:
+changing a model is a threat to the model, not a query to whatever serves it.
 
 A finding's attack path and evidence both come from :meth:`Reach.best`, so they cannot disagree.
 """
@@ -30,8 +33,8 @@ if TYPE_CHECKING:
     from .structure import DataFlowGraph
 
 INPUT, CONTROL = 1, 2
-ACCESS_KINDS = ("input", "control", "read")
-VERBS = {"input": "sends input to", "control": "controls", "read": "can read"}
+ACCESS_KINDS = ("input", "query", "control", "read")
+VERBS = {"input": "sends input to", "query": "sends requests to", "control": "controls", "read": "can read"}
 
 
 @dataclass(frozen=True)
@@ -68,22 +71,31 @@ class _ClassReach:
 
     def _first_level(self, source: str | None, target: str, flow: str | None) -> int | None:
         graph = self.graph
+        if flow is not None and graph.is_identity(flow):
+            return None  # tokens and assertions: no data the actor chooses arrives
         if graph.dfd(target) == "external-entity":
-            return None
-        if not self.info.credentials:
+            return INPUT if graph.relays(target) else None  # what the relay passes on is the actor's
+        if not self.info.credentials and graph.attribute(target, "self_registration") is not True:
             flow_auth = graph.flow_value(flow, "authenticated")[0] if flow else None
             if flow_auth is True or graph.attribute(target, "authenticated") is True:
-                return None
+                return None  # an account is needed, and nobody can simply sign up for one
         if self.actor_class == "dependency" and source is not None:
             runs_here = graph.dfd(target) == "process" and (
                 graph.has_role(source, "carries_code")
                 or (graph.has_role(source, "model_store") and graph.executes_on_load(source)))
             return CONTROL if runs_here else INPUT
-        if self.info.logs_in:
+        if self.info.logs_in or self._obeys_callers(target):
             return CONTROL
         if source is not None and graph.has_role(source, "people") and graph.has_role(target, "runs_code"):
             return CONTROL  # a notebook or build host runs what a person sends it
         return INPUT
+
+    def _obeys_callers(self, target: str) -> bool:
+        """Whoever calls it runs code in it or administers it: a service that runs submitted code
+        (a Ray or Jupyter server), or an admin interface that does not ask who is calling."""
+        graph = self.graph
+        return graph.has_role(target, "obeys_callers") or (
+            graph.attribute(target, "admin_interface") is True and graph.attribute(target, "authenticated") is not True)
 
     def _next_level(self, level: int, source: str, target: str) -> int | None:
         graph = self.graph
@@ -95,7 +107,12 @@ class _ClassReach:
             if (graph.has_role(source, "administers_targets") or graph.has_role(source, "carries_code")
                     or (graph.has_role(source, "model_store") and graph.executes_on_load(source))):
                 return CONTROL
+        if self._loads_weights(source, target):
+            return None  # weights are not queries: a changed model is the model's own threat, not input
         return INPUT
+
+    def _loads_weights(self, source: str, target: str) -> bool:
+        return self.graph.has_role(source, "model_store") and self.graph.dfd(target) == "process"
 
     # -------------------------------------------------------------- traversal
 
@@ -154,7 +171,8 @@ class _ClassReach:
             while queue:
                 node = queue.popleft()
                 for target, key in graph.flows_out_of(node):
-                    if target not in self.level and graph.dfd(target) != "external-entity":
+                    if target not in self.level and (graph.dfd(target) != "external-entity" or graph.relays(target)) \
+                            and not self._loads_weights(node, target) and not graph.is_identity(key):
                         self._set(target, INPUT, (node, key), self.origin[node])
                         queue.append(target)
             # a model whose output is run as code or commands hands whoever steers it the
@@ -166,6 +184,19 @@ class _ClassReach:
                     if (flow.source == node and target != came_from and graph.has_component(target)
                             and graph.dfd(target) == "process" and self.level.get(target, 0) < CONTROL):
                         reached(target, CONTROL, (node, flow.key), self.origin[node])
+            # a tool acts with the arguments the agent chose, and the agent chose what its input
+            # said: a tool that runs commands outside a sandbox is the attacker's shell, and what a
+            # writing tool can write (the user's files, a database), even inside a sandbox, the
+            # attacker can change or delete
+            for node in sorted(n for n, level in self.level.items()
+                               if level == INPUT and graph.has_role(n, "steered_by_prompts")):
+                capabilities = set(graph.attribute(node, "capabilities") or [])  # type: ignore[arg-type]
+                if "execute" in capabilities and graph.attribute(node, "sandboxed") is not True:
+                    reached(node, CONTROL, self.previous.get(node), self.origin[node])
+                elif capabilities & {"write", "execute"}:
+                    for target, key in graph.flows_out_of(node):
+                        if graph.dfd(target) == "data-store":
+                            reached(target, CONTROL, (node, key), self.origin[node])
             if not control:
                 break
 
@@ -191,6 +222,8 @@ class _ClassReach:
         level = self.level.get(element, 0)
         if kind == "input" and level >= INPUT:
             return self.path(element)
+        if kind == "query":
+            return self._request(element) if level >= INPUT else None
         if kind in ("control", "read") and level == CONTROL:
             return self.path(element)
         if kind == "read":
@@ -202,6 +235,34 @@ class _ClassReach:
                 return nodes + (element,), flows + (key,)
             return self._served(element)
         return None
+
+    def _request(self, element: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        """Input the actor sends as a request (a query, a prompt), not as content: the way in
+        neither loads a model store into a process (weights are not queries) nor passes through a
+        content source that was filled from outside (a document, a page, a tool's result). The
+        recorded way in, else a way in through one of the element's callers."""
+        route = self.path(element)
+        if self._is_request(route[0]):
+            return route
+        graph = self.graph
+        for source, key in graph.flows_into(element):
+            if self.level.get(source, 0) >= INPUT:
+                nodes, flows = self.path(source)
+                if element not in nodes and self._is_request(nodes + (element,)):
+                    return nodes + (element,), flows + (key,)
+        return None
+
+    def _is_request(self, nodes: tuple[str, ...]) -> bool:
+        graph = self.graph
+        steps = [n for n in nodes if graph.has_component(n)]
+        for index in range(1, len(steps)):
+            before, node = steps[index - 1], steps[index]
+            if graph.has_role(before, "model_store") and graph.dfd(node) == "process":
+                return False
+            if index < len(steps) - 1 and graph.has_role(node, "context_source") \
+                    and graph.dfd(before) in ("external-entity", "data-store"):
+                return False  # it returns stored or outside content: whoever wrote that is its author
+        return True
 
     def _served(self, element: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
         """Read access through a service that does not authenticate (``authenticated: false``):

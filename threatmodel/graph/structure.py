@@ -197,6 +197,14 @@ class DataFlowGraph:
             return []
         return [(source, key) for source, key in self.flows_into(component_id) if self.has_role(source, "collector")]
 
+    def relays(self, component_id: str) -> bool:
+        """An outside service (not a person) that passes what it receives on into the system: a
+        ticketing, e-mail or form service between the public and a model relays their input."""
+        return (self.dfd(component_id) == "external-entity" and self.has_role(component_id, "supplier")
+                and not self.has_role(component_id, "people")
+                and any(self.dfd(target) != "external-entity" and not self.is_identity(key)
+                        for target, key in self.flows_out_of(component_id)))
+
     def internet_entries(self, component_id: str) -> list[tuple[str, str]]:
         """(person, flow) pairs by which someone outside every boundary connects to the component."""
         return [(source, key) for source, key in self.flows_into(component_id)
