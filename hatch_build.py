@@ -24,7 +24,7 @@ class CompileTemplates(BuildHookInterface):
         try:
             import jinja2
 
-            from threatmodel.renderers.escape import FILTERS
+            from threatmodel.core.escape import FILTERS
             from threatmodel.renderers.templates import environment_options
         finally:
             sys.path.remove(str(root))

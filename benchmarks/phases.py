@@ -37,10 +37,10 @@ def main() -> None:
         yaml.load(args.model.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
         timings["parse"] = time.perf_counter() - start
     else:
-        from threatmodel.analysis import analyse
-        from threatmodel.catalog_load import load_catalog
+        from threatmodel.analysis.match import analyse
+        from threatmodel.catalog.load import load_catalog
         from threatmodel.graph import DataFlowGraph
-        from threatmodel.system_load import load_system
+        from threatmodel.system.load import load_system
 
         catalog = load_catalog().catalog
         mark = time.perf_counter()
@@ -60,10 +60,10 @@ def main() -> None:
         if args.until in ("md", "html", "json", "all"):
             import tempfile
 
-            from threatmodel.output import write_atomic
+            from threatmodel.core.output import write_atomic
             from threatmodel.renderers.jsonout import json_lines
             from threatmodel.renderers.templates import render
-            from threatmodel.report_data import json_report, report_data
+            from threatmodel.report.build import json_report, report_data
 
             out_dir = Path(tempfile.mkdtemp())
 

@@ -9,7 +9,7 @@ from typing import Callable
 import pytest
 from typer.testing import CliRunner
 
-from threatmodel.catalog_load import load_catalog
+from threatmodel.catalog.load import load_catalog
 from threatmodel.cli import app
 
 REPO = Path(__file__).resolve().parent.parent

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from threatmodel.analysis import analyse
-from threatmodel.errors import InputError
+from threatmodel.analysis.match import analyse
+from threatmodel.core.errors import InputError
 from threatmodel.graph import DataFlowGraph
-from threatmodel.system_load import load_system
+from threatmodel.system.load import load_system
 
 from .conftest import EXAMPLES
 
@@ -136,7 +136,7 @@ def test_scores_carry_their_explanation(husky):
 @pytest.mark.parametrize("value, severity", [(25, "critical"), (20, "critical"), (19, "high"), (12, "high"),
                                              (11, "medium"), (6, "medium"), (5, "low"), (1, "low")])
 def test_severity_bands(value, severity):
-    from threatmodel.scoring import severity_of
+    from threatmodel.analysis.scoring import severity_of
 
     assert severity_of(value) == severity
 
@@ -266,7 +266,7 @@ flows:
 
 
 def test_an_attribute_that_does_nothing_on_its_kind_is_a_located_warning(catalog, write):
-    from threatmodel.system_load import load_system
+    from threatmodel.system.load import load_system
 
     model = write("""system: {name: misplaced}
 boundaries: [{id: app, trust: internal}]
@@ -318,7 +318,7 @@ flows:
     assert "ML05@detector" in found and "ML01@detector" in found
     advice = {m for f in found.values() for m in f.threat.mitigations if f.element == "detector"}
     assert "model-encryption" in advice
-    from threatmodel.scoring import declared_controls  # noqa: F401  (the plan places only what fits)
+    from threatmodel.analysis.scoring import declared_controls  # noqa: F401  (the plan places only what fits)
     import threatmodel
 
     plan = threatmodel.analyze(model, review=False).report_data(with_plan=True)["plan"]

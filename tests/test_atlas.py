@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from threatmodel.atlas import dump_index, import_atlas, import_atlas_file, parse_renames
-from threatmodel.loader import parse_yaml
-from threatmodel.resources import catalog_dir
+from threatmodel.catalog.atlas import dump_index, import_atlas, import_atlas_file, parse_renames
+from threatmodel.core.located_yaml import parse_yaml
+from threatmodel.core.resources import catalog_dir
 
 from .conftest import shared_file
 
@@ -58,7 +58,7 @@ def test_reimport_keeps_former_names_as_aliases_and_removed_ids():
 
 def test_import_rejects_a_file_that_is_not_atlas():
     import pytest
-    from threatmodel.errors import InputError
+    from threatmodel.core.errors import InputError
 
     with pytest.raises(InputError) as info:
         import_atlas(parse_yaml("a: 1\n", "x.yaml"))
@@ -89,7 +89,7 @@ def test_committed_index_matches_official_atlas_ids_and_names():
     official = yaml.safe_load(shared_file("atlas", "ATLAS.yaml").read_text(encoding="utf-8"))
     matrix = official["matrices"][0]
     expected = {e["id"]: e["name"] for key in ("tactics", "techniques", "mitigations") for e in matrix[key]}
-    from threatmodel.atlas import load_index
+    from threatmodel.catalog.atlas import load_index
 
     index = load_index(catalog_dir() / "atlas.yaml")
     assert index.atlas_version == official["version"] == "5.6.0"
@@ -117,7 +117,7 @@ def test_docs_table_the_atlas_coverage_of_every_case_study_technique(catalog):
 
     import yaml
 
-    from threatmodel.atlas import case_study_coverage
+    from threatmodel.catalog.atlas import case_study_coverage
 
     from .conftest import REPO
 

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from threatmodel.system_load import load_system
+from threatmodel.system.load import load_system
 
 from .conftest import REPO
 

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from threatmodel.catalog_load import load_catalog
-from threatmodel.errors import InputError
+from threatmodel.catalog.load import load_catalog
+from threatmodel.core.errors import InputError
 
 from .conftest import shared_file
 
@@ -211,7 +211,7 @@ def test_broken_yaml_in_a_user_catalog(write):
 
 
 def test_every_model_format_has_a_catalog_entry(catalog):
-    from threatmodel.system import MODEL_FORMATS
+    from threatmodel.system.model import MODEL_FORMATS
 
     assert set(catalog.formats) == set(MODEL_FORMATS)
     assert catalog.formats["pickle"].executes_code_on_load and not catalog.formats["safetensors"].executes_code_on_load
@@ -261,7 +261,7 @@ def test_no_trait_or_kind_name_is_a_literal_in_python(catalog):
 
     from typing import get_args
 
-    from threatmodel.catalog import Lifecycle
+    from threatmodel.catalog.model import Lifecycle
 
     # "tool" is also a key of SARIF and of our JSON (the tool that wrote a file) and "agent" a value
     # of the fixed output_to vocabulary; both name kinds too.
@@ -278,7 +278,7 @@ def test_no_trait_or_kind_name_is_a_literal_in_python(catalog):
 def test_renaming_a_trait_fails_at_load_with_a_located_error_or_keeps_working(tmp_path):
     import shutil
 
-    from threatmodel import resources
+    from threatmodel.core import resources
 
     folder = tmp_path / "catalog"
     shutil.copytree(resources.catalog_dir(), folder)
@@ -303,7 +303,7 @@ def test_renaming_a_trait_fails_at_load_with_a_located_error_or_keeps_working(tm
 def _load_folder(folder, scratch):
     from unittest import mock
 
-    from threatmodel import catalog_load
+    from threatmodel.catalog import load as catalog_load
 
     with mock.patch.object(catalog_load, "catalog_dir", return_value=folder):
         return catalog_load.load_catalog()
@@ -321,7 +321,7 @@ def test_loading_the_catalog_does_not_import_networkx():
 def test_every_bundled_mitigation_names_its_owner_role_and_effort():
     import yaml
 
-    from threatmodel.resources import catalog_dir
+    from threatmodel.core.resources import catalog_dir
 
     document = yaml.safe_load((catalog_dir() / "mitigations.yaml").read_text())
     for mitigation in document["mitigations"]:
@@ -340,7 +340,7 @@ def test_every_evidence_reader_speaks_to_a_catalog_mitigation():
 
 
 def test_every_threat_names_what_addresses_its_mechanism_with_reasons_and_a_redesign():
-    from threatmodel.scoring import control_credit
+    from threatmodel.analysis.scoring import control_credit
 
     catalog = load_catalog().catalog
     for threat in catalog.threats.values():

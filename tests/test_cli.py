@@ -86,7 +86,7 @@ def test_atlas_show(cli):
 
 
 def test_atlas_import_round_trip(cli, tmp_path):
-    from threatmodel.resources import catalog_dir
+    from threatmodel.core.resources import catalog_dir
 
     # a minimal official-shaped file, imported over a copy of the current index
     source = tmp_path / "ATLAS.yaml"
@@ -181,7 +181,7 @@ def test_console_entry_point_runs_without_traceback(write):
 
 
 def test_docs_list_every_kind_trait_and_predicate(catalog):
-    from threatmodel.predicates import REGISTRY
+    from threatmodel.analysis.predicates import REGISTRY
 
     format_doc = (EXAMPLES.parent / "format.md").read_text()
     catalog_doc = (EXAMPLES.parent / "catalog.md").read_text()
@@ -224,7 +224,7 @@ def test_validate_runs_every_check_the_report_runs(cli, write):
 def test_atlas_import_without_output_never_touches_the_installed_catalog(cli, tmp_path):
     import hashlib
 
-    from threatmodel.resources import catalog_dir
+    from threatmodel.core.resources import catalog_dir
 
     installed = catalog_dir() / "atlas.yaml"
     before = hashlib.sha256(installed.read_bytes()).hexdigest()
@@ -281,7 +281,7 @@ def test_framework_filter_does_not_call_left_out_review_entries_orphans(cli, tmp
 
 
 def test_init_help_and_readme_name_every_bundled_example(cli):
-    from threatmodel.starter import example_names
+    from threatmodel.system.starter import example_names
 
     help_text = " ".join(cli("init", "--help").stdout.split()).replace("- ", "-")  # undo line wrapping
     readme = (REPO / "README.md").read_text(encoding="utf-8")

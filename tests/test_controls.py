@@ -7,8 +7,8 @@ import shlex
 
 import pytest
 
-from threatmodel.controls import MAX_KEY_LENGTH, audit_key
-from threatmodel.paths import path_problem
+from threatmodel.controls.derive import MAX_KEY_LENGTH, audit_key
+from threatmodel.core.safe_paths import path_problem
 
 from .conftest import EXAMPLES
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-from threatmodel.renderers.escape import md_cell, md_code, md_code_cell, md_text, md_url, mermaid_label, terminal
+from threatmodel.core.escape import md_cell, md_code, md_code_cell, md_text, md_url, mermaid_label, terminal
 
 PARSER = MarkdownIt("gfm-like", {"linkify": True}).use(tasklists_plugin)
 ALPHABET = st.characters(codec="utf-8", exclude_categories=("Cs",))

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import threatmodel
-from threatmodel.errors import InputError
+from threatmodel.core.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
 HUSKY = REPO / "docs" / "examples" / "huskyai.yaml"

@@ -12,11 +12,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from threatmodel.catalog_load import load_catalog
-from threatmodel.errors import InputError
-from threatmodel.assessment import assess as run
-from threatmodel.review import load_review
-from threatmodel.system_load import load_system
+from threatmodel.catalog.load import load_catalog
+from threatmodel.core.errors import InputError
+from threatmodel.pipeline import assess as run
+from threatmodel.review.statuses import load_review
+from threatmodel.system.load import load_system
 
 IDS = st.sampled_from(["a", "b", "api", "model", "x y", "", "ML01", "ML01@a", "*@a", "-D", "/srv/m.h5"])
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 10**6), st.floats(allow_nan=False, allow_infinity=False),

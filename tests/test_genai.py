@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 import threatmodel
-from threatmodel.errors import InputError
+from threatmodel.core.errors import InputError
 
 from .conftest import EXAMPLES, REPO
 from .test_report import check_golden
@@ -196,7 +196,7 @@ def test_maturity_is_an_explained_likelihood_input():
 # --- ATLAS distribution format 6 ------------------------------------------------------------------
 
 def test_atlas_v6_reader_on_a_small_fixture(tmp_path):
-    from threatmodel.atlas import import_atlas_file, load_index
+    from threatmodel.catalog.atlas import import_atlas_file, load_index
 
     builtin = load_index(REPO / "catalog" / "atlas.yaml")
     index = import_atlas_file(V6, builtin)

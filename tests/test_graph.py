@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from threatmodel.graph import Crossing, DataFlowGraph, EntryPoint
-from threatmodel.system_load import load_system
+from threatmodel.system.load import load_system
 
 from .conftest import EXAMPLES
 
@@ -192,7 +192,7 @@ def test_declared_actors_and_class_overrides(catalog, write):
 
 
 def test_declared_actor_must_enter_known_components(catalog, write):
-    from threatmodel.errors import InputError
+    from threatmodel.core.errors import InputError
 
     with pytest.raises(InputError) as info:
         build(catalog, write, DECLARED.replace("enters: [api]}\n  - {id: scraper", "enters: [apj]}\n  - {id: scraper"))

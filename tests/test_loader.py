@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from threatmodel import loader
-from threatmodel.errors import InputError
-from threatmodel.loader import load_mapping, locate, parse_yaml
+from threatmodel.core import located_yaml as loader
+from threatmodel.core.errors import InputError
+from threatmodel.core.located_yaml import load_mapping, locate, parse_yaml
 
 
 def messages(text: str) -> list[str]:

@@ -58,7 +58,7 @@ def test_installed_wheel_works_from_the_filesystem_root(wheel, tmp_path, catalog
     done = subprocess.run([str(executable), "catalog", "list"], cwd="/", capture_output=True, text=True, env=environment)
     assert done.returncode == 0, done.stderr
     assert "ML01" in done.stdout and f"{len(catalog.threats)} threats" in done.stdout
-    where = subprocess.run([str(python), "-c", "import threatmodel.resources as r; print(r.catalog_dir())"],
+    where = subprocess.run([str(python), "-c", "import threatmodel.core.resources as r; print(r.catalog_dir())"],
                            cwd="/", capture_output=True, text=True, env=environment)
     assert str(env_dir) in where.stdout
 
@@ -72,7 +72,7 @@ def test_the_wheel_carries_precompiled_templates_that_render_the_same(wheel, tmp
     installed = subprocess.run([str(python), "-m", "threatmodel", "report", str(model)], cwd="/",
                                capture_output=True, text=True, env=environment)
     assert installed.returncode == 0, installed.stderr
-    where = subprocess.run([str(python), "-c", "import threatmodel.resources as r; print(r.compiled_templates_dir())"],
+    where = subprocess.run([str(python), "-c", "import threatmodel.core.resources as r; print(r.compiled_templates_dir())"],
                            cwd="/", capture_output=True, text=True, env=environment).stdout
     assert str(env_dir) in where
     source = subprocess.run([sys.executable, "-m", "threatmodel", "report", str(model)], cwd="/",

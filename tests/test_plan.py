@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import threatmodel
-from threatmodel.catalog import EFFORT_WEIGHT
+from threatmodel.catalog.model import EFFORT_WEIGHT
 
 from .test_report import check_golden
 

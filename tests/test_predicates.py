@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from threatmodel.graph import DataFlowGraph
-from threatmodel.predicates import REGISTRY
-from threatmodel.system_load import load_system
+from threatmodel.analysis.predicates import REGISTRY
+from threatmodel.system.load import load_system
 
 SYSTEM = """
 system: {name: predicates}

@@ -18,7 +18,7 @@ import pytest
 
 import threatmodel as tm
 
-from threatmodel.report_model import Report, report_json_schema
+from threatmodel.report.model import Report, report_json_schema
 
 from .conftest import EXAMPLES, REPO, example_models
 
@@ -161,7 +161,7 @@ def test_every_example_json_report_matches_the_published_schema(model, cli):
 
 
 def test_report_json_reference_is_generated_from_the_model():
-    from threatmodel.report_model import report_reference_markdown
+    from threatmodel.report.model import report_reference_markdown
 
     assert (REPO / "docs" / "report-json.md").read_text(encoding="utf-8") == report_reference_markdown(), (
         "regenerate with: python -m threatmodel.report_model > docs/report-json.md")

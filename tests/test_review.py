@@ -9,9 +9,9 @@ import pytest
 
 import threatmodel as tm
 
-from threatmodel.errors import InputError
-from threatmodel.assessment import assess as run
-from threatmodel.review import load_review
+from threatmodel.core.errors import InputError
+from threatmodel.pipeline import assess as run
+from threatmodel.review.statuses import load_review
 
 from .conftest import EXAMPLES, shared_file
 
@@ -109,7 +109,7 @@ def test_husky_review_records_the_authors_decisions():
 
 
 def _open_at_or_above(cli, status, severity):
-    from threatmodel.scoring import SEVERITY_ORDER
+    from threatmodel.analysis.scoring import SEVERITY_ORDER
 
     data = json.loads(cli("report", HUSKY, "--status", status, "-f", "json").stdout)
     return data, [f for f in data["findings"] if f["status"] in ("open", "in-progress")
@@ -307,7 +307,7 @@ def test_sarif_keeps_the_most_severe_results_within_the_limit():
 
 
 def test_a_review_of_exact_ids_stays_fast_and_wildcards_are_bounded(write, tmp_path):
-    from threatmodel import review as review_module
+    from threatmodel.review import statuses as review_module
 
     model = write(SMALL)
     findings = [f.id for f in run(model, use_default_status=False).findings]

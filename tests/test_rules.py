@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from threatmodel.assessment import assess
-from threatmodel.catalog_load import load_catalog
+from threatmodel.pipeline import assess
+from threatmodel.catalog.load import load_catalog
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "threats"
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 import threatmodel as tm
-from threatmodel.system import ATTRIBUTE_NAMES, FLOW_ATTRIBUTE_NAMES
+from threatmodel.system.model import ATTRIBUTE_NAMES, FLOW_ATTRIBUTE_NAMES
 
 from .conftest import EXAMPLES
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from threatmodel.assessment import assess
+from threatmodel.pipeline import assess
 
 
 def _run(write, text: str):

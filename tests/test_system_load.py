@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from threatmodel.errors import InputError
-from threatmodel.system_load import load_system
+from threatmodel.core.errors import InputError
+from threatmodel.system.load import load_system
 
 from .conftest import EXAMPLES, example_models
 

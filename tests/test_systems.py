@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 import threatmodel
-from threatmodel.assessment import assess
+from threatmodel.pipeline import assess
 
 from .conftest import EXAMPLES
 

@@ -20,20 +20,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Literal, Union
 
-from ._version import __version__
+from threatmodel._version import __version__
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from .assessment import Assessment
-    from .catalog_load import LoadedCatalog
-    from .controls import ScanStep, Watch
-    from .discover import Discovery
-    from .discover.drift import DriftReport
-    from .manifest import ManifestCheck
-    from .renderers.registry import OutputFormat
-    from .review import LoadedReview
-    from .system_load import LoadedSystem
+    from threatmodel.pipeline import Assessment
+    from threatmodel.catalog.load import LoadedCatalog
+    from threatmodel.controls.derive import ScanStep, Watch
+    from threatmodel.discover import Discovery
+    from threatmodel.discover.drift import DriftReport
+    from threatmodel.controls.manifest import ManifestCheck
+    from threatmodel.renderers.registry import OutputFormat
+    from threatmodel.review.statuses import LoadedReview
+    from threatmodel.system.load import LoadedSystem
 
 PathLike = Union[str, Path]
 ReviewArgument = Union[PathLike, "LoadedReview", None, Literal[False]]
@@ -47,7 +47,7 @@ __all__ = [
 def __getattr__(name: str) -> object:
     # the error types, importable as threatmodel.InputError without loading anything heavy
     if name in ("InputError", "Diagnostic", "Location"):
-        from . import errors
+        from threatmodel.core import errors
 
         return getattr(errors, name)
     raise AttributeError(f"module 'threatmodel' has no attribute {name!r}")
@@ -56,10 +56,10 @@ def __getattr__(name: str) -> object:
 def load_catalog(extra: Iterable[PathLike] = ()) -> "LoadedCatalog":
     """The built-in catalog merged with user catalog files ``extra``, cross-checked.
 
-    ``.catalog`` is the merged :class:`~threatmodel.catalog.Catalog`; ``.warnings`` lists
+    ``.catalog`` is the merged :class:`~threatmodel.catalog.model.Catalog`; ``.warnings`` lists
     non-fatal problems. Raises :class:`InputError` with every located problem.
     """
-    from .catalog_load import load_catalog as _load
+    from threatmodel.catalog.load import load_catalog as _load
 
     return _load([Path(p) for p in extra])
 
@@ -67,17 +67,17 @@ def load_catalog(extra: Iterable[PathLike] = ()) -> "LoadedCatalog":
 def load_system(path: PathLike, catalog: "LoadedCatalog | None" = None) -> "LoadedSystem":
     """Load and validate a system model (with its includes) against ``catalog``'s kinds.
 
-    ``.system`` is the validated :class:`~threatmodel.system.System`; ``.warnings`` and
+    ``.system`` is the validated :class:`~threatmodel.system.model.System`; ``.warnings`` and
     ``.locations`` (element id → file:line:col) come with it.
     """
-    from .system_load import load_system as _load
+    from threatmodel.system.load import load_system as _load
 
     return _load(Path(path), (catalog or load_catalog()).catalog.kinds)
 
 
 def load_review(path: PathLike) -> "LoadedReview":
     """Load a review file (statuses and implemented mitigations, see docs/review.md)."""
-    from .review import load_review as _load
+    from threatmodel.review.statuses import load_review as _load
 
     return _load(Path(path))
 
@@ -94,8 +94,8 @@ def analyze(system: "LoadedSystem | PathLike", catalog: "LoadedCatalog | None" =
     ``now`` and ``max_age_days`` set when evidence becomes stale (default: now, the review
     file's ``evidence.max_age_days`` or 30).
     """
-    from .assessment import assess
-    from .review import LoadedReview
+    from threatmodel.pipeline import assess
+    from threatmodel.review.statuses import LoadedReview
 
     loaded_catalog = catalog or load_catalog()
     if not isinstance(system, (str, Path)):
@@ -112,14 +112,14 @@ def analyze(system: "LoadedSystem | PathLike", catalog: "LoadedCatalog | None" =
 
 def output_formats() -> list["OutputFormat"]:
     """Every registered report format (name, extension, media type, text or binary)."""
-    from .renderers.registry import formats
+    from threatmodel.renderers.registry import formats
 
     return formats()
 
 
 def render(assessment: "Assessment", format: str = "md", *, template_dir: PathLike | None = None) -> str | bytes:
     """The report in one of :func:`output_formats` (``md``, ``html``, ``json``, ``sarif``, …)."""
-    from .renderers.registry import RenderOptions, get_format
+    from threatmodel.renderers.registry import RenderOptions, get_format
 
     rendered = get_format(format).render(
         assessment, RenderOptions(template_dir=Path(template_dir) if template_dir else None))
@@ -130,30 +130,30 @@ def render(assessment: "Assessment", format: str = "md", *, template_dir: PathLi
 
 def audit_rules(assessment: "Assessment") -> list["Watch"]:
     """Audit watches (auditd) for every declared artifact path, with the findings they serve."""
-    from .controls import audit_watches
+    from threatmodel.controls.derive import audit_watches
 
     return audit_watches(assessment.analysis)
 
 
 def scan_steps(assessment: "Assessment") -> list["ScanStep"]:
     """Scanner invocations for each declared artifact, chosen by its format."""
-    from .controls import scan_steps as _steps
+    from threatmodel.controls.derive import scan_steps as _steps
 
     return _steps(assessment.analysis)
 
 
 def hash_manifest(assessment: "Assessment") -> dict[str, object]:
     """A SHA-256 manifest of the declared artifact files that exist on this machine."""
-    from .controls import manifest_targets
-    from .manifest import build_manifest
+    from threatmodel.controls.derive import manifest_targets
+    from threatmodel.controls.manifest import build_manifest
 
     return build_manifest(manifest_targets(assessment.analysis), assessment.model_path.name)
 
 
 def verify_manifest(path: PathLike) -> "ManifestCheck":
     """Re-hash the files a manifest lists: ``.changed``, ``.vanished``, ``.appeared``, ``.clean``."""
-    from .loader import load_yaml_file
-    from .manifest import verify_manifest as _verify
+    from threatmodel.core.located_yaml import load_yaml_file
+    from threatmodel.controls.manifest import verify_manifest as _verify
 
     return _verify(load_yaml_file(Path(path)), str(path))
 
@@ -165,7 +165,7 @@ def discover_project(path: PathLike, mlflow: str | None = None, output: PathLike
     :func:`drift`; ``.warnings`` and ``.questions`` what a reviewer should check and answer.
     Paths in the draft are relative to the folder of ``output`` when the project lies inside it.
     """
-    from .discover import discover as _discover
+    from threatmodel.discover import discover as _discover
 
     return _discover(Path(path), mlflow, Path(output) if output is not None else None)
 
@@ -175,9 +175,9 @@ def drift(system: "LoadedSystem | PathLike", path: PathLike, snapshot: PathLike 
     """Compare a model with the project it describes (and with the snapshot ``discover`` wrote):
     ``.items`` are the added, changed and removed things, ``.failing(threshold)`` those at a
     ``--fail-on`` threshold. ``snapshot`` defaults to MODEL.discovered.json beside the model."""
-    from .discover import inventory_of
-    from .discover.draft import snapshot_path
-    from .discover.drift import compare, read_snapshot
+    from threatmodel.discover import inventory_of
+    from threatmodel.discover.draft import snapshot_path
+    from threatmodel.discover.drift import compare, read_snapshot
 
     loaded = system if not isinstance(system, (str, Path)) else load_system(system)
     model_path = Path(loaded.path)

@@ -1,5 +1,5 @@
 """`python -m threatmodel`: the same command line as `threatmodel`."""
 
-from .cli import main
+from threatmodel.cli import main
 
 main()

@@ -12,8 +12,8 @@ import sys
 
 import typer
 
-from .._version import __version__
-from . import catalog, controls, discover, interop, model, report, review
+from threatmodel._version import __version__
+from threatmodel.cli import catalog, controls, discover, interop, model, report, review
 
 def _readable_list_types() -> None:
     """typer labels a list argument '<list[Path]>'; say '<path>...' instead."""
@@ -54,7 +54,7 @@ def main_options(
                                  help="Show the version and exit."),
 ) -> None:
     """Describe an ML system in YAML; get its threats, mitigations and a checklist."""
-    from .common import reset_inputs
+    from threatmodel.cli.common import reset_inputs
 
     reset_inputs()
 

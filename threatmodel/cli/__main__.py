@@ -1,5 +1,5 @@
 """`python -m threatmodel.cli`: the same command line as `threatmodel`."""
 
-from . import main
+from threatmodel.cli import main
 
 main()

@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from . import common
+from threatmodel.cli import common
 
 catalog_app = typer.Typer(help="Browse and check the threat catalog.", no_args_is_help=True)
 atlas_app = typer.Typer(help="The MITRE ATLAS index: import a release, look up ids.", no_args_is_help=True)
@@ -27,8 +27,8 @@ class ShowFormat(str, Enum):
 
 
 def _print(data: object, output_format: str, templates: dict[str, str]) -> None:
-    from ..renderers.jsonout import to_json
-    from ..renderers.templates import render
+    from threatmodel.renderers.jsonout import to_json
+    from threatmodel.renderers.templates import render
 
     common.emit(to_json(data) if output_format == "json" else render(templates[output_format], data), None)
 
@@ -46,7 +46,7 @@ def catalog_list(
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """List the threats in the catalog."""
-    from ..views import CatalogFilterError, catalog_listing, filter_threats
+    from threatmodel.renderers.listings import CatalogFilterError, catalog_listing, filter_threats
 
     loaded = common.catalog(catalog).catalog
     try:
@@ -65,7 +65,7 @@ def catalog_show(
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """Everything about one threat, mitigation or OWASP entry."""
-    from ..views import CatalogFilterError, catalog_entry
+    from threatmodel.renderers.listings import CatalogFilterError, catalog_entry
 
     loaded = common.catalog(catalog).catalog
     try:
@@ -91,10 +91,10 @@ def catalog_crosswalk(
 ) -> None:
     """Each threat's edition-pinned mappings: ML Top 10, LLM Top 10 2023/2025/2026, Agentic Top 10 2026,
     ATLAS (pinned to the index version), CoSAI Risk Map, STRIDE."""
-    from ..frameworks import crosswalk_csv, crosswalk_rows
-    from ..renderers.jsonout import to_json
-    from ..renderers.templates import render
-    from ..views import CatalogFilterError, filter_threats
+    from threatmodel.catalog.frameworks import crosswalk_csv, crosswalk_rows
+    from threatmodel.renderers.jsonout import to_json
+    from threatmodel.renderers.templates import render
+    from threatmodel.renderers.listings import CatalogFilterError, filter_threats
 
     loaded = common.catalog(catalog).catalog
     try:
@@ -142,9 +142,9 @@ def atlas_import(
                                            help="A TSV of former names (kind, id, current_name, previous_names)."),
 ) -> None:
     """Build the ATLAS index from an official ATLAS.yaml, keeping former names as aliases."""
-    from ..atlas import dump_index, import_atlas_file, load_index
-    from ..catalog_load import ATLAS_INDEX_FILE
-    from ..resources import catalog_dir
+    from threatmodel.catalog.atlas import dump_index, import_atlas_file, load_index
+    from threatmodel.catalog.load import ATLAS_INDEX_FILE
+    from threatmodel.core.resources import catalog_dir
 
     target = output or Path("-")
     earlier = previous or (target if str(target) != "-" and target.is_file() else catalog_dir() / ATLAS_INDEX_FILE)
@@ -162,7 +162,7 @@ def atlas_show(
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """Show an ATLAS technique, tactic or mitigation with its names and links."""
-    from ..views import CatalogFilterError, atlas_entry_view, find_atlas_entry
+    from threatmodel.renderers.listings import CatalogFilterError, atlas_entry_view, find_atlas_entry
 
     loaded = common.catalog(catalog).catalog
     try:

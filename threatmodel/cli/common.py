@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any, Callable, List, Optional, TypeVar
 import typer
 
 if TYPE_CHECKING:
-    from ..assessment import Assessment
-    from ..catalog_load import LoadedCatalog
-    from ..system_load import LoadedSystem
+    from threatmodel.pipeline import Assessment
+    from threatmodel.catalog.load import LoadedCatalog
+    from threatmodel.system.load import LoadedSystem
 
 EXIT_GATE = 1
 EXIT_INVALID = 2
@@ -88,7 +88,7 @@ def report_diagnostics(diagnostics: list[Any]) -> None:
 
 def guarded(action: Callable[[], T]) -> T:
     """Run ``action``; turn invalid input into located messages and exit status 2."""
-    from ..errors import InputError
+    from threatmodel.core.errors import InputError
 
     try:
         return action()
@@ -103,7 +103,7 @@ def guarded(action: Callable[[], T]) -> T:
 
 
 def catalog(extra: Optional[List[Path]]) -> "LoadedCatalog":
-    from .. import load_catalog
+    from threatmodel import load_catalog
 
     note_inputs(*(extra or []))
     loaded = guarded(lambda: load_catalog(extra or []))
@@ -112,7 +112,7 @@ def catalog(extra: Optional[List[Path]]) -> "LoadedCatalog":
 
 
 def system(path: Path, extra: Optional[List[Path]]) -> tuple["LoadedCatalog", "LoadedSystem"]:
-    from .. import load_system
+    from threatmodel import load_system
 
     loaded_catalog = catalog(extra)
     note_inputs(path)
@@ -131,14 +131,14 @@ def assess(path: Path, extra: Optional[List[Path]], status: Optional[Path],
            use_default: bool = True, evidence: Optional[List[Path]] = None,
            max_age: Optional[int] = None, frameworks: Optional[str] = None) -> "Assessment":
     """Load, analyse and review a model, printing warnings; invalid input exits with status 2."""
-    from .. import analyze
+    from threatmodel import analyze
 
     loaded_catalog = catalog(extra)
     outside: set[str] = set()  # threats --framework leaves out, and the mitigations they list
     outside_mitigations: set[str] = set()
     if frameworks:
-        from ..catalog_load import LoadedCatalog
-        from ..frameworks import FrameworkError, parse_frameworks, restrict
+        from threatmodel.catalog.load import LoadedCatalog
+        from threatmodel.catalog.frameworks import FrameworkError, parse_frameworks, restrict
 
         try:
             chosen = parse_frameworks(loaded_catalog.catalog, frameworks)
@@ -179,7 +179,7 @@ def check_draft(text: str, output: Optional[Path], catalog: Optional[List[Path]]
     import os
     import tempfile
 
-    from .. import load_catalog, load_system
+    from threatmodel import load_catalog, load_system
 
     folder = output.resolve().parent if output is not None else Path.cwd()
     handle, name = tempfile.mkstemp(suffix=".yaml", prefix=".draft-", dir=folder if os.access(folder, os.W_OK) else None)
@@ -202,14 +202,14 @@ def refuse_to_replace(output: Optional[Path], force: bool, what: str) -> None:
 
 def say(prefix: str, text: Any) -> None:
     """One line on stderr that quotes foreign text: terminal controls shown, never obeyed."""
-    from ..renderers.escape import terminal
+    from threatmodel.core.escape import terminal
 
     typer.echo(f"{prefix} " + terminal(text).replace("\n", " "), err=True)
 
 
 def emit(text: Any, output: Optional[Path], what: str = "") -> None:
     """Write to ``output`` (atomically) or stdout; say on stderr what was written to a file."""
-    from ..output import emit as write
+    from threatmodel.core.output import emit as write
 
     if output is not None and str(output) != "-" and _is_input(output):
         typer.echo(f"{output}: error: cannot write: it is one of this command's input files "

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, List, Optional
 import typer
 
 if TYPE_CHECKING:
-    from ..manifest import ManifestCheck
+    from threatmodel.controls.manifest import ManifestCheck
 
-from . import common
+from threatmodel.cli import common
 
 controls_app = typer.Typer(help="Generate controls for the declared artifacts: audit rules, manifests, scans.",
                            no_args_is_help=True)
@@ -33,7 +33,7 @@ def auditd(
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """An audit rules file (/etc/audit/rules.d syntax) watching every declared artifact path."""
-    from ..control_views import audit_rules_text
+    from threatmodel.renderers.controls import audit_rules_text
 
     common.emit(audit_rules_text(_assess(system, catalog), system.name), output, "audit rules")
 
@@ -45,7 +45,7 @@ def ausearch(
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """The ausearch commands that find the events of each generated audit key."""
-    from ..control_views import ausearch_text
+    from threatmodel.renderers.controls import ausearch_text
 
     common.emit(ausearch_text(_assess(system, catalog), system.name), output, "ausearch commands")
 
@@ -57,8 +57,8 @@ def manifest(
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """A SHA-256 manifest of the declared artifact files that exist on this machine."""
-    from .. import hash_manifest
-    from ..renderers.jsonout import to_json
+    from threatmodel import hash_manifest
+    from threatmodel.renderers.jsonout import to_json
 
     assessment = _assess(system, catalog)
     document = common.guarded(lambda: hash_manifest(assessment))
@@ -87,13 +87,13 @@ def verify_manifest(
 ) -> None:
     """Re-hash the files of a manifest: exit 1 when any changed, vanished or appeared, or a declared
     artifact is missing (nothing was hashed for it)."""
-    from .. import verify_manifest as verify
+    from threatmodel import verify_manifest as verify
 
     common.note_inputs(manifest_path)
     check = common.guarded(lambda: verify(manifest_path))
     if output_format == CheckFormat.json:
-        from ..manifest import check_document
-        from ..renderers.jsonout import to_json
+        from threatmodel.controls.manifest import check_document
+        from threatmodel.renderers.jsonout import to_json
 
         common.emit(to_json(check_document(check, str(manifest_path))), output, "manifest check")
         if not check.clean:
@@ -123,8 +123,8 @@ def scan(
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """The checks a pipeline should run for each artifact, by format (shell script or JSON steps)."""
-    from ..control_views import scan_text
-    from ..paths import path_problem
+    from threatmodel.renderers.controls import scan_text
+    from threatmodel.core.safe_paths import path_problem
 
     if path_problem("/" + manifest_name.lstrip("/")) and not manifest_name.startswith("/"):
         raise common.fail(f"--manifest {manifest_name!r} is not a safe path")

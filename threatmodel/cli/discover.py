@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from . import common
+from threatmodel.cli import common
 
 app = typer.Typer()
 
@@ -22,7 +22,7 @@ def _count(number: int, noun: str) -> str:
 
 
 def snapshot_path(model: Path) -> Path:
-    from ..discover.draft import snapshot_path as beside
+    from threatmodel.discover.draft import snapshot_path as beside
 
     return beside(model)
 
@@ -38,10 +38,10 @@ def discover_command(
     """Draft a system model from an ML project as it is: pipelines, model files, datasets, notebooks,
     code, dependencies, serving manifests and (with --mlflow) the model registry. With -o, also
     writes MODEL.discovered.json, which `threatmodel drift` compares with later."""
-    from .._version import __version__
-    from ..discover import discover
-    from ..renderers.jsonout import to_json
-    from ..renderers.templates import render
+    from threatmodel._version import __version__
+    from threatmodel.discover import discover
+    from threatmodel.renderers.jsonout import to_json
+    from threatmodel.renderers.templates import render
 
     writing = output is not None and str(output) != "-"
     common.refuse_to_replace(output, force, "a drafted model")
@@ -86,9 +86,9 @@ def drift_command(
     """Compare a model with the project it describes: what is new in the project, what changed
     (hashes, formats, trust_remote_code, pinning, exposure) and what is gone. Exit 1 on drift at
     --fail-on."""
-    from ..discover import inventory_of
-    from ..discover.drift import THRESHOLDS, compare, read_snapshot
-    from ..renderers.drift import FORMATS, render_drift
+    from threatmodel.discover import inventory_of
+    from threatmodel.discover.drift import THRESHOLDS, compare, read_snapshot
+    from threatmodel.renderers.drift import FORMATS, render_drift
 
     if fail_on not in THRESHOLDS:
         raise common.fail(f"--fail-on must be one of {', '.join(THRESHOLDS)} (got '{fail_on}')")
@@ -106,8 +106,8 @@ def drift_command(
     common.emit(render_drift(report, output_format, threshold), output,
                 f"drift, {len(report.items)} item{'s' if len(report.items) != 1 else ''}")
     if accept:
-        from ..discover.draft import build_draft, relative_base, snapshot as take_snapshot
-        from ..renderers.jsonout import to_json
+        from threatmodel.discover.draft import build_draft, relative_base, snapshot as take_snapshot
+        from threatmodel.renderers.jsonout import to_json
 
         _, ids = build_draft(inventory, relative_base(model), loaded.system.info.name)
         known = {c.id for c in loaded.system.components}

@@ -5,21 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-from . import common
+from threatmodel.cli import common
 
 if TYPE_CHECKING:
-    from ..renderers.registry import OutputFormat
+    from threatmodel.renderers.registry import OutputFormat
 
 
 def format_help() -> str:
-    from ..renderers.registry import format_names
+    from threatmodel.renderers.registry import format_names
 
     return (f"Output format: {', '.join(format_names())} (default: from -o's extension, which must name exactly "
             "one of them; md on standard output).")
 
 
 def resolve_format(name: Optional[str], output: Optional[Path]) -> "OutputFormat":
-    from ..renderers.registry import UnknownFormat, format_for_path, get_format
+    from threatmodel.renderers.registry import UnknownFormat, format_for_path, get_format
 
     if name is not None:
         try:
@@ -27,7 +27,7 @@ def resolve_format(name: Optional[str], output: Optional[Path]) -> "OutputFormat
         except UnknownFormat as exc:
             raise common.fail(str(exc)) from None
     if output is not None and str(output) != "-":
-        from ..renderers.registry import formats
+        from threatmodel.renderers.registry import formats
 
         inferred = format_for_path(output)
         known = ", ".join(f"{f.extension} ({f.name})" for f in formats())

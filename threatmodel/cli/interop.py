@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from . import common
+from threatmodel.cli import common
 
 app = typer.Typer()
 
@@ -22,11 +22,11 @@ def import_command(
 ) -> None:
     """Import another tool's threat model as a draft system model (with guesses marked), plus a
     review file of the foreign threats that map onto our findings."""
-    from .._version import __version__
-    from ..adapters import UnknownImportFormat, import_file
-    from ..adapters.review_map import map_threats
-    from ..renderers.drafts import draft_yaml
-    from ..renderers.templates import render
+    from threatmodel._version import __version__
+    from threatmodel.interop import UnknownImportFormat, import_file
+    from threatmodel.interop.review_map import map_threats
+    from threatmodel.renderers.drafts import draft_yaml
+    from threatmodel.renderers.templates import render
 
     common.note_inputs(source)
     writing = output is not None and str(output) != "-"

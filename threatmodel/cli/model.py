@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from . import common
+from threatmodel.cli import common
 
 app = typer.Typer()
 
@@ -56,8 +56,8 @@ def graph(
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """Export the data-flow graph as Mermaid, Graphviz DOT, or JSON with its computed facts."""
-    from ..graph import DataFlowGraph
-    from ..views import graph_export
+    from threatmodel.graph import DataFlowGraph
+    from threatmodel.renderers.listings import graph_export
 
     catalog_loaded, loaded = common.system(system, catalog)
     text = graph_export(DataFlowGraph(loaded.system, catalog_loaded.catalog), output_format.value)
@@ -71,11 +71,11 @@ def schema(
 ) -> None:
     """Print the JSON Schema of the system format (for editors and CI), or of the JSON report."""
     if report_schema:
-        from ..report_model import report_json_schema
+        from threatmodel.report.model import report_json_schema
 
         common.emit(report_json_schema(), output, "JSON Schema of the report")
         return
-    from ..schema import system_json_schema
+    from threatmodel.system.schema import system_json_schema
 
     common.emit(system_json_schema(), output, "JSON Schema")
 
@@ -90,10 +90,10 @@ def init(
                                                "discover (fraud-scorer), instead."),
 ) -> None:
     """Write a commented starter model (or a copy of a bundled example) and its JSON Schema."""
-    from ..starter import StarterExists, example_names, write_example, write_starter
+    from threatmodel.system.starter import StarterExists, example_names, write_example, write_starter
 
     if example is not None and example not in example_names():
-        from ..errors import did_you_mean
+        from threatmodel.core.errors import did_you_mean
 
         raise common.fail(f"no bundled example '{example}' (known: {', '.join(example_names())})"
                           f"{did_you_mean(example, example_names())}")
@@ -103,7 +103,7 @@ def init(
     except StarterExists as exc:
         typer.echo(f"{exc.path}: error: already exists (use --force to overwrite)", err=True)
         raise typer.Exit(common.EXIT_INVALID) from None
-    from ..starter import is_project
+    from threatmodel.system.starter import is_project
 
     if example is not None and is_project(example):
         typer.echo(f"wrote {len(written)} files of an example ML project into {directory}; next: "

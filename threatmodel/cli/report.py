@@ -7,8 +7,8 @@ from typing import List, Optional
 
 import typer
 
-from . import common
-from .formats import format_help, resolve_format
+from threatmodel.cli import common
+from threatmodel.cli.formats import format_help, resolve_format
 
 app = typer.Typer()
 
@@ -30,7 +30,7 @@ def report(
 ) -> None:
     """Analyse a system and write its threat report (format from --format, else from -o's extension, else md
     on standard output)."""
-    from ..renderers.registry import RenderOptions
+    from threatmodel.renderers.registry import RenderOptions
 
     common.note_inputs(system, status, *(evidence or []), *(catalog or []))
     if output is not None and str(output) != "-" and common.is_input(output):

@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from . import common
+from threatmodel.cli import common
 
 app = typer.Typer()
 
@@ -61,7 +61,7 @@ def checklist(
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """The mitigation checklist, grouped by component, ticked where done (md: a GitHub task list)."""
-    from ..review_views import checklist_text
+    from threatmodel.renderers.review_text import checklist_text
 
     data = common.assess(system, catalog, status, evidence=evidence, max_age=max_age,
                          frameworks=framework).report_data()
@@ -84,7 +84,7 @@ def verify(
     """Read scanner and audit outputs (`verify MODEL --evidence FILE...`; a folder means its files): per
     mitigation and component, verified, contradicted, stale, claimed or missing. Exit 1 when evidence
     contradicts a mitigation."""
-    from ..review_views import verify_text
+    from threatmodel.renderers.review_text import verify_text
 
     assessment = common.assess(system, catalog, status, evidence=[*(evidence or []), *(files or [])],
                                max_age=max_age)
@@ -116,8 +116,8 @@ def review(
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """Record decisions in the review file without hand-editing it (comments and order are kept)."""
-    from ..review import default_status_path
-    from ..review_edit import Decision, ReviewChangeError, plan_changes, update_review
+    from threatmodel.review.statuses import default_status_path
+    from threatmodel.review.edit import Decision, ReviewChangeError, plan_changes, update_review
 
     if not set_status and not mitigation:
         raise common.fail("nothing to record: give --set FINDING=STATUS or --mitigation ID=STATE")
@@ -149,7 +149,7 @@ def check(
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """CI gate: exit 1 when an open finding at or above the threshold remains, 0 otherwise, 2 on invalid input."""
-    from ..review_views import gate
+    from threatmodel.renderers.review_text import gate
 
     data = common.assess(system, catalog, status, evidence=evidence, max_age=max_age,
                          frameworks=framework).report_data()
@@ -174,7 +174,7 @@ def diff(
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """Findings added, resolved, or changed in severity or status between two versions of a model."""
-    from ..review_views import diff_text, new_at_or_above
+    from threatmodel.renderers.review_text import diff_text, new_at_or_above
 
     before = common.assess(old, catalog, old_status).report_data()
     after = common.assess(new, catalog, new_status).report_data()

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..adapters.draft import Draft
-from ..errors import Diagnostic, InputError, Location
-from .project import Inventory, K, walk
+from threatmodel.interop.draft import Draft
+from threatmodel.core.errors import Diagnostic, InputError, Location
+from threatmodel.discover.project import Inventory, K, walk
 
 
 @dataclass
@@ -53,11 +53,11 @@ def _project_name(inventory: Inventory) -> str:
 
 def inventory_of(path: Path, mlflow: str | None = None) -> Inventory:
     """Read a project folder (and an MLflow registry) into an inventory."""
-    from .artifacts import read_artifacts
-    from .code import read_code
-    from .dependencies import read_dependencies
-    from .pipelines import read_dvc, read_mlproject, read_workflows
-    from .serving import read_compose, read_dockerfiles, read_kubernetes
+    from threatmodel.discover.artifacts import read_artifacts
+    from threatmodel.discover.code import read_code
+    from threatmodel.discover.dependencies import read_dependencies
+    from threatmodel.discover.pipelines import read_dvc, read_mlproject, read_workflows
+    from threatmodel.discover.serving import read_compose, read_dockerfiles, read_kubernetes
 
     shown = str(path)
     if not path.exists():
@@ -76,10 +76,10 @@ def inventory_of(path: Path, mlflow: str | None = None) -> Inventory:
     read_kubernetes(inventory)
     read_dependencies(inventory)
     if mlflow:
-        from .registry import read_mlflow
+        from threatmodel.discover.registry import read_mlflow
 
         read_mlflow(inventory, mlflow)
-    from .draft import link_libraries
+    from threatmodel.discover.draft import link_libraries
 
     link_libraries(inventory)
     inventory.drop_answered()
@@ -89,7 +89,7 @@ def inventory_of(path: Path, mlflow: str | None = None) -> Inventory:
 def discover(path: Path, mlflow: str | None = None, output: Path | None = None) -> Discovery:
     """Read a project and draft its model; paths in the draft are relative to the folder of
     ``output`` when the project lies inside it."""
-    from .draft import build_draft, relative_base, snapshot
+    from threatmodel.discover.draft import build_draft, relative_base, snapshot
 
     inventory = inventory_of(path, mlflow)
     draft, ids = build_draft(inventory, relative_base(output), _project_name(inventory))

@@ -14,8 +14,8 @@ import zipfile
 from collections import defaultdict
 from typing import Any
 
-from ..manifest import sha256_file
-from .project import Inventory, K, MAX_HASH_BYTES, Project, runs_code, tables
+from threatmodel.controls.manifest import sha256_file
+from threatmodel.discover.project import Inventory, K, MAX_HASH_BYTES, Project, runs_code, tables
 
 SNIFF_BYTES = 16
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, Iterator
 
-from .artifacts import model_format
-from .pipelines import scripts_in
-from .project import Inventory, K, MAX_CODE_BYTES, MAX_NOTEBOOK_BYTES, Thing, tables
+from threatmodel.discover.artifacts import model_format
+from threatmodel.discover.pipelines import scripts_in
+from threatmodel.discover.project import Inventory, K, MAX_CODE_BYTES, MAX_NOTEBOOK_BYTES, Thing, tables
 
 HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?")
 MODEL_ARGUMENTS = ("pretrained_model_name_or_path", "repo_id", "model", "model_name", "model_name_or_path",
@@ -492,7 +492,7 @@ def _attach(inventory: Inventory, facts: CodeFacts) -> None:
 
 
 def _project_thing(inventory: Inventory, rel: str, path: str) -> Thing | None:
-    from .pipelines import _join
+    from threatmodel.discover.pipelines import _join
 
     if "\n" in path or path.startswith(("/", "~")):
         return None
@@ -621,7 +621,7 @@ def _tool(inventory: Inventory, owner: Thing, use: Use, facts: CodeFacts) -> Thi
 
 
 def _mcp_client(inventory: Inventory, owner: Thing, use: Use, facts: CodeFacts) -> None:
-    from .pipelines import _join
+    from threatmodel.discover.pipelines import _join
 
     base = facts.rel.rsplit("/", 1)[0] if "/" in facts.rel else ""
     for entry in [n for n in use.detail.split(",") if n] or ["server"]:

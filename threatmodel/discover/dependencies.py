@@ -13,9 +13,9 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import InputError
-from ..loader import parse_yaml
-from .project import Inventory, K, tables
+from threatmodel.core.errors import InputError
+from threatmodel.core.located_yaml import parse_yaml
+from threatmodel.discover.project import Inventory, K, tables
 
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$")
 _EXACT = re.compile(r"^\s*===?\s*[A-Za-z0-9][A-Za-z0-9.+!_-]*\s*$")
@@ -82,12 +82,12 @@ def _requirements(inventory: Inventory, rel: str, into: DependencyList, seen: se
             continue
         option = words[0]
         if option in ("-r", "--requirement", "-c", "--constraint") and len(words) > 1:
-            from .pipelines import _join
+            from threatmodel.discover.pipelines import _join
 
             _requirements(inventory, _join(base.rstrip("/"), words[1]), into, seen)
             continue
         if option.startswith(("--requirement=", "--constraint=")):
-            from .pipelines import _join
+            from threatmodel.discover.pipelines import _join
 
             _requirements(inventory, _join(base.rstrip("/"), option.split("=", 1)[1]), into, seen)
             continue

@@ -1,4 +1,4 @@
-"""From what the readers found to a draft model (the same :class:`~threatmodel.adapters.draft.Draft`
+"""From what the readers found to a draft model (the same :class:`~threatmodel.interop.draft.Draft`
 that ``import`` writes) and to the snapshot ``drift`` compares against later.
 """
 
@@ -8,9 +8,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..adapters.draft import Draft, Entity, IdMaker
-from ..paths import path_problem
-from .project import Inventory, K, Thing, printable, tables
+from threatmodel.interop.draft import Draft, Entity, IdMaker
+from threatmodel.core.safe_paths import path_problem
+from threatmodel.discover.project import Inventory, K, Thing, printable, tables
 
 SNAPSHOT_FORMAT = "threatmodel-discovery"
 SNAPSHOT_VERSION = 1

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import Diagnostic, InputError, Location
-from .project import Inventory, K, Thing, kind_titles, printable, runs_code
+from threatmodel.core.errors import Diagnostic, InputError, Location
+from threatmodel.discover.project import Inventory, K, Thing, kind_titles, printable, runs_code
 
 Category = Literal["added", "changed", "removed"]
 CATEGORIES: tuple[Category, ...] = ("added", "changed", "removed")
@@ -66,7 +66,7 @@ class DriftReport:
 
 
 def read_snapshot(path: Path) -> dict[str, Any]:
-    from ..loader import load_yaml_file
+    from threatmodel.core.located_yaml import load_yaml_file
 
     document = load_yaml_file(path)
     where = getattr(document, "location", Location(str(path), 1, 1))

@@ -13,10 +13,10 @@ import re
 import shlex
 from typing import Any
 
-from ..errors import InputError
-from ..loader import parse_yaml, parse_yaml_documents
-from .artifacts import model_format
-from .project import Inventory, K, MAX_MANIFEST_BYTES, Thing, tables
+from threatmodel.core.errors import InputError
+from threatmodel.core.located_yaml import parse_yaml, parse_yaml_documents
+from threatmodel.discover.artifacts import model_format
+from threatmodel.discover.project import Inventory, K, MAX_MANIFEST_BYTES, Thing, tables
 
 _WORDS = re.compile(r"[a-z0-9]+")
 

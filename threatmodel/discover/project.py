@@ -19,8 +19,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
-from ..loader import _env_limit, decode_text, read_bytes
+from threatmodel.core.errors import InputError
+from threatmodel.core.located_yaml import _env_limit, decode_text, read_bytes
 
 MAX_FILES = _env_limit("THREATMODEL_DISCOVER_MAX_FILES", 200_000)
 MAX_DEPTH = 40
@@ -36,8 +36,8 @@ _UNWRITABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 @lru_cache(maxsize=1)
 def tables() -> dict[str, Any]:
     """catalog/discover/project.yaml: what discovery knows, as data."""
-    from ..loader import load_mapping
-    from ..resources import catalog_dir
+    from threatmodel.core.located_yaml import load_mapping
+    from threatmodel.core.resources import catalog_dir
 
     return dict(load_mapping(catalog_dir() / "discover" / "project.yaml", "catalog/discover/project.yaml"))
 
@@ -57,8 +57,8 @@ K = _Kinds()
 
 @lru_cache(maxsize=1)
 def kind_titles() -> dict[str, str]:
-    from ..loader import load_mapping
-    from ..resources import catalog_dir
+    from threatmodel.core.located_yaml import load_mapping
+    from threatmodel.core.resources import catalog_dir
 
     document = load_mapping(catalog_dir() / "kinds.yaml", "catalog/kinds.yaml")
     return {str(k["id"]): str(k.get("title", k["id"])) for k in document.get("kinds", []) if isinstance(k, dict)}
@@ -67,8 +67,8 @@ def kind_titles() -> dict[str, str]:
 @lru_cache(maxsize=1)
 def code_running_formats() -> frozenset[str]:
     """Model formats whose loading can run code (catalog/formats.yaml, executes_code_on_load)."""
-    from ..loader import load_mapping
-    from ..resources import catalog_dir
+    from threatmodel.core.located_yaml import load_mapping
+    from threatmodel.core.resources import catalog_dir
 
     document = load_mapping(catalog_dir() / "formats.yaml", "catalog/formats.yaml")
     return frozenset(str(f["id"]) for f in document.get("formats", [])

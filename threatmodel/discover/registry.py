@@ -8,8 +8,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ..errors import Diagnostic, InputError, Location
-from .project import Inventory, K
+from threatmodel.core.errors import Diagnostic, InputError, Location
+from threatmodel.discover.project import Inventory, K
 
 MAX_MODELS = 5_000
 MAX_VERSIONS = 1_000

@@ -11,11 +11,11 @@ import re
 from fnmatch import fnmatchcase
 from typing import Any
 
-from ..errors import InputError
-from ..loader import parse_yaml_documents
-from .artifacts import model_format
-from .pipelines import _join, scripts_in, where
-from .project import Inventory, K, MAX_MANIFEST_BYTES, Thing, tables
+from threatmodel.core.errors import InputError
+from threatmodel.core.located_yaml import parse_yaml_documents
+from threatmodel.discover.artifacts import model_format
+from threatmodel.discover.pipelines import _join, scripts_in, where
+from threatmodel.discover.project import Inventory, K, MAX_MANIFEST_BYTES, Thing, tables
 
 AUTH_ANNOTATIONS = ("nginx.ingress.kubernetes.io/auth-url", "nginx.ingress.kubernetes.io/auth-type",
                     "nginx.ingress.kubernetes.io/auth-signin", "konghq.com/plugins",

@@ -9,7 +9,7 @@ observations mean for each mitigation on each element is decided in
 
 from __future__ import annotations
 
-from .model import EvidenceEntry, EvidenceSource, Observation
-from .read import READERS, TOOLS, read_evidence
+from threatmodel.evidence.model import EvidenceEntry, EvidenceSource, Observation
+from threatmodel.evidence.read import READERS, TOOLS, read_evidence
 
 __all__ = ["EvidenceEntry", "EvidenceSource", "Observation", "READERS", "TOOLS", "read_evidence"]

@@ -15,9 +15,9 @@ import posixpath
 import shlex
 from typing import Any
 
-from .common import ReaderResult, malformed
-from .model import EvidenceEntry, Observation
-from ..errors import Location
+from threatmodel.evidence.common import ReaderResult, malformed
+from threatmodel.evidence.model import EvidenceEntry, Observation
+from threatmodel.core.errors import Location
 
 TOOL = "auditctl"
 MITIGATION = "file-audit-logging"

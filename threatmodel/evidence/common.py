@@ -7,8 +7,8 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import Diagnostic, InputError, Location
-from .model import Observation
+from threatmodel.core.errors import Diagnostic, InputError, Location
+from threatmodel.evidence.model import Observation
 
 
 @dataclass

@@ -10,9 +10,9 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from .common import ReaderResult, under, line_of, malformed, parse_date
-from .model import EvidenceEntry, Observation
-from ..errors import Location
+from threatmodel.evidence.common import ReaderResult, under, line_of, malformed, parse_date
+from threatmodel.evidence.model import EvidenceEntry, Observation
+from threatmodel.core.errors import Location
 
 TOOL = "manifest"
 MITIGATION = "artifact-integrity-verification"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from ..errors import Location
+from threatmodel.core.errors import Location
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from .common import ReaderResult, command_lines, text_field
-from .model import EvidenceEntry, Observation
-from ..errors import Location
+from threatmodel.evidence.common import ReaderResult, command_lines, text_field
+from threatmodel.evidence.model import EvidenceEntry, Observation
+from threatmodel.core.errors import Location
 
 TOOL = "model-signing"
 MITIGATION = "artifact-integrity-verification"

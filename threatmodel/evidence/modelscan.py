@@ -11,9 +11,9 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from .common import ReaderResult, line_of, malformed, parse_date, text_field
-from .model import EvidenceEntry, Observation
-from ..errors import Location
+from threatmodel.evidence.common import ReaderResult, line_of, malformed, parse_date, text_field
+from threatmodel.evidence.model import EvidenceEntry, Observation
+from threatmodel.core.errors import Location
 
 TOOL = "modelscan"
 MITIGATION = "safe-model-serialisation"

@@ -14,9 +14,9 @@ import posixpath
 import re
 from typing import Any
 
-from .common import ReaderResult, under, command_lines, malformed, option_value
-from .model import EvidenceEntry, Observation
-from ..errors import Location
+from threatmodel.evidence.common import ReaderResult, under, command_lines, malformed, option_value
+from threatmodel.evidence.model import EvidenceEntry, Observation
+from threatmodel.core.errors import Location
 
 TOOL = "picklescan"
 MITIGATION = "safe-model-serialisation"

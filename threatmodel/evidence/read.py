@@ -14,11 +14,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ..errors import Diagnostic, InputError, Location
-from ..loader import decode_text, read_bytes
-from . import auditctl, fickling, manifest_check, model_signing, modelscan, picklescan, pip_audit
-from .common import HASH_SUFFIX, read_hashes
-from .model import EvidenceEntry, EvidenceSource
+from threatmodel.core.errors import Diagnostic, InputError, Location
+from threatmodel.core.located_yaml import decode_text, read_bytes
+from threatmodel.evidence import auditctl, fickling, manifest_check, model_signing, modelscan, picklescan, pip_audit
+from threatmodel.evidence.common import HASH_SUFFIX, read_hashes
+from threatmodel.evidence.model import EvidenceEntry, EvidenceSource
 
 MAX_EVIDENCE_BYTES = 16 * 1024 * 1024  # scanner reports and listings are small; a larger file is not one
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .structure import DataFlowGraph
+    from threatmodel.graph.structure import Structure
 
 INTERNET_ACTOR = "anyone-on-the-internet"
 
@@ -43,7 +43,7 @@ class Actor:
         return self.actor_class
 
 
-def _person_class(graph: "DataFlowGraph", node: str, without: str | None = None) -> str:
+def _person_class(graph: "Structure", node: str, without: str | None = None) -> str:
     if not graph.outside(node):
         return "insider"
     # signing in at an identity provider says how they authenticate, not what they do
@@ -66,7 +66,7 @@ def _person_class(graph: "DataFlowGraph", node: str, without: str | None = None)
     return "customer"
 
 
-def deciding_flows(graph: "DataFlowGraph") -> list[tuple[str, str, str, str]]:
+def deciding_flows(graph: "Structure") -> list[tuple[str, str, str, str]]:
     """People outside with several flows whose derived class one flow alone decides:
     (person, flow key, their class, their class without that flow), in model order."""
     found = []
@@ -85,7 +85,7 @@ def deciding_flows(graph: "DataFlowGraph") -> list[tuple[str, str, str, str]]:
     return found
 
 
-def _open_doors(graph: "DataFlowGraph", actors: list[Actor]) -> list[str]:
+def _open_doors(graph: "Structure", actors: list[Actor]) -> list[str]:
     """Components an operator outside reaches over a flow that does not authenticate: anyone on
     the internet can use the same door."""
     doors = set()
@@ -96,7 +96,7 @@ def _open_doors(graph: "DataFlowGraph", actors: list[Actor]) -> list[str]:
     return sorted(doors)
 
 
-def derive_actors(graph: "DataFlowGraph") -> list[Actor]:
+def derive_actors(graph: "Structure") -> list[Actor]:
     actors: list[Actor] = []
     for component in sorted(graph.system.components, key=lambda c: c.id):
         node = component.id
@@ -126,7 +126,7 @@ def derive_actors(graph: "DataFlowGraph") -> list[Actor]:
     return actors
 
 
-def _downstream(graph: "DataFlowGraph", starts: list[str]) -> set[str]:
+def _downstream(graph: "Structure", starts: list[str]) -> set[str]:
     """Every component that flows lead to from ``starts``, not passing through other actors
     (one traversal for all of them)."""
     seen: set[str] = set()

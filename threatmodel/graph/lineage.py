@@ -11,11 +11,11 @@ from collections import deque
 from typing import TYPE_CHECKING, Callable, Iterable
 
 if TYPE_CHECKING:
-    from .structure import DataFlowGraph
+    from threatmodel.graph.structure import Structure
 
 
 class Lineage:
-    def __init__(self, graph: "DataFlowGraph") -> None:
+    def __init__(self, graph: "Structure") -> None:
         self.graph = graph
         self._closures: dict[tuple[object, ...], frozenset[str]] = {}
         self._loops: dict[str, list[str] | None] = {}

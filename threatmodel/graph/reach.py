@@ -27,10 +27,10 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
-from .actors import Actor, derive_actors
+from threatmodel.graph.actors import Actor, derive_actors
 
 if TYPE_CHECKING:
-    from .structure import DataFlowGraph
+    from threatmodel.graph.structure import Structure
 
 INPUT, CONTROL = 1, 2
 ACCESS_KINDS = ("input", "query", "control", "read")
@@ -47,7 +47,7 @@ class Access:
     flows: tuple[str, ...]  # the flow keys along the path
     likelihood: int  # the actor class's likelihood adjustment
 
-    def describe(self, graph: "DataFlowGraph", element: str) -> str:
+    def describe(self, graph: "Structure", element: str) -> str:
         title = graph.catalog.actor_classes[self.actor.actor_class].title.lower()
         via = f" via {graph.describe_path(self.path)}" if len(self.path) > 2 else ""
         return f"{self.actor.id} ({title}) {VERBS[self.access]} {element}{via}"
@@ -56,7 +56,7 @@ class Access:
 class _ClassReach:
     """One traversal for all actors of one class: the level and predecessor of every node."""
 
-    def __init__(self, graph: "DataFlowGraph", actor_class: str, actors: list[Actor]) -> None:
+    def __init__(self, graph: "Structure", actor_class: str, actors: list[Actor]) -> None:
         self.graph = graph
         self.actor_class = actor_class
         self.info = graph.catalog.actor_classes[actor_class]
@@ -289,7 +289,7 @@ class _ClassReach:
 class Reach:
     """Actor reachability for the whole graph; each class's traversal runs on first use."""
 
-    def __init__(self, graph: "DataFlowGraph") -> None:
+    def __init__(self, graph: "Structure") -> None:
         self.graph = graph
         self.actors = derive_actors(graph)
         self._by_class: dict[str, list[Actor]] = {}

@@ -1,24 +1,21 @@
 """The data-flow graph of a system: elements, flows, trust zones and boundary crossings.
 
 Nodes are components, edges are flows (a bidirectional flow becomes two edges that share the
-flow's key). Who can reach what is :mod:`.reach`; what an element's contents depend on (data
-lineage) is :mod:`.lineage`. Both are computed lazily, once, from this structure.
+flow's key). This module is a leaf: who can reach what (:mod:`.reach`) and what an element's
+contents depend on (:mod:`.lineage`) are computed from it, and :mod:`.dataflow` attaches them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
 import networkx as nx
 
-from ..catalog import Catalog
-from ..system import TRUST_ORDER, Component, Flow, System
+from threatmodel.catalog.model import Catalog
+from threatmodel.system.model import TRUST_ORDER, Component, Flow, System
 
-if TYPE_CHECKING:
-    from .lineage import Lineage
-    from .reach import Reach
 
 UNTRUSTED = TRUST_ORDER["internet"]
 
@@ -43,7 +40,7 @@ class EntryPoint:
     source: str
 
 
-class DataFlowGraph:
+class Structure:
     def __init__(self, system: System, catalog: Catalog) -> None:
         self.system = system
         self.catalog = catalog
@@ -240,32 +237,3 @@ class DataFlowGraph:
 
     def describe_path(self, path: Iterable[str]) -> str:
         return " → ".join(path)
-
-    # ------------------------------------------------------------------ derived views
-
-    @cached_property
-    def reach(self) -> "Reach":
-        from .reach import Reach
-
-        return Reach(self)
-
-    @cached_property
-    def lineage(self) -> "Lineage":
-        from .lineage import Lineage
-
-        return Lineage(self)
-
-    @cached_property
-    def high_value_assets(self) -> list[str]:
-        wanted = self.catalog.role("high_value")
-        return sorted(n for n in self.graph.nodes if self.traits(n) & wanted)
-
-    @cached_property
-    def attack_paths(self) -> dict[str, list[str]]:
-        """For each high-value asset: the path of the most likely actor that can control or read it."""
-        result = {}
-        for node in self.high_value_assets:
-            best = self.reach.best(node, ("control", "read"))
-            if best is not None:
-                result[node] = list(best.path)
-        return result

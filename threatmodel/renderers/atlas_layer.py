@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from .._version import __version__
-from .jsonout import to_json
-from .registry import RenderOptions
+from threatmodel._version import __version__
+from threatmodel.renderers.jsonout import to_json
+from threatmodel.renderers.registry import RenderOptions
 
 if TYPE_CHECKING:
-    from ..assessment import Assessment
+    from threatmodel.pipeline import Assessment
 
 LAYER_VERSION = "4.5"
 NAVIGATOR_VERSION = "4.9.1"  # the oldest Navigator that reads layer format 4.5

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .templates import render
+from threatmodel.renderers.templates import render
 
 if TYPE_CHECKING:
-    from ..adapters.draft import Draft
+    from threatmodel.interop.draft import Draft
 
 
 def draft_yaml(draft: "Draft", source_name: str) -> str:
-    from .._version import __version__
+    from threatmodel._version import __version__
 
     sections = {"boundaries": draft.boundaries, "data": draft.data, "components": draft.components,
                 "flows": draft.flows}

@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .escape import terminal
-from .jsonout import to_json
-from .sarif import SARIF_SCHEMA, model_uri
-from .templates import render
+from threatmodel.core.escape import terminal
+from threatmodel.renderers.jsonout import to_json
+from threatmodel.renderers.sarif import SARIF_SCHEMA, model_uri
+from threatmodel.renderers.templates import render
 
 if TYPE_CHECKING:
-    from ..discover.drift import DriftReport
+    from threatmodel.discover.drift import DriftReport
 
 FORMATS = ("text", "md", "json", "sarif")
 RULES = {
@@ -45,7 +45,7 @@ def _uri(report: "DriftReport", where: str) -> tuple[str, int]:
 
 
 def drift_sarif(report: "DriftReport") -> dict[str, Any]:
-    from .._version import __version__
+    from threatmodel._version import __version__
 
     order = list(RULES)
     rules = [{"id": rule_id, "name": title.title().replace(" ", "").replace(",", ""),

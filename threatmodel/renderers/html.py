@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .registry import RenderOptions
-from .templates import render
+from threatmodel.renderers.registry import RenderOptions
+from threatmodel.renderers.templates import render
 
 if TYPE_CHECKING:
-    from ..assessment import Assessment
+    from threatmodel.pipeline import Assessment
 
 
 def render_html(assessment: "Assessment", options: RenderOptions) -> str:
-    from ..views import graph_view
-    from .diagram import MAX_DIAGRAM_NODES, svg_from_dot, too_large_note
-    from .layout import box_lines
+    from threatmodel.renderers.listings import graph_view
+    from threatmodel.renderers.diagram import MAX_DIAGRAM_NODES, svg_from_dot, too_large_note
+    from threatmodel.renderers.layout import box_lines
 
     data = assessment.report_data(with_plan=True)
     flagged = data["graph"]["flagged"]
@@ -36,6 +36,6 @@ def render_html(assessment: "Assessment", options: RenderOptions) -> str:
 
 
 def _builtin_svg(assessment: "Assessment", flagged: set[str], options: RenderOptions) -> str:
-    from .layout import layout
+    from threatmodel.renderers.layout import layout
 
     return render("dfd.svg.j2", {"layout": layout(assessment.graph, flagged)}, options.template_dir)

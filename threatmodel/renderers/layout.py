@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import networkx as nx
 
 if TYPE_CHECKING:
-    from ..graph import DataFlowGraph
+    from threatmodel.graph import DataFlowGraph
 
 MAX_WIDTH = 1000  # the drawing's width at most: the HTML report's column, so text keeps its size
 NODE_WIDTH = 150

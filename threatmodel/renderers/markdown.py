@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .registry import RenderOptions
-from .templates import render
+from threatmodel.renderers.registry import RenderOptions
+from threatmodel.renderers.templates import render
 
 if TYPE_CHECKING:
-    from ..assessment import Assessment
+    from threatmodel.pipeline import Assessment
 
 
 def render_markdown(assessment: "Assessment", options: RenderOptions) -> str:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .._version import __version__
-from .jsonout import to_json
-from .registry import RenderOptions
+from threatmodel._version import __version__
+from threatmodel.renderers.jsonout import to_json
+from threatmodel.renderers.registry import RenderOptions
 
 if TYPE_CHECKING:
-    from ..assessment import Assessment
+    from threatmodel.pipeline import Assessment
 
 REVIEW_STATES = ("implemented", "partial", "planned", "not-applicable")  # what a review file records
 TRUST_RATING = {"internet": 10, "partner": 40, "internal": 70, "restricted": 95}

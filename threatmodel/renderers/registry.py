@@ -2,7 +2,7 @@
 
 A format has a name (what ``--format`` takes), a file extension (how ``-o report.html`` picks the
 format), a media type, whether it is text or binary, a one-line description, and the function
-that renders an :class:`~threatmodel.assessment.Assessment` (named as ``module:function`` so that
+that renders an :class:`~threatmodel.pipeline.Assessment` (named as ``module:function`` so that
 listing the formats, e.g. for ``--help``, imports no renderer). The CLI's choices, the ``-o``
 extension inference, docs/ tables and tests all enumerate this registry, so a new format is one
 module under ``threatmodel/renderers/`` plus one line in ``BUILTIN``.
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Union
 
 if TYPE_CHECKING:
-    from ..assessment import Assessment
+    from threatmodel.pipeline import Assessment
 
 Rendered = Union[str, bytes, Iterable[str]]  # an iterable of str: a text streamed in chunks
 
@@ -111,7 +111,7 @@ def format_names() -> list[str]:
 def get_format(name: str) -> OutputFormat:
     _load_builtins()
     if name not in _FORMATS:
-        from ..errors import did_you_mean
+        from threatmodel.core.errors import did_you_mean
 
         raise UnknownFormat(f"unknown output format '{name}' (known: {', '.join(_FORMATS)})"
                             f"{did_you_mean(name, _FORMATS)}")

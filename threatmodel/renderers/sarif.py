@@ -11,14 +11,14 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from ..catalog import Catalog
-from ..errors import Location
-from .escape import md_code, md_text, md_url, terminal
-from .jsonout import to_json
-from .registry import RenderOptions
+from threatmodel.catalog.model import Catalog
+from threatmodel.core.errors import Location
+from threatmodel.core.escape import md_code, md_text, md_url, terminal
+from threatmodel.renderers.jsonout import to_json
+from threatmodel.renderers.registry import RenderOptions
 
 if TYPE_CHECKING:
-    from ..assessment import Assessment
+    from threatmodel.pipeline import Assessment
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}

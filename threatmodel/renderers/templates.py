@@ -10,9 +10,9 @@ import jinja2
 
 from markupsafe import Markup
 
-from ..resources import compiled_templates_dir, templates_dir
+from threatmodel.core.resources import compiled_templates_dir, templates_dir
 
-from .escape import FILTERS, terminal
+from threatmodel.core.escape import FILTERS, terminal
 
 
 def environment_options() -> dict[str, Any]:
@@ -61,7 +61,7 @@ def render(template: str, data: Any, template_dir: Path | None = None) -> str:
     try:
         return environment(template_dir).get_template(template).render(**data)
     except jinja2.TemplateError as exc:
-        from ..errors import Diagnostic, InputError, Location
+        from threatmodel.core.errors import Diagnostic, InputError, Location
 
         line = getattr(exc, "lineno", 0) or 0
         where = Location(getattr(exc, "filename", None) or str(template_dir or template), line, 1 if line else 0)

@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from .jsonout import to_json
-from .registry import RenderOptions
+from threatmodel.renderers.jsonout import to_json
+from threatmodel.renderers.registry import RenderOptions
 
 if TYPE_CHECKING:
-    from ..assessment import Assessment
+    from threatmodel.pipeline import Assessment
 
 SCHEMA_URI = "https://github.com/OWASP/www-project-threat-model-library/blob/v1.0.2/threat-model.schema.json"
 EXTENSION = "threatmodel.dev/model/v1"

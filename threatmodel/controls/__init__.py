@@ -1,0 +1,1 @@
+"""Controls derived from declared artifacts: audit watches, scan steps and SHA-256 manifests."""

@@ -1,0 +1,1 @@
+"""The report as data: built once from an assessment (build) and typed (model)."""
