@@ -67,8 +67,6 @@ KNOWN_EXCEPTIONS: set[tuple[str, str]] = {
     ("threatmodel.pipeline", "threatmodel.report.model"),
     ("threatmodel.renderers.drafts", "threatmodel.interop.draft"),
     ("threatmodel.renderers.drift", "threatmodel.discover.drift"),
-    ("threatmodel.report.build", "threatmodel.renderers.listings"),
-    ("threatmodel.review.plan", "threatmodel.renderers.templates"),
 }
 
 

@@ -305,7 +305,10 @@ flows:
 # --- attack trees ---------------------------------------------------------------------------
 
 def _tree(plan, goal: str) -> str:
-    return next(t for t in plan["trees"] if t["goal"] == goal)["mermaid"]
+    """The goal's attack tree as the reports draw it in Mermaid, from the JSON report's tree data."""
+    from threatmodel.renderers.templates import render
+
+    return render("attack_tree.mmd.j2", {"tree": next(t for t in plan["trees"] if t["goal"] == goal)})
 
 
 def test_attack_trees_are_mermaid_one_per_goal_with_every_actor_and_controls_in_place():
@@ -324,11 +327,11 @@ def test_attack_trees_are_mermaid_one_per_goal_with_every_actor_and_controls_in_
     assert "stopped below high by query-rate-limiting (declared) (in place)\"]:::done" in _tree(plan, "ML05")
     for line in tree.splitlines()[1:]:
         assert line.startswith("  "), line  # one statement per line, nothing user-written unescaped
-    everything = "\n".join(t["mermaid"] for t in plan["trees"])
+    everything = "\n".join(_tree(plan, t["goal"]) for t in plan["trees"])
     assert "no actor needed" not in everything
     for tree in plan["trees"]:
         # a control in place is never drawn next to "no mitigation in place" for the same attack
-        for line in tree["mermaid"].splitlines():
+        for line in _tree(plan, tree["goal"]).splitlines():
             if "(in place)" in line:
                 assert "no mitigation in place" not in line
 

@@ -47,8 +47,13 @@ def _text(value: Any) -> str:
 def visible(value: Any) -> str:
     """Control, bidirectional and zero-width characters shown as <U+XXXX>; other text unchanged."""
     text = _text(value)
-    text = _INVISIBLE.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
-    return _CONTROL.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
+    if text.isascii():  # no invisible character is ASCII; most text has no control character either
+        return text if text.isprintable() else _CONTROL.sub(_code_point, text)
+    return _CONTROL.sub(_code_point, _INVISIBLE.sub(_code_point, text))
+
+
+def _code_point(match: "re.Match[str]") -> str:
+    return f"<U+{ord(match.group()):04X}>"
 
 
 def one_line(value: Any) -> str:

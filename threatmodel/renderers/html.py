@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING
 
 from threatmodel.renderers.registry import RenderOptions
-from threatmodel.renderers.templates import render
+from threatmodel.renderers.templates import render, with_attack_trees
 
 if TYPE_CHECKING:
     from threatmodel.pipeline import Assessment
 
 
 def render_html(assessment: "Assessment", options: RenderOptions) -> str:
-    from threatmodel.renderers.listings import graph_view
     from threatmodel.renderers.diagram import MAX_DIAGRAM_NODES, svg_from_dot, too_large_note
     from threatmodel.renderers.layout import box_lines
 
-    data = assessment.report_data(with_plan=True)
+    data = with_attack_trees(assessment.report_data(with_plan=True), options.template_dir)
     flagged = data["graph"]["flagged"]
     svg, note = None, ""
     nodes = assessment.graph.graph.number_of_nodes()
     if nodes > MAX_DIAGRAM_NODES:
         note = too_large_note(nodes)
     else:
-        view = graph_view(assessment.graph)
+        view = copy.deepcopy(data["graph"])  # the boxes' lines are the diagram's, not the report data's
         for node in view["nodes"]:  # the same dicts as in the boundaries' lists
             node["lines"] = box_lines(("! " if node["id"] in flagged else "") + node["id"])
         svg, note = svg_from_dot(render("dfd.dot.j2", {**view, "short": True, "flagged": flagged}, options.template_dir))

@@ -14,14 +14,7 @@ from typing import Any
 from threatmodel.catalog.atlas import AtlasIndex, AtlasMitigation, AtlasTactic, AtlasTechnique
 from threatmodel.catalog.model import Catalog, Mitigation, Threat
 from threatmodel.graph import DataFlowGraph
-
-
-def atlas_technique_view(atlas: AtlasIndex, technique_id: str) -> dict[str, Any]:
-    return {
-        "id": technique_id,
-        "name": atlas.full_name(technique_id),
-        "tactics": [{"id": t.id, "name": t.name} for t in atlas.tactics_of(technique_id)],
-    }
+from threatmodel.report.graph_data import atlas_technique_data, graph_data
 
 
 def threat_summary(catalog: Catalog, threat: Threat) -> dict[str, Any]:
@@ -57,7 +50,7 @@ def threat_detail(catalog: Catalog, threat: Threat) -> dict[str, Any]:
         "frameworks": [{"id": e, "title": catalog.entry_title(e)} for e in threat.frameworks],
         "cosai": list(threat.cosai),
         "ratings": threat.ratings.model_dump(exclude_none=True),
-        "atlas": [dict(atlas_technique_view(atlas, link.id), why=link.why) for link in threat.atlas],
+        "atlas": [dict(atlas_technique_data(atlas, link.id), why=link.why) for link in threat.atlas],
         "mitigations": [{"id": m, "title": catalog.mitigations[m].title} for m in threat.mitigations],
         "references": [r.model_dump() for r in threat.references],
         "applies_to": [rule.model_dump(exclude_defaults=True) | {"element": rule.element}
@@ -127,61 +120,6 @@ def atlas_entry_view(catalog: Catalog, entry: AtlasTactic | AtlasTechnique | Atl
         view["type"] = "tactic"
         view["techniques"] = [{"id": t.id, "name": t.name} for t in atlas.techniques if entry.id in t.tactics]
     return view
-
-
-def graph_view(graph: DataFlowGraph) -> dict[str, Any]:
-    """Nodes grouped by boundary, flows, and the computed graph facts."""
-    system = graph.system
-    nodes = [
-        {
-            "id": c.id, "name": c.label, "kind": c.kind, "dfd": graph.dfd(c.id),
-            "boundary": c.boundary, "trust": system.trust_of(c),
-        }
-        for c in sorted(system.components, key=lambda c: c.id)
-    ]
-    members: dict[str | None, list[dict[str, Any]]] = {}
-    for node in nodes:
-        members.setdefault(node["boundary"], []).append(node)
-    children: dict[str | None, list[str]] = {}
-    for b in sorted(system.boundaries, key=lambda b: b.id):
-        children.setdefault(b.parent, []).append(b.id)
-    boundaries = [
-        {"id": b.id, "name": b.label, "trust": b.trust, "parent": b.parent,
-         "components": [n["id"] for n in members.get(b.id, [])], "children": children.get(b.id, [])}
-        for b in sorted(system.boundaries, key=lambda b: b.id)
-    ]
-    flows = [
-        {"id": f.key, "from": f.source, "to": f.target, "name": f.label, "protocol": f.protocol,
-         "data": list(f.data), "encrypted": f.encrypted, "authenticated": f.authenticated,
-         "bidirectional": f.bidirectional}
-        for f in sorted(system.flows, key=lambda f: f.key)
-    ]
-    return {
-        "system": system.info.name,
-        "boundaries": boundaries,
-        "top_boundaries": [b for b in boundaries if b["parent"] is None],
-        "boundary_index": {b["id"]: b for b in boundaries},
-        "outside": [n["id"] for n in members.get(None, [])],
-        "outside_nodes": members.get(None, []),
-        "boundary_nodes": {b.id: members.get(b.id, []) for b in system.boundaries},
-        "nodes": nodes,
-        "flows": flows,
-        "facts": {
-            "crossings": [{"flow": c.flow, "from": c.source, "to": c.target,
-                           "boundaries": list(c.boundaries), "direction": c.direction}
-                          for c in graph.crossings],
-            "entry_points": [{"component": e.component, "flow": e.flow, "from": e.source}
-                             for e in graph.entry_points],
-            "actors": [{"id": a.id, "class": a.actor_class, "location": a.location, "derived": a.derived,
-                        "capabilities": graph.reach.capabilities(a)} for a in graph.reach.actors],
-            "reach": {actor_class: {"input": sorted(n for n, level in levels.items() if level == 1),
-                                    "control": sorted(n for n, level in levels.items() if level == 2)}
-                      for actor_class in sorted({a.actor_class for a in graph.reach.actors})
-                      for levels in [graph.reach.reached(actor_class)]},
-            "feedback_loops": graph.lineage.feedback_loops,
-            "attack_paths": graph.attack_paths,
-        },
-    }
 
 
 class CatalogFilterError(ValueError):
@@ -258,7 +196,7 @@ def graph_export(graph: DataFlowGraph, output_format: str) -> str:
     from threatmodel.renderers.jsonout import to_json
     from threatmodel.renderers.templates import render
 
-    data = graph_view(graph)
+    data = graph_data(graph, facts=True)
     if output_format == "json":
         hidden = ("top_boundaries", "boundary_index", "outside_nodes", "boundary_nodes")
         return to_json({key: value for key, value in data.items() if key not in hidden})

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from threatmodel.renderers.registry import RenderOptions
-from threatmodel.renderers.templates import render
+from threatmodel.renderers.templates import render, with_attack_trees
 
 if TYPE_CHECKING:
     from threatmodel.pipeline import Assessment
 
 
 def render_markdown(assessment: "Assessment", options: RenderOptions) -> str:
-    return render("report.md.j2", assessment.report_data(with_plan=True), options.template_dir)
+    data = with_attack_trees(assessment.report_data(with_plan=True), options.template_dir)
+    return render("report.md.j2", data, options.template_dir)
 

@@ -66,3 +66,14 @@ def render(template: str, data: Any, template_dir: Path | None = None) -> str:
         line = getattr(exc, "lineno", 0) or 0
         where = Location(getattr(exc, "filename", None) or str(template_dir or template), line, 1 if line else 0)
         raise InputError([Diagnostic(where, f"template error: {exc.message or exc}")]) from None
+
+
+def with_attack_trees(data: dict[str, Any], template_dir: Path | None = None) -> dict[str, Any]:
+    """The report data with each attack tree of the plan drawn in Mermaid (``tree["mermaid"]``),
+    from templates/attack_tree.mmd.j2; the data itself is left as it was."""
+    plan = data.get("plan")
+    if not plan or not plan["trees"]:
+        return data
+    trees = [dict(tree, mermaid=render("attack_tree.mmd.j2", {"tree": tree}, template_dir)) for tree in plan["trees"]]
+    return {**data, "plan": {**plan, "trees": trees}}
+

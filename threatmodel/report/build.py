@@ -6,15 +6,18 @@ fixed order and every list is sorted, so the same model gives byte-identical rep
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 from threatmodel._version import __version__
 from threatmodel.analysis.match import Analysis, Finding
 from threatmodel.review.statuses import OPEN_STATUSES, ReviewedFinding, ReviewResult
 from threatmodel.catalog.model import STRIDE_LETTERS
 from threatmodel._version import REPORT_SCHEMA_VERSION
-from threatmodel.review.plan import plan_data
-from threatmodel.renderers.listings import atlas_technique_view, graph_view
+from threatmodel.report.graph_data import atlas_technique_data, graph_data
+
+if TYPE_CHECKING:
+    from threatmodel.review.plan import Plan
 
 SEVERITIES = ("critical", "high", "medium", "low")
 VERIFICATION_STATES = ("verified", "contradicted", "stale", "claimed", "missing")
@@ -49,7 +52,7 @@ class _ThreatViews:
     def atlas_for(self, threat_id: str) -> list[dict[str, Any]]:
         if threat_id not in self.atlas:
             threat = self.catalog.threats[threat_id]
-            self.atlas[threat_id] = [atlas_technique_view(self.catalog.atlas, link.id) for link in threat.atlas]
+            self.atlas[threat_id] = [atlas_technique_data(self.catalog.atlas, link.id) for link in threat.atlas]
         return self.atlas[threat_id]
 
 
@@ -199,7 +202,7 @@ def report_data(assessment: Analysis, *, diagram_svg: str | None = None, diagram
     views = _ThreatViews(assessment)
     reviewed = {r.finding.id: r for r in review.findings} if review else {}
     findings = [finding_data(assessment, f, views, reviewed.get(f.id)) for f in assessment.findings]
-    graph = graph_view(assessment.graph)
+    graph = graph_data(assessment.graph)
     # the diagrams mark the components with an open finding still high or critical after review
     graph["flagged"] = sorted({f["element"] for f in findings if f["element_type"] == "component"
                                and f["status"] in ("open", "in-progress")
@@ -239,6 +242,40 @@ def report_data(assessment: Analysis, *, diagram_svg: str | None = None, diagram
         "severities": list(SEVERITIES),
         "stride_letters": list(STRIDE_LETTERS),
         "stride_names": {c.letter: c.name for c in assessment.catalog.stride.categories},
+    }
+
+
+def plan_data(plan: Plan, graph: Any) -> dict[str, Any]:
+    """The plan as report data (the JSON report's ``plan`` key). The attack trees are data (goal,
+    elements, and per element the ways in and what stops it); the reports draw them in Mermaid."""
+
+    def path_of(finding: "Finding") -> str:
+        return " → ".join(finding.attack_path) if finding.attack_path else finding.element
+
+    return {
+        "targets": len(plan.targets),
+        "cost": plan.cost,
+        "residual_before": {"total": plan.residual_before, "high_or_critical": plan.high_before},
+        "high_after": plan.high_after,
+        "steps": [
+            {"order": index, "mitigation": step.mitigation, "elements": step.elements, "owner": step.owner,
+             "effort": step.effort, "control": step.control, "why": step.why, "moved": step.moved,
+             "lowers": [{"finding": low.finding.id, "actor": low.finding.actor, "path": path_of(low.finding),
+                         "before": low.before, "after": low.after, "severity": low.severity}
+                        for low in step.lowers],
+             "residual_after": {"total": step.residual_total, "high_or_critical": step.residual_high}}
+            for index, step in enumerate(plan.steps, 1)
+        ],
+        "handled": [{"finding": t.finding.id, "path": path_of(t.finding), "by": t.handled_by,
+                     "residual": t.reviewed.residual_score, "severity": t.reviewed.residual_severity}
+                    for t in plan.handled],
+        "decisions": [{"finding": d.finding.id, "residual": d.residual_score, "severity": d.residual_severity,
+                       "reason": d.reason, "redesign": d.redesign} for d in plan.decisions],
+        "trees": [{"goal": tree.threat, "title": tree.title,
+                   "elements": [attack.element for attack in tree.attacks],
+                   "attacks": [asdict(attack) for attack in tree.attacks]}
+                  for tree in plan.trees],
+        "more_goals": plan.more_goals,
     }
 
 

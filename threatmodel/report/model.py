@@ -1,6 +1,6 @@
-"""The typed report model: the published shape of ``report --format json`` (schema version 3).
+"""The typed report model: the published shape of ``report --format json`` (``REPORT_SCHEMA_VERSION``).
 
-Every renderer formats the same report data (threatmodel.report_data); this module says what
+Every renderer formats the same report data (threatmodel.report.build); this module says what
 that data is, as pydantic models. ``docs/report.schema.json`` is generated from it
 (``threatmodel schema --report``), a test checks the file is current, and every bundled
 example's JSON report is validated against both. Bump ``REPORT_SCHEMA_VERSION`` when a field is
@@ -259,12 +259,33 @@ class PlanDecision(_Model):
     redesign: str = Field(description="the design change the catalog names for this threat")
 
 
+class TreeRoute(_Model):
+    actor: str = Field(description="the actor that takes this way in")
+    entry_point: str = Field(description="where the path enters the system")
+    route: str = Field(description="the attack path, 'a → b → c'")
+
+
+class TreeAttack(_Model):
+    """One AND node of an attack tree: the finding on one element, its ways in (OR) and what stops it."""
+
+    finding: str
+    element: str
+    severity: Literal["critical", "high", "medium", "low"] = Field(description="the residual severity")
+    score: int = Field(description="the residual score")
+    routes: list[TreeRoute] = Field(description="the ways in, any of which will do")
+    in_place: str = Field(description="controls in place that lower it but not below high, or ''")
+    cut: Literal["done", "cut", "open"] = Field(
+        description="'done': below high by controls in place; 'cut': a plan step brings it below high; "
+                    "'open': a decision is needed")
+    cut_label: str = Field(description="what brings it below high (mitigation on element), or ''")
+
+
 class AttackTree(_Model):
     goal: str = Field(description="the catalog threat whose success is the attacker's goal")
     title: str = Field(description="the threat's name")
     elements: list[str] = Field(description="the elements where it succeeds, most exposed first")
-    mermaid: str = Field(description="a Mermaid flowchart: OR over the elements; per element, an AND of a "
-                                     "way in (OR over the actors' paths) and no control that stops it")
+    attacks: list[TreeAttack] = Field(description="OR over the elements; per element, an AND of a way in "
+                                                  "(OR over the actors' paths) and no control that stops it")
 
 
 class FixPlan(_Model):
@@ -284,7 +305,7 @@ class FixPlan(_Model):
 class Report(_Model):
     """The whole report (`report --format json`)."""
 
-    schema_version: Literal[4]
+    schema_version: Literal[5]
     tool: Tool
     atlas_version: str
     review_file: Optional[str]
@@ -321,7 +342,10 @@ sorted, and two runs on the same input give byte-identical output. Each top-leve
 own line and each list item on its own line, so reports diff well in version control.
 
 `schema_version` is {version}; it changes when a field is removed or changes meaning (adding a
-field is compatible). Version 2 added actors, open questions and each finding's actor.
+field is compatible). Version 2 added actors, open questions and each finding's actor. Version 5
+replaced the Mermaid text of each attack tree in the plan (`trees[].mermaid`) with the tree as data
+(`trees[].attacks`: per element, its ways in and what stops it); the Markdown and HTML reports still
+draw each tree in Mermaid.
 """
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from threatmodel.catalog.model import EFFORT_WEIGHT
 from threatmodel.review.statuses import ReviewedFinding, ReviewResult, in_place, on_path_mitigations, residual
@@ -485,37 +485,3 @@ def _no_actor(context: _Context, element: str) -> str:
     if graph.has_component(element) and (graph.has_role(element, "dependency") or graph.has_role(element, "supplier")):
         return UPSTREAM_ATTACKER
     return "an attacker with a foothold (no modelled actor's path)"
-
-
-def plan_data(plan: Plan, graph: Any) -> dict[str, Any]:
-    """The plan as report data (the JSON report's ``plan`` key)."""
-    from threatmodel.renderers.templates import render
-
-    def path_of(finding: "Finding") -> str:
-        return " → ".join(finding.attack_path) if finding.attack_path else finding.element
-
-    return {
-        "targets": len(plan.targets),
-        "cost": plan.cost,
-        "residual_before": {"total": plan.residual_before, "high_or_critical": plan.high_before},
-        "high_after": plan.high_after,
-        "steps": [
-            {"order": index, "mitigation": step.mitigation, "elements": step.elements, "owner": step.owner,
-             "effort": step.effort, "control": step.control, "why": step.why, "moved": step.moved,
-             "lowers": [{"finding": low.finding.id, "actor": low.finding.actor, "path": path_of(low.finding),
-                         "before": low.before, "after": low.after, "severity": low.severity}
-                        for low in step.lowers],
-             "residual_after": {"total": step.residual_total, "high_or_critical": step.residual_high}}
-            for index, step in enumerate(plan.steps, 1)
-        ],
-        "handled": [{"finding": t.finding.id, "path": path_of(t.finding), "by": t.handled_by,
-                     "residual": t.reviewed.residual_score, "severity": t.reviewed.residual_severity}
-                    for t in plan.handled],
-        "decisions": [{"finding": d.finding.id, "residual": d.residual_score, "severity": d.residual_severity,
-                       "reason": d.reason, "redesign": d.redesign} for d in plan.decisions],
-        "trees": [{"goal": tree.threat, "title": tree.title,
-                   "elements": [attack.element for attack in tree.attacks],
-                   "mermaid": render("attack_tree.mmd.j2", {"tree": tree})}
-                  for tree in plan.trees],
-        "more_goals": plan.more_goals,
-    }
