@@ -58,7 +58,10 @@ def _code_point(match: "re.Match[str]") -> str:
 
 def one_line(value: Any) -> str:
     """Visible characters only, all whitespace runs (newlines included) as one space."""
-    return _WHITESPACE.sub(" ", visible(value)).strip()
+    text = visible(value)
+    if text.isprintable() and "  " not in text:  # printable: no whitespace but the plain space
+        return text.strip()
+    return _WHITESPACE.sub(" ", text).strip()
 
 
 _MARKUP = re.compile(
@@ -83,6 +86,8 @@ def _escape_markdown(text: str) -> str:
     escaped = _MARKUP.sub(_backslash, text)
     if text[:1] in ("#", "-", "+", "="):
         escaped = "\\" + escaped
+    if not escaped[:1].isdigit():
+        return escaped
     return _LEADING.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
 
 
