@@ -56,3 +56,20 @@ def shared_file(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} not present (only CI and developers have ../shared)")
     return path
+
+
+def check_golden(path: Path, text: str) -> None:
+    """``text`` must equal the committed file at ``path`` (a golden report or a generated doc).
+
+    ``UPDATE_GOLDEN=1 python -m pytest -m golden`` rewrites every one of them from the current
+    code; review the diff before committing it."""
+    import os
+
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"missing {path}; run: UPDATE_GOLDEN=1 python -m pytest -m golden"
+    assert text == path.read_text(encoding="utf-8"), (
+        f"{path.relative_to(REPO)} differs from what the code produces; if the change is intended, run "
+        "UPDATE_GOLDEN=1 python -m pytest -m golden and review the diff")
+

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from threatmodel.catalog.atlas import dump_index, import_atlas, import_atlas_file, parse_renames
 from threatmodel.core.located_yaml import parse_yaml
 from threatmodel.core.resources import catalog_dir
@@ -109,6 +111,7 @@ def _coverage_table(rows) -> str:
     return summary + "\n\n" + "\n".join(lines)
 
 
+@pytest.mark.golden
 def test_docs_table_the_atlas_coverage_of_every_case_study_technique(catalog):
     """docs/catalog.md says, for every technique an ATLAS 5.6.0 case study uses, which threats
     link it, or why none does; the two lists together are exactly the techniques used."""
@@ -131,7 +134,7 @@ def test_docs_table_the_atlas_coverage_of_every_case_study_technique(catalog):
     if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(text.replace(current, expected), encoding="utf-8")
         current = expected
-    assert current == expected, "regenerate with: UPDATE_GOLDEN=1 python -m pytest tests/test_atlas.py"
+    assert current == expected, "regenerate with: UPDATE_GOLDEN=1 python -m pytest -m golden"
     reasons = text[text.index("why no threat links them"):text.index("## JSON output")]
     explained = set(re.findall(r"AML\.T\d{4}(?:\.\d{3})?", reasons))
     unlinked = {tid for tid, _, _, threats in rows if not threats}

@@ -37,11 +37,12 @@ def _findings(model: Path) -> dict[str, dict]:
 
 # --- the two examples ---------------------------------------------------------------------------
 
+@pytest.mark.golden
 @pytest.mark.parametrize("model", [RAG, AGENT], ids=["rag-chatbot", "coding-agent"])
 def test_example_reports_match_their_goldens(model):
     done = _cli("report", model)
     assert done.returncode == 0, done.stderr
-    check_golden(f"{model.stem}.md", done.stdout)
+    check_golden(f"formats/{model.stem}.md", done.stdout)
 
 
 def test_rag_chatbot_raises_what_a_reviewer_expects_and_nothing_agentic():

@@ -127,9 +127,10 @@ def test_every_step_prevents_lowers_what_it_claims_and_nothing_high_is_left_unde
     assert plan["cost"] == sum(EFFORT_WEIGHT[s["effort"]] * len(s["elements"]) for s in plan["steps"])
 
 
+@pytest.mark.golden
 @pytest.mark.parametrize("name", ["huskyai", "rag-chatbot", "coding-agent"])
 def test_golden_plans(name):
-    """The plan of each main example, as a reviewer reads it (regenerate with UPDATE_GOLDEN=1)."""
+    """The plan of each main example, as a reviewer reads it."""
     plan = _plan(EXAMPLES / f"{name}.yaml")
     lines = [f"targets {plan['targets']}, residual {plan['residual_before']['total']} "
              f"({plan['residual_before']['high_or_critical']} high), after the plan {plan['high_after']} high"]
