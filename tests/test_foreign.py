@@ -326,7 +326,7 @@ def test_aws_types_and_hosted_components_from_startleft(cli, tmp_path):
 
 
 def test_the_interop_tables_name_only_what_the_catalog_has():
-    from threatmodel.interop.draft import interop_table
+    from threatmodel.system.draft import interop_table
 
     catalog = tm.load_catalog([]).catalog
     meanings = interop_table("threats")["threats"]
@@ -397,7 +397,7 @@ def test_threat_dragon_own_import_opens_our_otm(model, tmp_path):
     ("Supply chain attack on third-party libraries", (), "Validate TLS certificates", {"ML06"}),  # title decides
 ])
 def test_foreign_threats_mean_what_a_reviewer_would_say(title, letters, note, expected):
-    from threatmodel.interop.draft import SourceThreat
+    from threatmodel.system.draft import SourceThreat
     from threatmodel.interop.review_map import meanings, vocabulary
 
     catalog = tm.load_catalog([]).catalog

@@ -65,7 +65,6 @@ KNOWN_EXCEPTIONS: set[tuple[str, str]] = {
     ("threatmodel.cli.review", "threatmodel.review.statuses"),
     ("threatmodel.pipeline", "threatmodel.report.build"),
     ("threatmodel.pipeline", "threatmodel.report.model"),
-    ("threatmodel.renderers.drafts", "threatmodel.interop.draft"),
     ("threatmodel.renderers.drift", "threatmodel.discover.drift"),
 }
 

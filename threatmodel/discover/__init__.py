@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from threatmodel.interop.draft import Draft
+from threatmodel.system.draft import Draft
 from threatmodel.core.errors import Diagnostic, InputError, Location
 from threatmodel.discover.project import Inventory, K, walk
 

@@ -1,4 +1,4 @@
-"""From what the readers found to a draft model (the same :class:`~threatmodel.interop.draft.Draft`
+"""From what the readers found to a draft model (the same :class:`~threatmodel.system.draft.Draft`
 that ``import`` writes) and to the snapshot ``drift`` compares against later.
 """
 
@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from threatmodel.interop.draft import Draft, Entity, IdMaker
+from threatmodel.system.draft import Draft, Entity, IdMaker
 from threatmodel.core.safe_paths import path_problem
 from threatmodel.discover.project import Inventory, K, Thing, printable, tables
 

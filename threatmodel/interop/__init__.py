@@ -1,7 +1,7 @@
 """Importers from other threat-modeling tools' formats, one module per format.
 
 Each importer reads a foreign file (through the located YAML loader, which also reads JSON, so
-hostile files meet the same limits and errors as a model) and returns a :class:`~.draft.Draft`:
+hostile files meet the same limits and errors as a model) and returns a :class:`~threatmodel.system.draft.Draft`:
 a system model in our terms, with every guess noted, the foreign threats and their statuses, and
 what could not be mapped. ``threatmodel import`` writes the draft as commented YAML and turns the
 foreign threats that map onto our findings into a review file.
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from threatmodel.interop.draft import Draft
+    from threatmodel.system.draft import Draft
 
 IMPORTERS = {
     "otm": "threatmodel.interop.otm:import_otm",
@@ -33,7 +33,7 @@ def import_file(format_name: str, path: Path, kinds: "set[str] | None" = None) -
     """A draft in our terms from a foreign file (``kinds``: the catalog's, to check kinds against)."""
     if format_name not in IMPORTERS:
         raise UnknownImportFormat(f"unknown import format '{format_name}' (known: {', '.join(IMPORTERS)})")
-    from threatmodel.interop.draft import settle
+    from threatmodel.system.draft import settle
 
     module, _, function = IMPORTERS[format_name].partition(":")
     return settle(getattr(importlib.import_module(module), function)(path), kinds)

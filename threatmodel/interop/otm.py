@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 from threatmodel.core.errors import Diagnostic, InputError, Location
 from threatmodel.core.located_yaml import load_mapping, locate
-from threatmodel.interop.draft import (REVIEW_STATES, Draft, Entity, IdMaker, SourceThreat, interop_table, is_internet, list_dangling,
+from threatmodel.system.draft import (REVIEW_STATES, Draft, Entity, IdMaker, SourceThreat, interop_table, is_internet, list_dangling,
                     status_of, stride_letters)
 from threatmodel.interop.foreign import Foreign, ListOf, MapOf, OptText, Text, check, duplicates, raise_if
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from threatmodel.pipeline import Assessment
-    from threatmodel.interop.draft import Draft, SourceThreat
+    from threatmodel.system.draft import Draft, SourceThreat
 
 ORDER = ("open", "in-progress", "accepted", "mitigated", "false-positive", "not-applicable")
 STOP_WORDS = frozenset("""a an and are as at be by for from in into is it its of on or the this that to

@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 from threatmodel.core.errors import Diagnostic, InputError, Location
 from threatmodel.core.located_yaml import load_mapping, locate
-from threatmodel.interop.draft import Draft, Entity, IdMaker, SourceThreat, interop_table, list_dangling
+from threatmodel.system.draft import Draft, Entity, IdMaker, SourceThreat, interop_table, list_dangling
 from threatmodel.interop.foreign import Foreign, ListOf, MapOf, OptText, Text, check, duplicates, raise_if
 
 STRIDE = {"spoofing": "S", "tampering": "T", "repudiation": "R", "information-disclosure": "I",

@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 from threatmodel.core.errors import Diagnostic, InputError, Location
 from threatmodel.core.located_yaml import load_mapping
-from threatmodel.interop.draft import Draft, Entity, IdMaker, SourceThreat, interop_table, is_internet, status_of
+from threatmodel.system.draft import Draft, Entity, IdMaker, SourceThreat, interop_table, is_internet, status_of
 from threatmodel.interop.foreign import Foreign, ListOf, OptText, Text, check, raise_if, duplicates
 
 

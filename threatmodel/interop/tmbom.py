@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 from threatmodel.core.errors import Diagnostic, InputError, Location
 from threatmodel.core.located_yaml import load_mapping
-from threatmodel.interop.draft import REVIEW_STATES, Draft, Entity, IdMaker, SourceThreat, interop_table, is_internet, list_dangling
+from threatmodel.system.draft import REVIEW_STATES, Draft, Entity, IdMaker, SourceThreat, interop_table, is_internet, list_dangling
 from threatmodel.interop.foreign import Foreign, ListOf, MapOf, OptText, Text, check, duplicates, raise_if
 
 EXTENSION = "threatmodel.dev/model/v1"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from threatmodel.renderers.templates import render
 
 if TYPE_CHECKING:
-    from threatmodel.interop.draft import Draft
+    from threatmodel.system.draft import Draft
 
 
 def draft_yaml(draft: "Draft", source_name: str) -> str:

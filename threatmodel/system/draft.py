@@ -1,4 +1,5 @@
-"""A system model imported from another format, before it is written as YAML.
+"""A system model drafted from another source (a foreign file or a real ML project), before it
+is written as YAML.
 
 Values are plain data in our format; ``notes`` say, per field, what was guessed and from what
 (written as YAML comments). Foreign threats keep their element, STRIDE letters and status so that
