@@ -58,7 +58,7 @@ class Assessment:
 
     @cached_property
     def plan(self) -> "Plan":
-        """Fix these first: the steps that bring every open high-risk finding below high (threatmodel.plan)."""
+        """Fix these first: the steps that bring every open high-risk finding below high (threatmodel.review.plan)."""
         from threatmodel.review.plan import plan_fixes
 
         return plan_fixes(self.analysis, self.review, self.review_file, self.evidence)

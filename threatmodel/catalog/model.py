@@ -2,7 +2,7 @@
 
 The catalog is knowledge, kept as YAML under ``catalog/``; these models give it a shape that
 loads with located errors. Cross-references (a threat naming a mitigation, an ATLAS id, a
-predicate) are checked in :mod:`threatmodel.catalog_load`.
+predicate) are checked in :mod:`threatmodel.catalog.load`.
 """
 
 from __future__ import annotations

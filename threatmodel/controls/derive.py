@@ -8,7 +8,7 @@ From every declared path of a model artifact, dataset, notebook or secret this p
   signature verification for signed models and a dependency audit for libraries;
 - the artifacts a hash manifest covers.
 Each control names the findings and the catalog mitigation it serves. Paths were checked for
-safety when the model loaded (threatmodel.paths), so they can be written into rules and scripts.
+safety when the model loaded (threatmodel.core.safe_paths), so they can be written into rules and scripts.
 """
 
 from __future__ import annotations

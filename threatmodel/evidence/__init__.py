@@ -4,7 +4,7 @@ Each reader is a small module that turns one tool's documented output into
 :class:`~threatmodel.evidence.model.Observation` records: "this tool, on this date, looked at
 this artifact (or package) for this mitigation, and it passed or failed". What the
 observations mean for each mitigation on each element is decided in
-:mod:`threatmodel.verification`. The formats, with real examples, are in docs/evidence.md.
+:mod:`threatmodel.evidence.judge`. The formats, with real examples, are in docs/evidence.md.
 """
 
 from __future__ import annotations

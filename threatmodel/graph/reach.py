@@ -257,7 +257,7 @@ class _ClassReach:
         steps = [n for n in nodes if graph.has_component(n)]
         for index in range(1, len(steps)):
             before, node = steps[index - 1], steps[index]
-            if graph.has_role(before, "model_store") and graph.dfd(node) == "process":
+            if self._loads_weights(before, node):
                 return False
             if index < len(steps) - 1 and graph.has_role(node, "context_source") \
                     and graph.dfd(before) in ("external-entity", "data-store"):

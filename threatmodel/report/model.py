@@ -336,7 +336,7 @@ INTRO = """# The JSON report
 
 `threatmodel report SYSTEM.yaml --format json` writes one JSON object whose shape is published as
 a JSON Schema in [report.schema.json](report.schema.json) (`threatmodel schema --report`), and is
-the `Report` model of `threatmodel.report_model` for Python callers (`threatmodel.analyze(...).report`).
+the `Report` model of `threatmodel.report.model` for Python callers (`threatmodel.analyze(...).report`).
 Key order is fixed, findings are sorted by score (highest first) then id, every other list is
 sorted, and two runs on the same input give byte-identical output. Each top-level key is on its
 own line and each list item on its own line, so reports diff well in version control.

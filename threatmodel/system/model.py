@@ -1,7 +1,7 @@
 """Pydantic models of a described ML system: boundaries, components, flows, data assets.
 
 These models check shape and types only. Cross-references (a flow naming a component that does
-not exist, an unknown kind) are checked by :mod:`threatmodel.system_load`, which knows where
+not exist, an unknown kind) are checked by :mod:`threatmodel.system.load`, which knows where
 each entity was written.
 """
 
