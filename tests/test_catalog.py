@@ -218,9 +218,51 @@ def test_every_model_format_has_a_catalog_entry(catalog):
     assert [s.tool for s in catalog.formats["pytorch"].scans] == ["modelscan", "picklescan"]
 
 
+def test_a_user_catalog_adds_a_model_format(write):
+    """A format the built-in catalog does not know is one entry in a user catalog: models may then
+    declare it, and whether loading it runs code decides what a poisoned base model controls."""
+    import json
+
+    from threatmodel.pipeline import assess
+    from threatmodel.system.schema import system_json_schema
+
+    extra = load_catalog([write("formats:\n  - {id: mlx-code, executes_code_on_load: true}\n"
+                                "  - {id: mlx-plain, executes_code_on_load: false}\n", "extra.yaml")])
+    text = ("system: {name: S}\nboundaries: [{id: prod}]\ncomponents:\n  - {id: base, kind: pretrained-model, format: FMT}\n"
+            "  - {id: trainer, kind: training-job, boundary: prod}\n  - {id: keys, kind: secret, boundary: prod}\n"
+            "flows:\n  - {from: base, to: trainer}\n  - {from: keys, to: trainer}\n")
+    runs_code = write(text.replace("FMT", "mlx-code"), "code.yaml")
+    with pytest.raises(InputError) as info:  # the built-in catalog alone does not know it
+        assess(runs_code)
+    assert "code.yaml:4:48: error: unknown model format 'mlx-code'" in str(info.value)
+
+    def stolen(path):
+        return {f.element for f in assess(path, extra).findings if f.threat.id == "CREDENTIAL-THEFT"}
+
+    assert stolen(runs_code) == {"keys"}  # code in the base model runs in the trainer, beside the keys
+    assert stolen(write(text.replace("FMT", "mlx-plain"), "plain.yaml")) == set()
+    schema = json.loads(system_json_schema(extra.catalog))
+    assert {"mlx-code", "mlx-plain", "pickle"} <= set(schema["$defs"]["Component"]["properties"]["format"]["anyOf"][0]["enum"])
+
+
 @pytest.mark.parametrize("text, expected", [
-    ("formats:\n  - {id: pikle, executes_code_on_load: true}\n",
-     "2:10: error: unknown model format 'pikle', did you mean 'pickle'? (formats are fixed by the schema)"),
+    ("attributes:\n  - {name: autonomy, element: component, type: boolean, question: Q?}\n",
+     "2:12: error: duplicate attribute id 'component.autonomy' (already defined at catalog/attributes.yaml:"),
+    ("attributes:\n  - {name: autonomyy, element: component, question: Q?}\n",
+     "2:12: error: unknown component attribute 'autonomyy', did you mean 'autonomy'?"),
+    ("kinds:\n  - {id: bot, dfd: process, title: Bot, defaults: {autonomy: sometimes}}\n",
+     "error: invalid default 'sometimes' for attribute 'autonomy' (expected one of suggest, approval, act)"),
+    ("kinds:\n  - {id: bot, dfd: process, title: Bot, defaults: {authenticated: 1}}\n",
+     "error: invalid default 1 for attribute 'authenticated' (expected a bool)"),
+    ("kinds:\n  - {id: bot, dfd: process, title: Bot, defaults: {capabilities: [read, fly]}}\n",
+     "error: invalid default ['read', 'fly'] for attribute 'capabilities' (expected one of read, write, execute"),
+])
+def test_attribute_errors_in_a_user_catalog(write, text, expected):
+    found = errors_of(write(text, "extra.yaml"))
+    assert any(expected in e for e in found), found
+
+
+@pytest.mark.parametrize("text, expected", [
     ("formats:\n  - {id: pickle, executes_code_on_load: true}\n",
      "2:10: error: duplicate format id 'pickle' (already defined at catalog/formats.yaml:"),
     ("formats:\n  - id: onnx2\n    executes_code_on_load: false\n    scans: [{tool: t, argv: [t], purpose: p, mitigation: m}]\n",

@@ -35,6 +35,12 @@ def problems(catalog, path):
      "letters, digits, '.', '_' and '-'"),
     # unknown kind, with a hint
     ("components:\n  - {id: a, kind: datset}\n", "m.yaml:3:19: error: unknown kind 'datset', did you mean 'dataset'?"),
+    # unknown model format, with a hint (formats come from the catalog in use)
+    ("components:\n  - {id: a, kind: model-artifact, format: pikle}\n",
+     "m.yaml:3:43: error: unknown model format 'pikle', did you mean 'pickle'?"),
+    # a text attribute's values come from catalog/attributes.yaml
+    ("components:\n  - {id: a, kind: agent, autonomy: sometimes}\n",
+     "m.yaml:3:36: error: components[0].autonomy: invalid value 'sometimes'; expected 'suggest', 'approval' or 'act'"),
     # duplicate ids
     ("components:\n  - {id: a, kind: person}\n  - {id: a, kind: person}\n",
      "m.yaml:4:10: error: duplicate id 'a' (component; already used at m.yaml:3:10)"),

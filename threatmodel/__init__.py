@@ -40,7 +40,8 @@ ReviewArgument = Union[PathLike, "LoadedReview", None, Literal[False]]
 
 __all__ = [
     "__version__", "load_catalog", "load_system", "load_review", "analyze", "render", "output_formats",
-    "audit_rules", "hash_manifest", "verify_manifest", "scan_steps", "discover_project", "drift", "InputError", "Diagnostic",
+    "audit_rules", "hash_manifest", "verify_manifest", "scan_steps", "discover_project", "drift", "system_schema",
+    "report_schema", "InputError", "Diagnostic",
 ]
 
 
@@ -65,14 +66,30 @@ def load_catalog(extra: Iterable[PathLike] = ()) -> "LoadedCatalog":
 
 
 def load_system(path: PathLike, catalog: "LoadedCatalog | None" = None) -> "LoadedSystem":
-    """Load and validate a system model (with its includes) against ``catalog``'s kinds.
+    """Load and validate a system model (with its includes) against ``catalog``'s kinds and formats.
 
     ``.system`` is the validated :class:`~threatmodel.system.model.System`; ``.warnings`` and
     ``.locations`` (element id → file:line:col) come with it.
     """
     from threatmodel.system.load import load_system as _load
 
-    return _load(Path(path), (catalog or load_catalog()).catalog.kinds)
+    loaded_catalog = (catalog or load_catalog()).catalog
+    return _load(Path(path), loaded_catalog.kinds, formats=loaded_catalog.formats)
+
+
+def system_schema(catalog: "LoadedCatalog | None" = None) -> str:
+    """The JSON Schema of the system format (for editors and CI), knowing ``catalog``'s kinds and
+    model formats (the built-in catalog's by default)."""
+    from threatmodel.system.schema import system_json_schema
+
+    return system_json_schema((catalog or load_catalog()).catalog)
+
+
+def report_schema() -> str:
+    """The JSON Schema of the JSON report (docs/report.schema.json)."""
+    from threatmodel.report.model import report_json_schema
+
+    return report_json_schema()
 
 
 def load_review(path: PathLike) -> "LoadedReview":

@@ -104,7 +104,8 @@ def assess(model: Path | LoadedSystem, catalog: LoadedCatalog | None = None,
         loaded_system, model_path = model, Path(model.path)
     else:
         model_path = Path(model)
-        loaded_system = load_system(model_path, loaded_catalog.catalog.kinds)
+        loaded_system = load_system(model_path, loaded_catalog.catalog.kinds,
+                                    formats=loaded_catalog.catalog.formats)
     graph = DataFlowGraph(loaded_system.system, loaded_catalog.catalog)
     analysis = analyse(loaded_catalog.catalog, graph, loaded_system.exclusion_locations)
     if isinstance(status, LoadedReview):

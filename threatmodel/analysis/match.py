@@ -369,7 +369,7 @@ def _open_questions(catalog: Catalog, graph: DataFlowGraph, findings: list[Findi
     for (element, attribute), finding_ids in sorted(affects.items()):
         kind = "component" if graph.has_component(element) else "flow"
         info = catalog.attributes.get(f"{kind}.{attribute}")
-        text = info.question if info else f"What is {attribute} of {{element}}?"
+        text = info.question if info and info.question else f"What is {attribute} of {{element}}?"
         questions.append(OpenQuestion(element, attribute, text.replace("{element}", element),
                                       tuple(sorted(set(finding_ids)))))
     return questions

@@ -194,7 +194,7 @@ def declared_controls(catalog: Catalog, graph: "DataFlowGraph", threat: Threat, 
 
 def is_asked(catalog: Catalog, graph: "DataFlowGraph", key: str, subject: str, is_flow: bool) -> bool:
     info = catalog.attributes.get(key)
-    if info is None:
+    if info is None or not info.question:
         return False
     return is_flow or not info.traits or bool(graph.traits(subject) & set(info.traits))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, get_args
+from typing import Any, Iterable
 
 from pydantic import ValidationError
 
@@ -21,11 +21,16 @@ from threatmodel.core.errors import Diagnostic, DiagnosticSink, InputError, Loca
 from threatmodel.core.located_yaml import YamlMap, load_mapping, locate
 from threatmodel.analysis.predicates import REGISTRY
 from threatmodel.core.resources import catalog_dir
-from threatmodel.system.model import ATTRIBUTE_NAMES, ATTRIBUTE_TYPES, FLOW_ATTRIBUTE_NAMES, MODEL_FORMATS, ActorClass as ActorClassName, Component
+from threatmodel.catalog.terms import builtin_terms
 from threatmodel.core.diagnostics import diagnostics_from
 
 ATLAS_INDEX_FILE = "atlas.yaml"
 MIN_MITIGATIONS = 2
+_TERMS = builtin_terms()  # the attributes and actor classes the system format knows
+ATTRIBUTE_NAMES = _TERMS.attribute_names
+ATTRIBUTE_TYPES = _TERMS.attribute_types
+FLOW_ATTRIBUTE_NAMES = _TERMS.flow_attribute_names
+_COMPONENT_TERMS = {term.name: term for term in _TERMS.component_attributes}
 DECLARABLE_TYPES = {**ATTRIBUTE_TYPES, **{name: bool for name in FLOW_ATTRIBUTE_NAMES}}
 
 # The role table: every role the code asks for, and what for. catalog/kinds.yaml binds each to
@@ -186,16 +191,10 @@ def _merge(sources: list[_Source], atlas: AtlasIndex, sink: DiagnosticSink) -> C
     if stride is None:
         sink.error(Location(sources[0].name if sources else "catalog", 1, 1), "no catalog file defines the STRIDE section")
         return None
-    missing = [f for f in MODEL_FORMATS if f not in formats]
-    if missing:
-        sink.error(Location(sources[0].name, 1, 1), f"no catalog entry for model format(s) {', '.join(missing)}")
     where = Location(sources[0].name if sources else "catalog", 1, 1)
     for role, description in REQUIRED_ROLES.items():
         if role not in roles:
             sink.error(where, f"role '{role}' ({description}) is not bound to any trait: add it under 'roles:'")
-    missing_classes = [c for c in get_args(ActorClassName) if c not in actor_classes]
-    if missing_classes:
-        sink.error(where, f"no catalog entry for actor class(es) {', '.join(missing_classes)}")
     scope = _attribute_scope(attributes, threats, mitigations, kinds)
     kinds = {kind_id: kind.model_copy(update={
                  "roles": frozenset(r for r, bound in roles.items() if bound & set(kind.traits)),
@@ -282,15 +281,12 @@ class _Checker:
                         self.sink.error(source.at("attributes", i, "traits", j), f"unknown trait '{trait}'"
                                         f"{did_you_mean(trait, self.catalog.traits)}")
             for i, actor_class in enumerate(source.content.actor_classes):
-                if actor_class.id not in get_args(ActorClassName):
+                if actor_class.id not in _TERMS.actor_classes:
                     self.sink.error(source.at("actor_classes", i, "id"), f"unknown actor class '{actor_class.id}' "
-                                    f"(the system format knows {', '.join(get_args(ActorClassName))})")
+                                    f"(the system format knows {', '.join(_TERMS.actor_classes)})")
             for i, kind in enumerate(source.content.kinds):
                 self.check_kind(source, i, kind)
             for i, artifact_format in enumerate(source.content.formats):
-                if artifact_format.id not in MODEL_FORMATS:
-                    self.sink.error(source.at("formats", i, "id"), f"unknown model format '{artifact_format.id}'"
-                                    f"{did_you_mean(artifact_format.id, MODEL_FORMATS)} (formats are fixed by the schema)")
                 for j, scan in enumerate(artifact_format.scans):
                     used_mitigations.add(scan.mitigation)
                     if scan.mitigation not in self.catalog.mitigations:
@@ -340,11 +336,12 @@ class _Checker:
             if name not in ATTRIBUTE_NAMES:
                 self.sink.error(where, f"unknown attribute '{name}' in defaults{did_you_mean(name, ATTRIBUTE_NAMES)}")
                 continue
-            try:
-                Component.model_validate({"id": "x", "kind": kind.id, name: value})
-            except ValidationError:
-                self.sink.error(where, f"invalid default {value!r} for attribute '{name}' "
-                                       f"(expected a {ATTRIBUTE_TYPES[name].__name__})")
+            term = _COMPONENT_TERMS[name]
+            items = value if term.type == "list" and isinstance(value, list) else [value]
+            if not isinstance(value, term.python_type) or isinstance(value, bool) != (term.type == "boolean") \
+                    or (term.values and not all(item in term.values for item in items)):
+                expected = f"one of {', '.join(term.values)}" if term.values else f"a {term.python_type.__name__}"
+                self.sink.error(where, f"invalid default {value!r} for attribute '{name}' (expected {expected})")
 
     def check_threat(self, source: _Source, index: int, threat: Threat) -> None:
         base = ("threats", index)

@@ -313,7 +313,12 @@ class AttributeInfo(_Frozen):
 
     name: str
     element: Literal["component", "flow"]
-    question: str = Field(description="asked when the attribute is unknown; {element} is replaced")
+    type: Literal["boolean", "text", "list"] | None = Field(default=None, description=(
+        "what a model may write; the system format is generated from the built-in attributes"))
+    values: list[str] = Field(default_factory=list, description="the values a text attribute or a list's items take")
+    description: str = Field(default="", description="what the attribute means, for the system format's schema")
+    question: str | None = Field(default=None, description=(
+        "asked when the attribute is unknown; {element} is replaced (none: never asked)"))
     on_path: bool = False
     traits: list[str] = Field(default_factory=list, description="only asked for components with one of these traits")
 

@@ -68,16 +68,18 @@ def graph(
 def schema(
     output: Optional[Path] = common.OutputOption,
     report_schema: bool = typer.Option(False, "--report", help="The schema of the JSON report instead."),
+    catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
-    """Print the JSON Schema of the system format (for editors and CI), or of the JSON report."""
+    """Print the JSON Schema of the system format (for editors and CI), or of the JSON report.
+
+    The system schema lists the kinds and model formats of the catalog in use, so one written with
+    --catalog knows the ones a user catalog adds."""
+    import threatmodel
+
     if report_schema:
-        from threatmodel.report.model import report_json_schema
-
-        common.emit(report_json_schema(), output, "JSON Schema of the report")
+        common.emit(threatmodel.report_schema(), output, "JSON Schema of the report")
         return
-    from threatmodel.system.schema import system_json_schema
-
-    common.emit(system_json_schema(), output, "JSON Schema")
+    common.emit(threatmodel.system_schema(common.catalog(catalog)), output, "JSON Schema")
 
 
 @app.command()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Collection
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,7 +18,7 @@ from threatmodel.catalog.model import Kind
 from threatmodel.core.errors import Diagnostic, DiagnosticSink, InputError, Location, did_you_mean
 from threatmodel.core.located_yaml import YamlMap, file_problem, load_mapping, locate
 from threatmodel.core.safe_paths import path_problem
-from threatmodel.system.model import ATTRIBUTE_NAMES, Component, System, SystemDocument
+from threatmodel.system.model import ATTRIBUTE_NAMES, MODEL_FORMATS, Component, System, SystemDocument
 from threatmodel.core.diagnostics import diagnostics_from
 
 SECTIONS = ("boundaries", "components", "flows", "data", "actors", "exclusions")
@@ -47,7 +48,9 @@ class LoadedSystem:
     path: str = ""  # the model file as given
 
 
-def load_system(path: Path, kinds: dict[str, Kind], display_name: str | None = None) -> LoadedSystem:
+def load_system(path: Path, kinds: dict[str, Kind], display_name: str | None = None,
+                formats: Collection[str] = MODEL_FORMATS) -> LoadedSystem:
+    """Load, merge and check a model; ``kinds`` and ``formats`` are those of the catalog in use."""
     sink = DiagnosticSink()
     parts: list[_Part] = []
     name = display_name or str(path)
@@ -70,7 +73,7 @@ def load_system(path: Path, kinds: dict[str, Kind], display_name: str | None = N
         if part.content.system is not None:
             sink.error(part.at("system"), "only the main model file may define 'system'")
     sink.raise_if_errors()
-    system, locations = _merge(parts, kinds, sink)
+    system, locations = _merge(parts, kinds, formats, sink)
     sink.raise_if_errors()
     _warn(system, parts, kinds, sink)
     exclusion_locations = [part.at("exclusions", index, "threat")
@@ -136,7 +139,7 @@ def _resolve_include(include: str, current: Path, root: Path, where: Location,
     return target
 
 
-def _merge(parts: list[_Part], kinds: dict[str, Kind], sink: DiagnosticSink) -> tuple[System, dict[str, Location]]:
+def _merge(parts: list[_Part], kinds: dict[str, Kind], formats: Collection[str], sink: DiagnosticSink) -> tuple[System, dict[str, Location]]:
     """Join the parts, check every id and reference, and fill in attribute defaults."""
     where: dict[str, Location] = {}
     entities: dict[str, list[tuple[_Part, int, Any]]] = {section: [] for section in SECTIONS}
@@ -183,6 +186,7 @@ def _merge(parts: list[_Part], kinds: dict[str, Kind], sink: DiagnosticSink) -> 
             current = boundaries[current].parent
     for part, index, component in entities["components"]:
         ref(component.kind, kinds, part, ("components", index, "kind"), "kind")
+        ref(component.format, formats, part, ("components", index, "format"), "model format")
         absolute_paths = []
         for j, declared in enumerate(component.paths):
             absolute, problem = _absolute_path(declared, part.folder)

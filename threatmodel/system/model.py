@@ -7,9 +7,11 @@ each entity was written.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Union, get_args
+from typing import Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+
+from threatmodel.catalog.terms import AttributeTerm, builtin_terms
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
@@ -20,11 +22,10 @@ OUTSIDE_TRUST = "internet"  # components outside every boundary sit in the least
 Rating = Literal["low", "medium", "high"]
 RATING_ORDER: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
 
-ModelFormat = Literal[
-    "keras-h5", "keras", "tensorflow-savedmodel", "pickle", "pytorch", "joblib", "safetensors",
-    "onnx", "gguf", "tflite", "coreml", "other",
-]
-MODEL_FORMATS: tuple[str, ...] = get_args(ModelFormat)  # what each does: catalog/formats.yaml
+_TERMS = builtin_terms()
+# every format a model may declare; what each does is in catalog/formats.yaml. A user catalog may
+# add formats, so the loader checks a declared format against the catalog in use.
+MODEL_FORMATS: tuple[str, ...] = _TERMS.model_formats
 
 
 Purpose = Literal["training", "validation", "test", "feedback"]
@@ -56,113 +57,85 @@ class Boundary(_Strict):
         return self.name or self.id
 
 
-# Attributes that threats depend on. ``None`` means "not said": the kind's default applies
-# when the catalog gives one (a library is third-party), otherwise the attribute stays unknown.
-# Unknown is not false: it never creates a finding, and becomes an open question in reports.
-ATTRIBUTE_NAMES = (
-    "authenticated", "rate_limiting", "returns_scores", "retrains_on_feedback", "signed",
-    "integrity_check", "audit_logging", "origin", "exposure",
-    # LLM, RAG and agent systems
-    "untrusted_content", "secrets_in_prompt", "tenant_isolation", "usage_limits", "sandboxed",
-    "network_egress", "pinned", "approval_required", "filters_output", "capabilities", "autonomy", "output_to",
-    "fails_open", "admin_interface", "self_registration",
-)
+# Attributes that threats depend on, from catalog/attributes.yaml. ``None`` means "not said": the
+# kind's default applies when the catalog gives one (a library is third-party), otherwise the
+# attribute stays unknown. Unknown is not false: it never creates a finding, and becomes an open
+# question in reports.
+ATTRIBUTE_NAMES: tuple[str, ...] = _TERMS.attribute_names
 # the type of each attribute's values, for checking catalog rules and kind defaults
-ATTRIBUTE_TYPES: dict[str, type] = {
-    "authenticated": bool, "rate_limiting": bool, "returns_scores": bool, "retrains_on_feedback": bool,
-    "signed": bool, "integrity_check": bool, "audit_logging": bool, "origin": str, "exposure": str,
-    "untrusted_content": bool, "secrets_in_prompt": bool, "tenant_isolation": bool, "usage_limits": bool,
-    "sandboxed": bool, "network_egress": bool, "pinned": bool, "approval_required": bool, "filters_output": bool,
-    "capabilities": list, "autonomy": str, "output_to": list, "fails_open": bool,
-    "admin_interface": bool, "self_registration": bool,
-}
-ToolCapability = Literal["read", "write", "execute", "network", "spend"]
-OutputConsumer = Literal["html", "markdown", "sql", "shell", "code", "agent", "email"]
-FLOW_ATTRIBUTE_NAMES = ("encrypted", "authenticated")
-ActorClass = Literal["anonymous", "customer", "operator", "insider", "supplier", "dependency"]
+ATTRIBUTE_TYPES: dict[str, type] = _TERMS.attribute_types
+FLOW_ATTRIBUTE_NAMES: tuple[str, ...] = _TERMS.flow_attribute_names
+ActorClass = Literal[_TERMS.actor_classes]  # type: ignore[valid-type]
 
 
-class Component(_Strict):
+def _attribute_field(term: AttributeTerm) -> tuple[Any, Any]:
+    """The pydantic field of one attribute: optional, unknown (None) unless the model says."""
+    value_type: Any = Literal[term.values] if term.values else str  # type: ignore[valid-type]
+    annotation: Any = {"boolean": bool, "text": value_type, "list": list[value_type]}[term.type]
+    return annotation | None, Field(default=None, description=term.description or None)
+
+
+def _attribute_fields(terms: tuple[AttributeTerm, ...]) -> dict[str, Any]:
+    return {term.name: _attribute_field(term) for term in terms}
+
+
+class _ComponentBase(_Strict):
     id: str = Field(pattern=ID_PATTERN)
     kind: str
     name: str = ""
     boundary: str | None = None
     description: str = ""
     technology: str = ""
-    # what threats depend on
-    authenticated: bool | None = None
-    rate_limiting: bool | None = None
-    returns_scores: bool | None = None
-    retrains_on_feedback: bool | None = None
-    signed: bool | None = None
-    integrity_check: bool | None = None
-    audit_logging: bool | None = None
-    origin: Literal["in-house", "third-party"] | None = None
-    exposure: Literal["public", "internal"] | None = None
-    # LLM, RAG and agent systems (docs/format.md)
-    untrusted_content: bool | None = Field(default=None, description=(
-        "content from outside (web pages, e-mail, uploaded documents, tool results) enters what this "
-        "component holds or returns"))
-    secrets_in_prompt: bool | None = Field(default=None, description="system instructions hold secrets")
-    tenant_isolation: bool | None = Field(default=None, description=(
-        "a vector store, memory or document source keeps each tenant's data apart on every query"))
-    usage_limits: bool | None = Field(default=None, description="token, cost and iteration limits are enforced")
-    sandboxed: bool | None = Field(default=None, description="a tool runs in an isolated sandbox, not on the host")
-    network_egress: bool | None = Field(default=None, description="a tool (or its sandbox) can reach the network")
-    pinned: bool | None = Field(default=None, description=(
-        "a tool or MCP server is pinned to a reviewed version (its descriptions cannot change under you)"))
-    approval_required: bool | None = Field(default=None, description="a person approves each action first")
-    filters_output: bool | None = Field(default=None, description=(
-        "screens or encodes model output before it goes on (a guardrail or output filter)"))
-    capabilities: list[ToolCapability] | None = Field(default=None, description="what a tool can do")
-    autonomy: Literal["suggest", "approval", "act"] | None = Field(default=None, description=(
-        "an agent: suggests actions, acts after approval, or acts on its own"))
-    output_to: list[OutputConsumer] | None = Field(default=None, description=(
-        "what consumes the model's output: a browser (html, markdown), sql, shell, code execution, "
-        "another agent, e-mail"))
-    fails_open: bool | None = Field(default=None, description=(
-        "when a model or check it depends on (a fraud scorer, a guardrail, a moderation call) does "
-        "not answer, the component goes on as if the check had passed"))
-    admin_interface: bool | None = Field(default=None, description=(
-        "exposes an administrative or control interface (a dashboard, a management API, a cluster "
-        "head's UI): whoever can use it controls the component"))
-    self_registration: bool | None = Field(default=None, description=(
-        "anyone can create an account (open sign-up), so requiring authentication keeps no one out"))
-    actor: ActorClass | None = Field(default=None, description=(
-        "for people, outside services and third-party code or models: the attacker class this "
-        "component stands for (derived when not given; see docs/format.md)"))
-    # artifacts on disk
-    paths: list[str] = Field(default_factory=list)
-    format: ModelFormat | None = None
-    purpose: Purposes | None = None
-    data: list[str] = Field(default_factory=list, description="data assets stored or processed here")
-    tags: list[str] = Field(default_factory=list)
 
     @property
     def label(self) -> str:
         return self.name or self.id
 
 
-class Flow(_Strict):
+Component = create_model(  # type: ignore[call-overload]
+    "Component", __base__=_ComponentBase, __module__=__name__,
+    # what threats depend on: the attributes of catalog/attributes.yaml, in its order
+    **_attribute_fields(_TERMS.component_attributes),
+    actor=(ActorClass | None, Field(default=None, description=(
+        "for people, outside services and third-party code or models: the attacker class this "
+        "component stands for (derived when not given; see docs/format.md)"))),
+    # artifacts on disk
+    paths=(list[str], Field(default_factory=list)),
+    format=(str | None, Field(default=None, pattern=ID_PATTERN, description=(
+        "the model file format (catalog/formats.yaml): whether loading it can run code, which scanners apply"))),
+    purpose=(Purposes | None, None),
+    data=(list[str], Field(default_factory=list, description="data assets stored or processed here")),
+    tags=(list[str], Field(default_factory=list)),
+)
+Component.__doc__ = "A part of the system: a store, a process, a person or an outside service."
+
+
+class _FlowBase(_Strict):
     id: str | None = Field(default=None, pattern=ID_PATTERN)
     source: str = Field(alias="from")
     target: str = Field(alias="to")
     name: str = ""
     data: list[str] = Field(default_factory=list)
     protocol: str = ""
-    encrypted: bool | None = None  # unknown unless said (or implied by a well-known protocol)
-    authenticated: bool | None = None
-    bidirectional: bool = False
-    description: str = ""
 
     @property
     def key(self) -> str:
         """The flow's id; an unnamed flow is known as ``source-to-target``."""
-        return self.id or f"{self.source}-to-{self.target}"
+        return self.id or f"{self.source}-to-{self.target}"  # type: ignore[attr-defined]
 
     @property
     def label(self) -> str:
         return self.name or self.protocol or self.key
+
+
+Flow = create_model(  # type: ignore[call-overload]
+    "Flow", __base__=_FlowBase, __module__=__name__,
+    # encrypted is unknown unless said (or implied by a well-known protocol)
+    **_attribute_fields(_TERMS.flow_attributes),
+    bidirectional=(bool, False),
+    description=(str, ""),
+)
+Flow.__doc__ = "Data moving from one component to another."
 
 
 class DataAsset(_Strict):
