@@ -318,7 +318,6 @@ flows:
     assert "ML05@detector" in found and "ML01@detector" in found
     advice = {m for f in found.values() for m in f.threat.mitigations if f.element == "detector"}
     assert "model-encryption" in advice
-    from threatmodel.analysis.scoring import declared_controls  # noqa: F401  (the plan places only what fits)
     import threatmodel
 
     plan = threatmodel.analyze(model, review=False).report_data(with_plan=True)["plan"]

@@ -151,3 +151,23 @@ def test_the_docs_list_every_registered_format():
     for output_format in formats():
         assert output_format.name in readme, output_format.name
         assert f"`{output_format.name}`" in interop, output_format.name
+
+
+def test_analyze_restricted_to_frameworks(tmp_path):
+    """Only the threats of the chosen frameworks run; review entries for the others are set aside
+    (counted, never called orphans), and an unknown framework names the known ones."""
+    import shutil
+
+    for name in ("huskyai.yaml", "huskyai.status.yaml"):
+        shutil.copy(HUSKY.parent / name, tmp_path / name)
+    everything = tm.analyze(tmp_path / "huskyai.yaml")
+    only_ml = tm.analyze(tmp_path / "huskyai.yaml", frameworks="ml-2023")
+    threats = {f.threat.id for f in only_ml.findings}
+    assert threats and all(t.startswith("ML") for t in threats)
+    assert {f.threat.id for f in everything.findings} > threats
+    reviewed_elsewhere = {key for key in only_ml.review_file.review.findings if not key.startswith("ML")}
+    assert only_ml.review.set_aside >= len(reviewed_elsewhere) > 0
+    assert not any("orphan" in w.message for w in only_ml.warnings)
+    assert everything.review.set_aside == 0
+    with pytest.raises(tm.FrameworkError, match="unknown framework ml-2099; choose from .*ml-2023"):
+        tm.analyze(tmp_path / "huskyai.yaml", frameworks="ml-2099")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +14,6 @@ import pytest
 import yaml
 
 import threatmodel
-from threatmodel.core.errors import InputError
 
 from .conftest import EXAMPLES, REPO
 from .test_report import check_golden

@@ -109,7 +109,7 @@ def test_husky_review_records_the_authors_decisions():
 
 
 def _open_at_or_above(cli, status, severity):
-    from threatmodel.analysis.scoring import SEVERITY_ORDER
+    from threatmodel.core.vocabulary import SEVERITY_ORDER
 
     data = json.loads(cli("report", HUSKY, "--status", status, "-f", "json").stdout)
     return data, [f for f in data["findings"] if f["status"] in ("open", "in-progress")

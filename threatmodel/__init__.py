@@ -41,8 +41,14 @@ ReviewArgument = Union[PathLike, "LoadedReview", None, Literal[False]]
 __all__ = [
     "__version__", "load_catalog", "load_system", "load_review", "analyze", "render", "output_formats",
     "audit_rules", "hash_manifest", "verify_manifest", "scan_steps", "discover_project", "drift", "system_schema",
-    "report_schema", "InputError", "Diagnostic",
+    "report_schema", "InputError", "Diagnostic", "FrameworkError",
 ]
+
+
+# the types the functions below take and return, importable from here (loaded on first use)
+_LAZY = {"FrameworkError": "threatmodel.catalog.frameworks", "Assessment": "threatmodel.pipeline",
+         "LoadedCatalog": "threatmodel.catalog.load", "LoadedSystem": "threatmodel.system.load",
+         "LoadedReview": "threatmodel.review.statuses"}
 
 
 def __getattr__(name: str) -> object:
@@ -51,6 +57,10 @@ def __getattr__(name: str) -> object:
         from threatmodel.core import errors
 
         return getattr(errors, name)
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'threatmodel' has no attribute {name!r}")
 
 
@@ -101,7 +111,8 @@ def load_review(path: PathLike) -> "LoadedReview":
 
 def analyze(system: "LoadedSystem | PathLike", catalog: "LoadedCatalog | None" = None,
             review: ReviewArgument = None, *, evidence: "list[PathLike] | None" = None,
-            now: "datetime | None" = None, max_age_days: int | None = None) -> "Assessment":
+            now: "datetime | None" = None, max_age_days: int | None = None,
+            frameworks: str | None = None) -> "Assessment":
     """Match ``system`` against the catalog and apply a review.
 
     ``review``: a review file path or a loaded review; ``None`` (the default) uses the review
@@ -109,7 +120,9 @@ def analyze(system: "LoadedSystem | PathLike", catalog: "LoadedCatalog | None" =
     ``threatmodel.status.yaml``), as the command line does; ``False`` uses none.
     ``evidence``: tool outputs to read besides those the review file lists (docs/evidence.md);
     ``now`` and ``max_age_days`` set when evidence becomes stale (default: now, the review
-    file's ``evidence.max_age_days`` or 30).
+    file's ``evidence.max_age_days`` or 30). ``frameworks`` (``"llm-2026,asi-2026"``) runs only the
+    threats mapped to those frameworks (:class:`FrameworkError` names the known ones); review
+    entries for the others are counted in ``.review.set_aside``, not reported as orphans.
     """
     from threatmodel.pipeline import assess
     from threatmodel.review.statuses import LoadedReview
@@ -119,7 +132,8 @@ def analyze(system: "LoadedSystem | PathLike", catalog: "LoadedCatalog | None" =
         subject: "LoadedSystem | Path" = system
     else:
         subject = Path(system)
-    options = {"evidence": [Path(p) for p in evidence or []], "now": now, "max_age_days": max_age_days}
+    options = {"evidence": [Path(p) for p in evidence or []], "now": now, "max_age_days": max_age_days,
+               "frameworks": frameworks}
     if review is False:
         return assess(subject, loaded_catalog, None, use_default_status=False, **options)
     if isinstance(review, LoadedReview) or review is None:

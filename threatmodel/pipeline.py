@@ -96,10 +96,19 @@ def _class_warnings(graph: DataFlowGraph, loaded: LoadedSystem) -> list[Diagnost
 def assess(model: Path | LoadedSystem, catalog: LoadedCatalog | None = None,
            status: Path | LoadedReview | None = None, use_default_status: bool = True, *,
            evidence: list[Path] | None = None, now: "datetime | None" = None,
-           max_age_days: int | None = None) -> Assessment:
+           max_age_days: int | None = None, frameworks: str | None = None) -> Assessment:
     """Analyse ``model``; ``status`` (or the default review file beside it) adds the review, and
-    the evidence files it lists (plus ``evidence``) show which mitigations are in place."""
+    the evidence files it lists (plus ``evidence``) show which mitigations are in place.
+    ``frameworks`` (``llm-2026,asi-2026``) runs only the threats mapped to those frameworks;
+    an unknown one raises :class:`~threatmodel.catalog.frameworks.FrameworkError`."""
     loaded_catalog = catalog or load_catalog()
+    left_out: dict[str, Any] = {}
+    if frameworks:
+        from threatmodel.catalog.frameworks import parse_frameworks, restrict
+
+        restricted = restrict(loaded_catalog.catalog, parse_frameworks(loaded_catalog.catalog, frameworks))
+        left_out = {k: t for k, t in loaded_catalog.catalog.threats.items() if k not in restricted.threats}
+        loaded_catalog = LoadedCatalog(restricted, loaded_catalog.warnings, loaded_catalog.files)
     if isinstance(model, LoadedSystem):
         loaded_system, model_path = model, Path(model.path)
     else:
@@ -118,7 +127,7 @@ def assess(model: Path | LoadedSystem, catalog: LoadedCatalog | None = None,
     sources = read_all(entries)
     max_age = max_age_days or (review_file.review.evidence.max_age_days if review_file else DEFAULT_MAX_AGE_DAYS)
     verdicts = judge_evidence(analysis, sources, now, max_age)
-    review = apply_review(analysis, review_file, verdicts)
+    review = apply_review(analysis, review_file, verdicts, left_out)
     warnings = [*loaded_catalog.warnings, *loaded_system.warnings, *_class_warnings(graph, loaded_system),
                 *analysis.warnings, *review.orphans]
     display = _display(review_path, model_path) if review_path else ""

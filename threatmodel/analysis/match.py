@@ -16,7 +16,8 @@ from threatmodel.core.errors import Diagnostic, InputError, Location, did_you_me
 from threatmodel.graph import DataFlowGraph
 from threatmodel.graph.reach import Access
 from threatmodel.analysis.predicates import REGISTRY, Verdict
-from threatmodel.analysis.scoring import SEVERITY_ORDER, Score, declared_controls, is_asked, score
+from threatmodel.analysis.scoring import Score, declared_controls, is_asked, score
+from threatmodel.core.vocabulary import SEVERITY_ORDER
 
 MAX_NEAR_MISSES = 3
 

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from threatmodel.graph.reach import Access
 
 SEVERITY_BANDS: tuple[tuple[int, str], ...] = ((20, "critical"), (12, "high"), (6, "medium"), (0, "low"))
-SEVERITY_ORDER: dict[str, int] = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 LIKELIHOOD_CREDIT_LIMIT = 3  # controls in place (declared, recorded or verified) lower likelihood by at most this
 IMPACT_CREDIT_LIMIT = 1  # corrective controls lower impact by at most this
 IMPACT_ADJUSTMENT = {"high": 0, "medium": -1, "low": -2}

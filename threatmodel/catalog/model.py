@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from threatmodel.catalog.atlas import AtlasIndex
+from threatmodel.core.vocabulary import OwnerRole
 
 StrideLetter = Literal["S", "T", "R", "I", "D", "E"]
 STRIDE_LETTERS: tuple[str, ...] = ("S", "T", "R", "I", "D", "E")
@@ -21,9 +22,6 @@ Lifecycle = Literal[
     "monitoring", "development",
 ]
 ControlType = Literal["preventive", "detective", "corrective"]
-OwnerRole = Literal["data-scientist", "ml-engineer", "mlops", "security", "product"]
-OWNER_TITLES: dict[str, str] = {"data-scientist": "Data scientists", "ml-engineer": "ML engineers",
-                                "mlops": "MLOps / platform", "security": "Security", "product": "Product"}
 Effort = Literal["low", "medium", "high"]
 MitigationRole = Literal["primary", "supporting"]
 Applied = Literal["inside", "at-use"]

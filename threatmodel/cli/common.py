@@ -12,9 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, List, Optional, TypeVar
 import typer
 
 if TYPE_CHECKING:
-    from threatmodel.pipeline import Assessment
-    from threatmodel.catalog.load import LoadedCatalog
-    from threatmodel.system.load import LoadedSystem
+    from threatmodel import Assessment, LoadedCatalog, LoadedSystem
 
 EXIT_GATE = 1
 EXIT_INVALID = 2
@@ -131,44 +129,22 @@ def assess(path: Path, extra: Optional[List[Path]], status: Optional[Path],
            use_default: bool = True, evidence: Optional[List[Path]] = None,
            max_age: Optional[int] = None, frameworks: Optional[str] = None) -> "Assessment":
     """Load, analyse and review a model, printing warnings; invalid input exits with status 2."""
-    from threatmodel import analyze
+    import threatmodel
 
     loaded_catalog = catalog(extra)
-    outside: set[str] = set()  # threats --framework leaves out, and the mitigations they list
-    outside_mitigations: set[str] = set()
-    if frameworks:
-        from threatmodel.catalog.load import LoadedCatalog
-        from threatmodel.catalog.frameworks import FrameworkError, parse_frameworks, restrict
-
-        try:
-            chosen = parse_frameworks(loaded_catalog.catalog, frameworks)
-        except FrameworkError as exc:
-            raise fail(str(exc)) from None
-        restricted = restrict(loaded_catalog.catalog, chosen)
-        outside = set(loaded_catalog.catalog.threats) - set(restricted.threats)
-        outside_mitigations = {m for t in outside for m in loaded_catalog.catalog.threats[t].mitigations}
-        loaded_catalog = LoadedCatalog(restricted, loaded_catalog.warnings, loaded_catalog.files)
     review: Any = status if status is not None else (None if use_default else False)
     note_inputs(path, status, *(evidence or []))
-    result = guarded(lambda: analyze(path, loaded_catalog, review, evidence=list(evidence or []),
-                                     max_age_days=max_age))
+    try:
+        result = guarded(lambda: threatmodel.analyze(path, loaded_catalog, review, evidence=list(evidence or []),
+                                                     max_age_days=max_age, frameworks=frameworks))
+    except threatmodel.FrameworkError as exc:
+        raise fail(str(exc)) from None
     note_inputs(*(s.name for s in result.evidence.sources))
     note_inputs(*result.system.files, *([result.review_file.path] if result.review_file else []))
     shown = [w for w in result.warnings if w not in loaded_catalog.warnings]
-    if outside:  # a review entry of a threat left out by --framework is not an orphan
-        import re
-
-        def left_out(message: str) -> bool:
-            threat = re.match(r"review entry '([^'@]+)@", message)
-            mitigation = re.match(r"mitigation entry '([^'@]+)(?:@|')", message)
-            return bool(threat and threat.group(1) in outside) or bool(
-                mitigation and "applies to no finding" in message and mitigation.group(1) in outside_mitigations)
-
-        left = [w for w in shown if left_out(w.message)]
-        shown = [w for w in shown if w not in left]
-        if left:
-            typer.echo(f"note: {len(left)} review entries are for threats outside --framework {frameworks}; "
-                       "not applied here", err=True)
+    if result.review.set_aside:  # entries of threats left out by --framework are not orphans
+        typer.echo(f"note: {result.review.set_aside} review entries are for threats outside --framework "
+                   f"{frameworks}; not applied here", err=True)
     report_diagnostics(shown)
     return result
 

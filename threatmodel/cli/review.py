@@ -10,16 +10,14 @@ from typing import List, Optional
 import typer
 
 from threatmodel.cli import common
+from threatmodel.core.vocabulary import OWNER_ROLES, THRESHOLDS
 
 app = typer.Typer()
 
 
-class Role(str, Enum):
-    data_scientist = "data-scientist"
-    ml_engineer = "ml-engineer"
-    mlops = "mlops"
-    security = "security"
-    product = "product"
+# the choices, spelled once in core.vocabulary
+Role = Enum("Role", {role: role for role in OWNER_ROLES}, type=str)  # type: ignore[misc]
+Threshold = Enum("Threshold", {name: name for name in THRESHOLDS}, type=str)  # type: ignore[misc]
 
 
 class VerifyFormat(str, Enum):
@@ -37,14 +35,6 @@ class ChecklistFormat(str, Enum):
 class DiffFormat(str, Enum):
     md = "md"
     json = "json"
-
-
-class Threshold(str, Enum):
-    low = "low"
-    medium = "medium"
-    high = "high"
-    critical = "critical"
-    none = "none"
 
 
 @app.command()
@@ -137,7 +127,7 @@ def review(
 @app.command()
 def check(
     system: Path = common.SystemArgument,
-    fail_on: Threshold = typer.Option(Threshold.high, "--fail-on",
+    fail_on: Threshold = typer.Option(Threshold["high"], "--fail-on",
                                       help="Fail when an open finding has at least this residual severity."),
     require_verified: bool = typer.Option(False, "--require-verified",
                                           help="Also fail when a finding marked mitigated has no verified mitigation "
@@ -169,7 +159,7 @@ def diff(
                                               help="Review file for OLD (default: beside it)."),
     new_status: Optional[Path] = typer.Option(None, "--new-status", metavar="FILE",
                                               help="Review file for NEW (default: beside it)."),
-    fail_on_new: Threshold = typer.Option(Threshold.none, "--fail-on-new",
+    fail_on_new: Threshold = typer.Option(Threshold["none"], "--fail-on-new",
                                           help="Exit 1 when a new finding has at least this severity."),
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:

@@ -13,6 +13,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from threatmodel._version import __version__
+from threatmodel.core.vocabulary import OPEN_STATUSES
 from threatmodel.renderers.jsonout import to_json
 from threatmodel.renderers.registry import RenderOptions
 
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
 LAYER_VERSION = "4.5"
 NAVIGATOR_VERSION = "4.9.1"  # the oldest Navigator that reads layer format 4.5
 SEVERITY_COLOURS = (("low", "#ffe766"), ("medium", "#ffb000"), ("high", "#ff6d00"), ("critical", "#d50000"))
-OPEN = ("open", "in-progress")
 
 
 def tactic_shortname(name: str) -> str:
@@ -35,7 +35,7 @@ def atlas_layer(assessment: "Assessment", residual: bool = False) -> dict[str, A
     atlas = assessment.catalog.catalog.atlas
     scored: dict[str, list[dict[str, Any]]] = {}
     for finding in data["findings"]:
-        if residual and finding["status"] not in OPEN:
+        if residual and finding["status"] not in OPEN_STATUSES:
             continue
         for technique in finding["atlas"]:
             scored.setdefault(technique["id"], []).append(finding)

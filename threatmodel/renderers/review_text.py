@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from threatmodel.analysis.scoring import SEVERITY_ORDER
+from threatmodel.core.vocabulary import OPEN_STATUSES, SEVERITY_ORDER
 
 
 def _by_role(checklist: list[dict[str, Any]], role: str | None) -> list[dict[str, Any]]:
     """The checklist as role -> element -> items (only ``role`` when given), roles in catalog order."""
-    from threatmodel.catalog.model import OWNER_TITLES
-
+    from threatmodel.core.vocabulary import OWNER_TITLES
     groups = []
     for owner, title in OWNER_TITLES.items():
         if role is not None and owner != role:
@@ -43,7 +42,7 @@ def checklist_text(data: dict[str, Any], output_format: str, role: str | None = 
 def blocking_findings(data: dict[str, Any], threshold: str) -> list[dict[str, Any]]:
     """Open or in-progress findings whose residual severity is at least ``threshold`` ('none': none)."""
     floor = SEVERITY_ORDER.get(threshold, 99)
-    return [f for f in data["findings"] if f["status"] in ("open", "in-progress")
+    return [f for f in data["findings"] if f["status"] in OPEN_STATUSES
             and SEVERITY_ORDER[f["residual_severity"]] >= floor]
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from threatmodel.catalog.model import Catalog
 from threatmodel.core.errors import Location
 from threatmodel.core.escape import md_code, md_text, md_url, terminal
+from threatmodel.core.vocabulary import OPEN_STATUSES, SEVERITY_ORDER
 from threatmodel.renderers.jsonout import to_json
 from threatmodel.renderers.registry import RenderOptions
 
@@ -57,8 +58,6 @@ def _rule(catalog: Catalog, threat_id: str) -> dict[str, Any]:
 
 MAX_RESULTS = 25_000  # GitHub code scanning rejects a run with more (and shows the top 5,000)
 MAX_TAGS = 20  # GitHub rejects a rule with more tags
-OPEN = ("open", "in-progress")
-SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 
 
 def _result(finding: dict[str, Any], index: dict[str, int], model_uri: str,
@@ -81,7 +80,7 @@ def _result(finding: dict[str, Any], index: dict[str, int], model_uri: str,
                        # what the evidence shows for each mitigation (docs/evidence.md)
                        "mitigations": {m["id"]: m.get("verification", "missing") for m in finding["mitigations"]}},
     }
-    if status not in OPEN:
+    if status not in OPEN_STATUSES:
         # a decided finding stays in the log, suppressed, so code scanning closes its alert
         review = finding.get("review") or {}
         justification = f"{status}: {review.get('justification') or 'recorded in the review file'}"
@@ -98,7 +97,7 @@ def sarif_report(data: dict[str, Any], catalog: Catalog, model_uri: str,
     rule_ids = sorted(catalog.threats)
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
     ordered = sorted(data["findings"], key=lambda f: (
-        f.get("status", "open") not in OPEN, -SEVERITY_RANK[f.get("residual_severity", f["severity"])],
+        f.get("status", "open") not in OPEN_STATUSES, -SEVERITY_ORDER[f.get("residual_severity", f["severity"])],
         -f.get("residual_score", f["score"]), f["id"]))
     kept = ordered[:max_results]
     dropped = len(ordered) - len(kept)

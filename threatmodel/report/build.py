@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from threatmodel._version import __version__
 from threatmodel.analysis.match import Analysis, Finding
-from threatmodel.review.statuses import OPEN_STATUSES, ReviewedFinding, ReviewResult
+from threatmodel.review.statuses import ReviewedFinding, ReviewResult
+from threatmodel.core.vocabulary import OPEN_STATUSES, SEVERITIES, STATUSES, VERIFICATION_STATES
 from threatmodel.catalog.model import STRIDE_LETTERS
 from threatmodel._version import REPORT_SCHEMA_VERSION
 from threatmodel.report.graph_data import atlas_technique_data, graph_data
@@ -19,9 +20,6 @@ from threatmodel.report.graph_data import atlas_technique_data, graph_data
 if TYPE_CHECKING:
     from threatmodel.review.plan import Plan
 
-SEVERITIES = ("critical", "high", "medium", "low")
-VERIFICATION_STATES = ("verified", "contradicted", "stale", "claimed", "missing")
-STATUSES = ("open", "in-progress", "mitigated", "accepted", "false-positive", "not-applicable")
 
 
 class _ThreatViews:
@@ -205,7 +203,7 @@ def report_data(assessment: Analysis, *, diagram_svg: str | None = None, diagram
     graph = graph_data(assessment.graph)
     # the diagrams mark the components with an open finding still high or critical after review
     graph["flagged"] = sorted({f["element"] for f in findings if f["element_type"] == "component"
-                               and f["status"] in ("open", "in-progress")
+                               and f["status"] in OPEN_STATUSES
                                and f["residual_severity"] in ("high", "critical")})
     return {
         "schema_version": REPORT_SCHEMA_VERSION,

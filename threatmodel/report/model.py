@@ -15,12 +15,9 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field
 
 from threatmodel._version import REPORT_SCHEMA_VERSION
+from threatmodel.core.vocabulary import FindingStatus as Status, OwnerRole, Severity, Verification
 
-Severity = Literal["critical", "high", "medium", "low"]
-Status = Literal["open", "in-progress", "mitigated", "accepted", "false-positive", "not-applicable"]
 StrideLetter = Literal["S", "T", "R", "I", "D", "E"]
-Verification = Literal["verified", "contradicted", "stale", "claimed", "missing"]
-OwnerRole = Literal["data-scientist", "ml-engineer", "mlops", "security", "product"]
 
 
 class _Model(BaseModel):
@@ -218,7 +215,7 @@ class Lowered(_Model):
     path: str = Field(description="from the actor's starting point to the element, joined by →")
     before: int = Field(description="residual score before this step")
     after: int = Field(description="residual score after it")
-    severity: Literal["critical", "high", "medium", "low"] = Field(description="residual severity after it")
+    severity: Severity = Field(description="residual severity after it")
 
 
 class ResidualAfter(_Model):
@@ -246,7 +243,7 @@ class Handled(_Model):
     path: str
     by: list[str] = Field(description="controls in place (declared, claimed or verified) that bring it below high")
     residual: int
-    severity: Literal["critical", "high", "medium", "low"]
+    severity: Severity
 
 
 class PlanDecision(_Model):
@@ -254,7 +251,7 @@ class PlanDecision(_Model):
 
     finding: str
     residual: int
-    severity: Literal["critical", "high", "medium", "low"]
+    severity: Severity
     reason: str
     redesign: str = Field(description="the design change the catalog names for this threat")
 
@@ -270,7 +267,7 @@ class TreeAttack(_Model):
 
     finding: str
     element: str
-    severity: Literal["critical", "high", "medium", "low"] = Field(description="the residual severity")
+    severity: Severity = Field(description="the residual severity")
     score: int = Field(description="the residual score")
     routes: list[TreeRoute] = Field(description="the ways in, any of which will do")
     in_place: str = Field(description="controls in place that lower it but not below high, or ''")

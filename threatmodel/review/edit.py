@@ -85,18 +85,16 @@ def plan_changes(assessment: Any, statuses: list[str], mitigations: list[str], d
                  model_name: str) -> list[tuple[str, str, dict[str, str]]]:
     """Check ``FINDING=STATUS`` and ``MITIGATION[@COMPONENT]=STATE`` arguments against the
     assessment; return (section, key, values) changes for :func:`update_review`."""
-    from typing import get_args
-
     from threatmodel.core.errors import did_you_mean
-    from threatmodel.review.statuses import NEEDS_JUSTIFICATION, FindingStatusValue, MitigationStateValue
+    from threatmodel.core.vocabulary import MITIGATION_STATES, NEEDS_JUSTIFICATION, STATUSES
 
     finding_ids = {f.id for f in assessment.findings}
     changes: list[tuple[str, str, dict[str, str]]] = []
     for item in statuses:
         key, separator, value = item.partition("=")
-        if not separator or value not in get_args(FindingStatusValue):
+        if not separator or value not in STATUSES:
             raise ReviewChangeError(f"--set {item}: expected FINDING=STATUS with STATUS one of "
-                                    f"{', '.join(get_args(FindingStatusValue))}")
+                                    f"{', '.join(STATUSES)}")
         if "*" not in key and "?" not in key and key not in finding_ids:
             raise ReviewChangeError(f"no finding '{key}' in {model_name}{did_you_mean(key, finding_ids)}")
         if value in NEEDS_JUSTIFICATION and not decision.why.strip():
@@ -107,9 +105,9 @@ def plan_changes(assessment: Any, statuses: list[str], mitigations: list[str], d
     for item in mitigations:
         key, separator, value = item.partition("=")
         mitigation_id = key.split("@", 1)[0]
-        if not separator or value not in get_args(MitigationStateValue):
+        if not separator or value not in MITIGATION_STATES:
             raise ReviewChangeError(f"--mitigation {item}: expected ID[@COMPONENT]=STATE with STATE one of "
-                                    f"{', '.join(get_args(MitigationStateValue))}")
+                                    f"{', '.join(MITIGATION_STATES)}")
         if mitigation_id not in assessment.catalog.catalog.mitigations:
             known = assessment.catalog.catalog.mitigations
             raise ReviewChangeError(f"unknown mitigation '{mitigation_id}'{did_you_mean(mitigation_id, known)}")

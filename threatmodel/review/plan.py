@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING
 
 from threatmodel.catalog.model import EFFORT_WEIGHT
 from threatmodel.review.statuses import ReviewedFinding, ReviewResult, in_place, on_path_mitigations, residual
-from threatmodel.analysis.scoring import SEVERITY_ORDER, control_credit
+from threatmodel.analysis.scoring import control_credit
+from threatmodel.core.vocabulary import SEVERITY_ORDER
 
 if TYPE_CHECKING:
     from threatmodel.analysis.match import Analysis, Finding

@@ -21,15 +21,13 @@ from threatmodel.core.errors import Diagnostic, DiagnosticSink, InputError, Loca
 from threatmodel.core.located_yaml import YamlMap, load_mapping, locate
 from threatmodel.analysis.scoring import credited, describe_credits
 from threatmodel.core.diagnostics import diagnostics_from
+from threatmodel.core.vocabulary import (NEEDS_JUSTIFICATION, OPEN_STATUSES, FindingStatus as FindingStatusValue,
+                                         MitigationState as MitigationStateValue)
 
 if TYPE_CHECKING:
     from threatmodel.evidence import EvidenceEntry
     from threatmodel.evidence.judge import EvidenceVerdicts
 
-FindingStatusValue = Literal["open", "in-progress", "mitigated", "accepted", "false-positive", "not-applicable"]
-MitigationStateValue = Literal["implemented", "partial", "planned", "not-applicable"]
-OPEN_STATUSES = frozenset({"open", "in-progress"})
-NEEDS_JUSTIFICATION = frozenset({"accepted", "false-positive"})
 
 
 class _Strict(BaseModel):
@@ -165,6 +163,7 @@ class ReviewResult:
     findings: list[ReviewedFinding]
     coverage: dict[str, dict[str, int]]  # severity -> {total, resolved}
     orphans: list[Diagnostic] = field(default_factory=list)
+    set_aside: int = 0  # review entries for threats a framework choice left out: kept, not applied
 
     @property
     def open_findings(self) -> list[ReviewedFinding]:
@@ -211,8 +210,13 @@ def _check(mitigation_id: str, finding: Finding, implemented: bool, verdicts: "E
 
 
 def apply_review(assessment: Analysis, loaded: LoadedReview | None,
-                 verdicts: "EvidenceVerdicts | None" = None) -> ReviewResult:
+                 verdicts: "EvidenceVerdicts | None" = None, left_out: dict[str, Any] | None = None) -> ReviewResult:
+    """Apply the review file to the findings. ``left_out``: the threats (id → threat) an analysis
+    restricted to some frameworks did not run; entries for them are set aside, not orphans."""
     review = loaded.review if loaded else ReviewFile()
+    left_out = left_out or {}
+    left_out_mitigations = {m for threat in left_out.values() for m in threat.mitigations}
+    set_aside = 0
     sink = DiagnosticSink()
     catalog = assessment.catalog
     for key in review.mitigations:
@@ -262,9 +266,15 @@ def apply_review(assessment: Analysis, loaded: LoadedReview | None,
                 continue
             # an exact id that names a finding is always used; only wildcards need a search
             if key not in finding_wildcards or not any(fnmatch.fnmatchcase(f.id, key) for f in assessment.findings):
+                if key.split("@", 1)[0] in left_out:
+                    set_aside += 1
+                    continue
                 sink.warning(loaded.finding_location(key), f"review entry '{key}' matches no finding (orphan)")
         for key in review.mitigations:
             if key not in used_mitigations and key.split("@", 1)[0] in catalog.mitigations:
+                if key.split("@", 1)[0] in left_out_mitigations:
+                    set_aside += 1
+                    continue
                 sink.warning(loaded.mitigation_location(key),
                              f"mitigation entry '{key}' applies to no finding (orphan)")
     coverage: dict[str, dict[str, int]] = {}
@@ -273,7 +283,7 @@ def apply_review(assessment: Analysis, loaded: LoadedReview | None,
         bucket["total"] += 1
         bucket["resolved"] += 0 if item.is_open else 1
     sink.raise_if_errors()
-    return ReviewResult(reviewed, coverage, sink.warnings)
+    return ReviewResult(reviewed, coverage, sink.warnings, set_aside)
 
 
 def in_place(finding: Finding, implemented: list[str] | tuple[str, ...],
