@@ -171,3 +171,35 @@ def test_analyze_restricted_to_frameworks(tmp_path):
     assert everything.review.set_aside == 0
     with pytest.raises(tm.FrameworkError, match="unknown framework ml-2099; choose from .*ml-2023"):
         tm.analyze(tmp_path / "huskyai.yaml", frameworks="ml-2099")
+
+
+def test_every_command_takes_exactly_its_registered_formats(cli):
+    """Each command's --format choices and default come from COMMAND_OUTPUTS, and each renders."""
+    from threatmodel.renderers.registry import COMMAND_OUTPUTS, command_outputs
+
+    for command in dict.fromkeys(o.command for o in COMMAND_OUTPUTS):
+        if command.startswith("discover"):
+            continue  # discover writes YAML and its snapshot, and has no --format
+        names = [o.name for o in command_outputs(command)]
+        help_text = " ".join(cli(*command.split(), "--help").stdout.split())
+        if len(names) > 1:
+            assert f"<{'|'.join(names)}>" in help_text, command
+            assert f"[default: {names[0]}]" in help_text, command
+
+
+def test_gates_through_the_api_agree_with_the_commands(cli, tmp_path):
+    import shutil
+
+    for name in ("huskyai.yaml", "huskyai.status.yaml"):
+        shutil.copy(HUSKY.parent / name, tmp_path / name)
+    assessment = tm.analyze(tmp_path / "huskyai.yaml")
+    data = assessment.report_data()
+    failing = tm.gate(data, "high")
+    assert failing == tm.gate(assessment, "high") and tm.gate(data, "none") == []
+    assert all(f["status"] in ("open", "in-progress") for f in failing)
+    checked = cli("check", tmp_path / "huskyai.yaml", "--fail-on", "high")
+    assert checked.exit_code == (1 if failing else 0)
+    assert all(f["id"] in checked.stdout for f in failing)
+    assert tm.contradicted(data) == []  # no evidence read: nothing can contradict
+    changes = tm.diff(data, data, "a", "b")
+    assert changes["added"] == [] and changes["old"] == "a" and tm.new_findings(changes, "low") == []

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from threatmodel.controls.derive import ScanStep, Watch
     from threatmodel.discover import Discovery
     from threatmodel.discover.drift import DriftReport
+    from threatmodel.graph import DataFlowGraph
     from threatmodel.controls.manifest import ManifestCheck
     from threatmodel.renderers.registry import OutputFormat
     from threatmodel.review.statuses import LoadedReview
@@ -41,7 +42,7 @@ ReviewArgument = Union[PathLike, "LoadedReview", None, Literal[False]]
 __all__ = [
     "__version__", "load_catalog", "load_system", "load_review", "analyze", "render", "output_formats",
     "audit_rules", "hash_manifest", "verify_manifest", "scan_steps", "discover_project", "drift", "system_schema",
-    "report_schema", "InputError", "Diagnostic", "FrameworkError",
+    "report_schema", "gate", "contradicted", "diff", "new_findings", "snapshot_path", "accept_drift", "dataflow_graph", "InputError", "Diagnostic", "FrameworkError",
 ]
 
 
@@ -102,6 +103,15 @@ def report_schema() -> str:
     return report_json_schema()
 
 
+def dataflow_graph(system: "LoadedSystem | PathLike", catalog: "LoadedCatalog | None" = None) -> "DataFlowGraph":
+    """The model's data-flow graph (networkx underneath, ``.nx``), with reach and attack paths on demand."""
+    from threatmodel.graph import DataFlowGraph
+
+    loaded_catalog = catalog or load_catalog()
+    loaded = system if not isinstance(system, (str, Path)) else load_system(system, loaded_catalog)
+    return DataFlowGraph(loaded.system, loaded_catalog.catalog)
+
+
 def load_review(path: PathLike) -> "LoadedReview":
     """Load a review file (statuses and implemented mitigations, see docs/review.md)."""
     from threatmodel.review.statuses import load_review as _load
@@ -139,6 +149,45 @@ def analyze(system: "LoadedSystem | PathLike", catalog: "LoadedCatalog | None" =
     if isinstance(review, LoadedReview) or review is None:
         return assess(subject, loaded_catalog, review, **options)
     return assess(subject, loaded_catalog, Path(review), **options)
+
+
+def _report(report: "Assessment | dict[str, object]") -> dict[str, object]:
+    return report if isinstance(report, dict) else report.report_data()
+
+
+def gate(report: "Assessment | dict[str, object]", fail_on: str = "high",
+         require_verified: bool = False) -> list[dict[str, object]]:
+    """What fails ``threatmodel check``: open findings whose residual severity is at least
+    ``fail_on`` (``low`` … ``critical``, or ``none``), and with ``require_verified`` the findings
+    marked mitigated whose evidence does not bear it out. ``report``: an assessment or its
+    ``report_data()``. Empty means the gate passes."""
+    from threatmodel.review.gate import gate_failures
+
+    return gate_failures(_report(report), fail_on, require_verified)  # type: ignore[arg-type]
+
+
+def contradicted(report: "Assessment | dict[str, object]") -> list[str]:
+    """``mitigation@element`` for every mitigation the evidence contradicts (``verify`` exits 1)."""
+    from threatmodel.review.gate import contradicted_mitigations
+
+    return contradicted_mitigations(_report(report))  # type: ignore[arg-type]
+
+
+def diff(old: "Assessment | dict[str, object]", new: "Assessment | dict[str, object]",
+         old_name: str = "", new_name: str = "") -> dict[str, object]:
+    """Findings added, resolved and changed between two assessments (``threatmodel diff``'s JSON)."""
+    from threatmodel.review.diff import diff_reports
+
+    changes = diff_reports(_report(old), _report(new))  # type: ignore[arg-type]
+    changes["old"], changes["new"] = old_name, new_name
+    return changes
+
+
+def new_findings(changes: dict[str, object], at_or_above: str) -> list[dict[str, object]]:
+    """The findings a :func:`diff` adds at or above a severity (``none``: none)."""
+    from threatmodel.review.gate import new_at_or_above
+
+    return new_at_or_above(changes, at_or_above)  # type: ignore[arg-type]
 
 
 def output_formats() -> list["OutputFormat"]:
@@ -217,3 +266,20 @@ def drift(system: "LoadedSystem | PathLike", path: PathLike, snapshot: PathLike 
     previous = read_snapshot(Path(snapshot)) if snapshot is not None else None
     return compare(loaded.system, model_path, inventory_of(Path(path), mlflow), previous,
                    str(snapshot) if snapshot is not None else "")
+
+
+def snapshot_path(model: PathLike) -> Path:
+    """Where ``discover -o MODEL`` keeps what it saw, and ``drift`` looks: MODEL.discovered.json."""
+    from threatmodel.discover.draft import snapshot_path as beside
+
+    return beside(Path(model))
+
+
+def accept_drift(report: "DriftReport") -> str:
+    """The project as a :func:`drift` report saw it, as the new snapshot's JSON text (``drift
+    --accept``, once the model is updated); things the model declares keep its names."""
+    from threatmodel.discover.drift import accepted_snapshot
+    from threatmodel.renderers.jsonout import to_json
+
+    return to_json(accepted_snapshot(report))
+

@@ -12,13 +12,14 @@ import re
 from typing import Any
 
 from threatmodel.catalog.model import FRAMEWORK_ENTRY, Catalog, Threat
+from threatmodel.core.errors import ChoiceError
 
 STRIDE_FRAMEWORK = "stride"
 CROSSWALK_COLUMNS = ("threat", "title", "stride", "ml-2023", "llm-2023", "llm-2025", "llm-2026", "asi-2026",
                      "atlas", "cosai")
 
 
-class FrameworkError(ValueError):
+class FrameworkError(ChoiceError):
     """A framework or entry the user named does not exist (message says what does)."""
 
 

@@ -2,35 +2,32 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from threatmodel.cli import common
+from threatmodel.cli import common, formats
 
 catalog_app = typer.Typer(help="Browse and check the threat catalog.", no_args_is_help=True)
 atlas_app = typer.Typer(help="The MITRE ATLAS index: import a release, look up ids.", no_args_is_help=True)
 
 
-class ListFormat(str, Enum):
-    table = "table"
-    json = "json"
-    md = "md"
+ListFormat = formats.choices("catalog list")
+ShowFormat = formats.choices("catalog show")
+CrosswalkFormat = formats.choices("catalog crosswalk")
+AtlasShowFormat = formats.choices("atlas show")
 
 
-class ShowFormat(str, Enum):
-    text = "text"
-    json = "json"
-    md = "md"
+def _print(command: str, chosen: object, catalog: object, output: Optional[Path] = None, **options: object) -> None:
+    """Write a catalog view; a filter or id that names nothing is an error (exit 2)."""
+    from threatmodel.core.errors import ChoiceError
 
-
-def _print(data: object, output_format: str, templates: dict[str, str]) -> None:
-    from threatmodel.renderers.jsonout import to_json
-    from threatmodel.renderers.templates import render
-
-    common.emit(to_json(data) if output_format == "json" else render(templates[output_format], data), None)
+    try:
+        text = formats.render(command, chosen, catalog, **options)
+    except ChoiceError as exc:
+        raise common.fail(str(exc)) from None
+    common.emit(text, output, f"{getattr(chosen, 'value', chosen)} {command.split()[-1]}" if output else "")
 
 
 @catalog_app.command("list")
@@ -42,48 +39,28 @@ def catalog_list(
     framework: Optional[str] = typer.Option(None, "--framework", metavar="IDS",
                                             help="Only threats mapped to these frameworks, e.g. llm-2026,asi-2026 "
                                                  "(ml-2023, llm-2023, llm-2025, llm-2026, asi-2026, stride)."),
-    output_format: ListFormat = typer.Option(ListFormat.table, "--format", "-f"),
+    output_format: ListFormat = formats.option("catalog list"),
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """List the threats in the catalog."""
-    from threatmodel.renderers.listings import CatalogFilterError, catalog_listing, filter_threats
-
-    loaded = common.catalog(catalog).catalog
-    try:
-        threats = filter_threats(loaded, stride=stride, atlas=atlas, framework=framework)
-    except CatalogFilterError as exc:
-        raise common.fail(str(exc)) from None
-    _print(catalog_listing(loaded, threats), output_format.value,
-           {"table": "catalog_list.txt.j2", "md": "catalog_list.md.j2"})
+    _print("catalog list", output_format, common.catalog(catalog).catalog, stride=stride, atlas=atlas,
+           framework=framework)
 
 
 @catalog_app.command("show")
 def catalog_show(
     entry_id: str = typer.Argument(..., metavar="ID", help="A threat id (ML02), a mitigation id (file-audit-logging) or an OWASP entry "
                                                          "with its edition (ML02:2023, LLM07:2025, LLM01:2026, ASI01:2026)."),
-    output_format: ShowFormat = typer.Option(ShowFormat.text, "--format", "-f"),
+    output_format: ShowFormat = formats.option("catalog show"),
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """Everything about one threat, mitigation or OWASP entry."""
-    from threatmodel.renderers.listings import CatalogFilterError, catalog_entry
-
-    loaded = common.catalog(catalog).catalog
-    try:
-        data = catalog_entry(loaded, entry_id)
-    except CatalogFilterError as exc:
-        raise common.fail(str(exc)) from None
-    _print(data, output_format.value, {"text": "catalog_show.txt.j2", "md": "catalog_show.md.j2"})
-
-
-class CrosswalkFormat(str, Enum):
-    md = "md"
-    csv = "csv"
-    json = "json"
+    _print("catalog show", output_format, common.catalog(catalog).catalog, entry_id=entry_id)
 
 
 @catalog_app.command("crosswalk")
 def catalog_crosswalk(
-    output_format: CrosswalkFormat = typer.Option(CrosswalkFormat.md, "--format", "-f"),
+    output_format: CrosswalkFormat = formats.option("catalog crosswalk"),
     framework: Optional[str] = typer.Option(None, "--framework", metavar="IDS",
                                             help="Only threats mapped to these frameworks (e.g. llm-2026,asi-2026)."),
     output: Optional[Path] = common.OutputOption,
@@ -91,26 +68,7 @@ def catalog_crosswalk(
 ) -> None:
     """Each threat's edition-pinned mappings: ML Top 10, LLM Top 10 2023/2025/2026, Agentic Top 10 2026,
     ATLAS (pinned to the index version), CoSAI Risk Map, STRIDE."""
-    from threatmodel.catalog.frameworks import crosswalk_csv, crosswalk_rows
-    from threatmodel.renderers.jsonout import to_json
-    from threatmodel.renderers.templates import render
-    from threatmodel.renderers.listings import CatalogFilterError, filter_threats
-
-    loaded = common.catalog(catalog).catalog
-    try:
-        threats = filter_threats(loaded, framework=framework)
-    except CatalogFilterError as exc:
-        raise common.fail(str(exc)) from None
-    rows = crosswalk_rows(loaded, threats)
-    frameworks = [{"id": f.id, "title": f.title, "edition": f.edition, "short": f.short} for f in loaded.frameworks.values()]
-    if output_format == CrosswalkFormat.json:
-        text = to_json({"atlas_version": loaded.atlas.atlas_version, "frameworks": frameworks, "threats": rows})
-    elif output_format == CrosswalkFormat.csv:
-        text = crosswalk_csv(rows)
-    else:
-        text = render("crosswalk.md.j2", {"rows": rows, "frameworks": frameworks,
-                                          "atlas_version": loaded.atlas.atlas_version})
-    common.emit(text, output, f"{output_format.value} crosswalk")
+    _print("catalog crosswalk", output_format, common.catalog(catalog).catalog, output, framework=framework)
 
 
 @catalog_app.command("validate")
@@ -158,15 +116,8 @@ def atlas_import(
 @atlas_app.command("show")
 def atlas_show(
     atlas_id: str = typer.Argument(..., metavar="ID", help="AML.T0018, AML.TA0001, AML.M0014, or a former name."),
-    output_format: ShowFormat = typer.Option(ShowFormat.text, "--format", "-f"),
+    output_format: AtlasShowFormat = formats.option("atlas show"),
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """Show an ATLAS technique, tactic or mitigation with its names and links."""
-    from threatmodel.renderers.listings import CatalogFilterError, atlas_entry_view, find_atlas_entry
-
-    loaded = common.catalog(catalog).catalog
-    try:
-        entry = find_atlas_entry(loaded.atlas, atlas_id)
-    except CatalogFilterError as exc:
-        raise common.fail(str(exc)) from None
-    _print(atlas_entry_view(loaded, entry), output_format.value, {"text": "atlas_show.txt.j2", "md": "atlas_show.txt.j2"})
+    _print("atlas show", output_format, common.catalog(catalog).catalog, atlas_id=atlas_id)

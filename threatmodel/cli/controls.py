@@ -11,15 +11,13 @@ import typer
 if TYPE_CHECKING:
     from threatmodel.controls.manifest import ManifestCheck
 
-from threatmodel.cli import common
+from threatmodel.cli import common, formats
 
 controls_app = typer.Typer(help="Generate controls for the declared artifacts: audit rules, manifests, scans.",
                            no_args_is_help=True)
 
 
-class ScanFormat(str, Enum):
-    sh = "sh"
-    json = "json"
+ScanFormat = formats.choices("controls scan")
 
 
 def _assess(system: Path, catalog: Optional[List[Path]]):  # type: ignore[no-untyped-def]
@@ -116,17 +114,17 @@ def verify_manifest(
 @controls_app.command("scan")
 def scan(
     system: Path = common.SystemArgument,
-    output_format: ScanFormat = typer.Option(ScanFormat.sh, "--format", "-f"),
+    output_format: ScanFormat = formats.option("controls scan"),
     manifest_name: str = typer.Option("threatmodel.manifest.json", "--manifest", metavar="FILE",
                                       help="Manifest the script verifies."),
     output: Optional[Path] = common.OutputOption,
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """The checks a pipeline should run for each artifact, by format (shell script or JSON steps)."""
-    from threatmodel.renderers.controls import scan_text
     from threatmodel.core.safe_paths import path_problem
 
     if path_problem("/" + manifest_name.lstrip("/")) and not manifest_name.startswith("/"):
         raise common.fail(f"--manifest {manifest_name!r} is not a safe path")
-    text = scan_text(_assess(system, catalog), system.name, manifest_name, output_format.value)
+    text = formats.render("controls scan", output_format, _assess(system, catalog), model_name=system.name,
+                          manifest_name=manifest_name)
     common.emit(text, output, f"{output_format.value} scan steps")

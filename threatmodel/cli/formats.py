@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from threatmodel.cli import common
 
@@ -42,3 +43,30 @@ def resolve_format(name: Optional[str], output: Optional[Path]) -> "OutputFormat
                                          f"{', '.join(f'{f.name} ({f.extension})' for f in others)}: give --format")
         return inferred
     return get_format("md")
+
+
+def choices(command: str) -> type[Enum]:
+    """The ``--format`` choices of a command other than ``report``, from the registry."""
+    from threatmodel.renderers.registry import command_outputs
+
+    if command not in choices_of:
+        title = "".join(part.title() for part in command.split()) + "Format"
+        choices_of[command] = Enum(title, {o.name: o.name for o in command_outputs(command)}, type=str)  # type: ignore[misc]
+    return choices_of[command]
+
+
+def render(command: str, chosen: Any, subject: Any, **options: Any) -> str:
+    """Write ``subject`` in the chosen format of ``command``."""
+    from threatmodel.renderers.registry import command_output
+
+    return command_output(command, chosen.value if isinstance(chosen, Enum) else str(chosen)).render(subject, **options)
+
+
+choices_of: dict[str, type[Enum]] = {}
+
+
+def option(command: str, help_text: str = "") -> Any:
+    """The ``--format`` option of ``command``: its registered formats, its default first."""
+    import typer
+
+    return typer.Option(next(iter(choices(command))), "--format", "-f", help=help_text or None)

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from threatmodel.cli import common
+from threatmodel.cli import common, formats
 
 app = typer.Typer()
 
 
-class GraphFormat(str, Enum):
-    mermaid = "mermaid"
-    dot = "dot"
-    json = "json"
+GraphFormat = formats.choices("graph")
 
 
 @app.command()
@@ -51,16 +47,15 @@ def validate(
 @app.command()
 def graph(
     system: Path = common.SystemArgument,
-    output_format: GraphFormat = typer.Option(GraphFormat.mermaid, "--format", "-f"),
+    output_format: GraphFormat = formats.option("graph"),
     output: Optional[Path] = common.OutputOption,
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """Export the data-flow graph as Mermaid, Graphviz DOT, or JSON with its computed facts."""
-    from threatmodel.graph import DataFlowGraph
-    from threatmodel.renderers.listings import graph_export
+    import threatmodel
 
     catalog_loaded, loaded = common.system(system, catalog)
-    text = graph_export(DataFlowGraph(loaded.system, catalog_loaded.catalog), output_format.value)
+    text = formats.render("graph", output_format, threatmodel.dataflow_graph(loaded, catalog_loaded))
     common.emit(text, output, f"{output_format.value} graph")
 
 

@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from threatmodel.cli import common
+from threatmodel.cli import common, formats
 from threatmodel.core.vocabulary import OWNER_ROLES, THRESHOLDS
 
 app = typer.Typer()
@@ -20,27 +20,15 @@ Role = Enum("Role", {role: role for role in OWNER_ROLES}, type=str)  # type: ign
 Threshold = Enum("Threshold", {name: name for name in THRESHOLDS}, type=str)  # type: ignore[misc]
 
 
-class VerifyFormat(str, Enum):
-    text = "text"
-    md = "md"
-    json = "json"
-
-
-class ChecklistFormat(str, Enum):
-    md = "md"
-    text = "text"
-    json = "json"
-
-
-class DiffFormat(str, Enum):
-    md = "md"
-    json = "json"
+VerifyFormat = formats.choices("verify")
+ChecklistFormat = formats.choices("checklist")
+DiffFormat = formats.choices("diff")
 
 
 @app.command()
 def checklist(
     system: Path = common.SystemArgument,
-    output_format: ChecklistFormat = typer.Option(ChecklistFormat.md, "--format", "-f"),
+    output_format: ChecklistFormat = formats.option("checklist"),
     output: Optional[Path] = common.OutputOption,
     role: Optional[Role] = typer.Option(None, "--role", help="Only the mitigations this role owns."),
     by_role: bool = typer.Option(False, "--by-role", help="Group by owner role, then by component."),
@@ -51,11 +39,9 @@ def checklist(
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """The mitigation checklist, grouped by component, ticked where done (md: a GitHub task list)."""
-    from threatmodel.renderers.review_text import checklist_text
-
     data = common.assess(system, catalog, status, evidence=evidence, max_age=max_age,
                          frameworks=framework).report_data()
-    text = checklist_text(data, output_format.value, role=role.value if role else None, by_role=by_role)
+    text = formats.render("checklist", output_format, data, role=role.value if role else None, by_role=by_role)
     common.emit(text, output, f"{output_format.value} checklist")
 
 
@@ -66,7 +52,7 @@ def verify(
                                                  help="Evidence files or folders (as --evidence)."),
     evidence: Optional[List[Path]] = common.EvidenceOption,
     max_age: Optional[int] = common.MaxAgeOption,
-    output_format: VerifyFormat = typer.Option(VerifyFormat.text, "--format", "-f"),
+    output_format: VerifyFormat = formats.option("verify"),
     output: Optional[Path] = common.OutputOption,
     status: Optional[Path] = common.StatusOption,
     catalog: Optional[List[Path]] = common.CatalogOption,
@@ -74,14 +60,15 @@ def verify(
     """Read scanner and audit outputs (`verify MODEL --evidence FILE...`; a folder means its files): per
     mitigation and component, verified, contradicted, stale, claimed or missing. Exit 1 when evidence
     contradicts a mitigation."""
-    from threatmodel.renderers.review_text import verify_text
+    import threatmodel
 
     assessment = common.assess(system, catalog, status, evidence=[*(evidence or []), *(files or [])],
                                max_age=max_age)
     if not assessment.evidence.sources:
         typer.echo("note: no evidence read: give --evidence FILE or list files under 'evidence:' in the review "
                    "file (docs/evidence.md)", err=True)
-    text, contradicted = verify_text(assessment.report_data(), output_format.value)
+    data = assessment.report_data()
+    text, contradicted = formats.render("verify", output_format, data), threatmodel.contradicted(data)
     common.emit(text, output, f"{output_format.value} verification")
     if contradicted:
         typer.echo(f"{len(contradicted)} mitigation{'s' if len(contradicted) != 1 else ''} contradicted by evidence: "
@@ -139,11 +126,12 @@ def check(
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """CI gate: exit 1 when an open finding at or above the threshold remains, 0 otherwise, 2 on invalid input."""
-    from threatmodel.renderers.review_text import gate
+    import threatmodel
 
     data = common.assess(system, catalog, status, evidence=evidence, max_age=max_age,
                          frameworks=framework).report_data()
-    text, blocking = gate(data, fail_on.value, require_verified)
+    text = formats.render("check", "text", data, threshold=fail_on.value, require_verified=require_verified)
+    blocking = threatmodel.gate(data, fail_on.value, require_verified)
     typer.echo(text, nl=False)
     if blocking:
         raise typer.Exit(common.EXIT_GATE)
@@ -153,7 +141,7 @@ def check(
 def diff(
     old: Path = typer.Argument(..., metavar="OLD", help="The earlier model."),
     new: Path = typer.Argument(..., metavar="NEW", help="The later model."),
-    output_format: DiffFormat = typer.Option(DiffFormat.md, "--format", "-f"),
+    output_format: DiffFormat = formats.option("diff"),
     output: Optional[Path] = common.OutputOption,
     old_status: Optional[Path] = typer.Option(None, "--old-status", metavar="FILE",
                                               help="Review file for OLD (default: beside it)."),
@@ -164,13 +152,13 @@ def diff(
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """Findings added, resolved, or changed in severity or status between two versions of a model."""
-    from threatmodel.renderers.review_text import diff_text, new_at_or_above
+    import threatmodel
 
     before = common.assess(old, catalog, old_status).report_data()
     after = common.assess(new, catalog, new_status).report_data()
-    text, changes = diff_text(before, after, str(old), str(new), output_format.value)
-    common.emit(text, output, f"{output_format.value} diff")
-    blocking = new_at_or_above(changes, fail_on_new.value)
+    changes = threatmodel.diff(before, after, str(old), str(new))
+    common.emit(formats.render("diff", output_format, changes), output, f"{output_format.value} diff")
+    blocking = threatmodel.new_findings(changes, fail_on_new.value)
     if blocking:
         typer.echo(f"--fail-on-new {fail_on_new.value}: {len(blocking)} new finding"
                    f"{'s' if len(blocking) != 1 else ''} at or above {fail_on_new.value}: "

@@ -42,6 +42,11 @@ class Diagnostic:
         return terminal(f"{self.location}: {self.severity}: {self.message}").replace("\n", " ")
 
 
+class ChoiceError(ValueError):
+    """A name the user gave (a framework, a catalog entry, a filter) that does not exist; the
+    message says what does. Commands print it as ``error: …`` and exit 2."""
+
+
 @dataclass
 class InputError(Exception):
     """Raised when input (a system model, a catalog, a review file) is invalid."""

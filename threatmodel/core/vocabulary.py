@@ -28,6 +28,9 @@ MITIGATION_STATES: tuple[str, ...] = get_args(MitigationState)
 Verification = Literal["verified", "contradicted", "stale", "claimed", "missing"]
 VERIFICATION_STATES: tuple[str, ...] = get_args(Verification)
 
+# what makes `drift` fail: new things only, changes (and removals), or any drift
+DRIFT_THRESHOLDS: tuple[str, ...] = ("any", "added", "changed")
+
 OwnerRole = Literal["data-scientist", "ml-engineer", "mlops", "security", "product"]
 OWNER_ROLES: tuple[str, ...] = get_args(OwnerRole)
 OWNER_TITLES: dict[str, str] = {"data-scientist": "Data scientists", "ml-engineer": "ML engineers",

@@ -22,11 +22,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from threatmodel.core.errors import Diagnostic, InputError, Location
+from threatmodel.core.vocabulary import DRIFT_THRESHOLDS
 from threatmodel.discover.project import Inventory, K, Thing, kind_titles, printable, runs_code
 
 Category = Literal["added", "changed", "removed"]
 CATEGORIES: tuple[Category, ...] = ("added", "changed", "removed")
 THRESHOLDS = {"added": {"added"}, "changed": {"changed", "removed"}, "any": set(CATEGORIES)}
+assert tuple(sorted(THRESHOLDS)) == tuple(sorted(DRIFT_THRESHOLDS))
 
 
 @dataclass(frozen=True, order=True)
@@ -51,6 +53,10 @@ class DriftReport:
     project: str
     baseline: str  # the snapshot file compared with, or ""
     items: list[DriftItem] = field(default_factory=list)
+    # what was compared, for accepting the project as it is now (see accepted_snapshot)
+    system: Any = field(default=None, repr=False, compare=False)
+    inventory: Inventory | None = field(default=None, repr=False, compare=False)
+    previous: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def count(self, category: str) -> int:
         return sum(1 for item in self.items if item.category == category)
@@ -182,7 +188,8 @@ def compare(system: Any, model_path: Path, inventory: Inventory, snapshot: dict[
     root = inventory.project.root
     model = _Model(system, root)
     previous: dict[str, Any] = dict(snapshot["items"]) if snapshot else {}
-    report = DriftReport(str(model_path), str(root), baseline_name)
+    report = DriftReport(str(model_path), str(root), baseline_name, system=system, inventory=inventory,
+                         previous=snapshot)
     items: list[DriftItem] = []
     for key, thing in sorted(inventory.things.items()):
         before = previous.get(key)
@@ -296,3 +303,18 @@ def _changes(thing: Thing, component: Any, before: dict[str, Any] | None, model:
                                        f"aliases changed: {old_versions[number].get('aliases')} → {versions[number].get('aliases')}",
                                        where, cid))
     return items
+
+
+def accepted_snapshot(report: DriftReport) -> dict[str, Any]:
+    """The project as it is now, as the new snapshot (``drift --accept``): things the model
+    already declares keep the model's own names."""
+    from threatmodel.discover.draft import build_draft, relative_base, snapshot
+
+    assert report.inventory is not None and report.system is not None
+    _, ids = build_draft(report.inventory, relative_base(Path(report.model)), report.system.info.name)
+    known = {c.id for c in report.system.components}
+    for key, item in (report.previous or {}).get("items", {}).items():
+        if key in ids and isinstance(item, dict) and item.get("id") in known:
+            ids[key] = str(item["id"])
+    return snapshot(report.inventory, ids)
+

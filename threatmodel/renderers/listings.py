@@ -13,6 +13,7 @@ from typing import Any
 
 from threatmodel.catalog.atlas import AtlasIndex, AtlasMitigation, AtlasTactic, AtlasTechnique
 from threatmodel.catalog.model import Catalog, Mitigation, Threat
+from threatmodel.core.errors import ChoiceError
 from threatmodel.graph import DataFlowGraph
 from threatmodel.report.graph_data import atlas_technique_data, graph_data
 
@@ -122,7 +123,7 @@ def atlas_entry_view(catalog: Catalog, entry: AtlasTactic | AtlasTechnique | Atl
     return view
 
 
-class CatalogFilterError(ValueError):
+class CatalogFilterError(ChoiceError):
     """A catalog or ATLAS lookup that names nothing: the message says what was wrong."""
 
 

@@ -6,6 +6,10 @@ that renders an :class:`~threatmodel.pipeline.Assessment` (named as ``module:fun
 listing the formats, e.g. for ``--help``, imports no renderer). The CLI's choices, the ``-o``
 extension inference, docs/ tables and tests all enumerate this registry, so a new format is one
 module under ``threatmodel/renderers/`` plus one line in ``BUILTIN``.
+
+The other commands' outputs (checklist, verify, check, diff, graph, the catalog views, scan steps,
+drift) are listed in ``COMMAND_OUTPUTS`` the same way: the CLI's ``--format`` choices for each
+command come from there, and so do the functions that write them.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Union
 
 if TYPE_CHECKING:
     from threatmodel.pipeline import Assessment
@@ -123,3 +127,60 @@ def format_for_path(path: Path | str) -> OutputFormat | None:
     name = str(path).lower()
     matches = [f for f in formats() if name.endswith(f.extension)]
     return max(matches, key=lambda f: len(f.extension)) if matches else None
+
+
+@dataclass(frozen=True)
+class CommandOutput:
+    """One format of a command's output: ``command`` is the command as typed (``catalog list``),
+    ``name`` what its ``--format`` takes. The renderer is called as ``function(subject, name,
+    **options)`` and returns text; ``subject`` is what the command computed (docs/api.md)."""
+
+    command: str
+    name: str
+    description: str
+    renderer: str = field(compare=False, repr=False)  # module:function
+
+    def render(self, subject: Any, **options: Any) -> str:
+        module, _, function = self.renderer.partition(":")
+        return getattr(importlib.import_module(module), function)(subject, self.name, **options)  # type: ignore[no-any-return]
+
+
+def _outputs(command: str, function: str, *formats: tuple[str, str]) -> tuple[CommandOutput, ...]:
+    return tuple(CommandOutput(command, name, description, f"threatmodel.renderers.commands:{function}")
+                 for name, description in formats)
+
+
+# the first format of each command is its default
+COMMAND_OUTPUTS: tuple[CommandOutput, ...] = (
+    *_outputs("checklist", "checklist", ("md", "a GitHub task list"), ("text", "plain text"), ("json", "JSON")),
+    *_outputs("verify", "verify", ("text", "plain text"), ("md", "Markdown tables"), ("json", "JSON")),
+    *_outputs("check", "check", ("text", "the verdict and what blocks it")),
+    *_outputs("diff", "diff", ("md", "Markdown"), ("json", "JSON")),
+    *_outputs("graph", "graph", ("mermaid", "a Mermaid flowchart"), ("dot", "Graphviz DOT"),
+              ("json", "nodes, edges and computed facts")),
+    *_outputs("catalog list", "catalog_list", ("table", "a text table"), ("json", "JSON"), ("md", "Markdown")),
+    *_outputs("catalog show", "catalog_show", ("text", "plain text"), ("json", "JSON"), ("md", "Markdown")),
+    *_outputs("catalog crosswalk", "crosswalk", ("md", "Markdown"), ("csv", "CSV"), ("json", "JSON")),
+    *_outputs("atlas show", "atlas_show", ("text", "plain text"), ("json", "JSON"), ("md", "Markdown")),
+    *_outputs("controls scan", "scan", ("sh", "a shell script"), ("json", "JSON steps")),
+    *_outputs("discover", "discovered", ("yaml", "the drafted system model")),
+    *_outputs("discover snapshot", "discovery_snapshot", ("json", "what discover saw, for drift")),
+    *_outputs("drift", "drift", ("text", "plain text"), ("md", "Markdown"), ("json", "JSON"),
+              ("sarif", "SARIF 2.1.0, one result per drift item")),
+)
+
+
+def command_outputs(command: str) -> list[CommandOutput]:
+    """The formats of one command, its default first."""
+    found = [output for output in COMMAND_OUTPUTS if output.command == command]
+    if not found:
+        raise KeyError(f"no command '{command}' in the output registry")
+    return found
+
+
+def command_output(command: str, name: str) -> CommandOutput:
+    for output in command_outputs(command):
+        if output.name == name:
+            return output
+    raise UnknownFormat(f"'{command}' has no format '{name}' (known: "
+                        f"{', '.join(o.name for o in command_outputs(command))})")
