@@ -203,3 +203,21 @@ def test_gates_through_the_api_agree_with_the_commands(cli, tmp_path):
     assert tm.contradicted(data) == []  # no evidence read: nothing can contradict
     changes = tm.diff(data, data, "a", "b")
     assert changes["added"] == [] and changes["old"] == "a" and tm.new_findings(changes, "low") == []
+
+
+def test_record_review_through_the_api(tmp_path):
+    import shutil
+
+    from threatmodel.core.errors import ChoiceError
+
+    shutil.copy(HUSKY, tmp_path / "huskyai.yaml")
+    assessment = tm.analyze(tmp_path / "huskyai.yaml")
+    assert tm.review_path(tmp_path / "huskyai.yaml") == tmp_path / "huskyai.status.yaml"
+    finding = assessment.findings[0].id
+    with pytest.raises(ChoiceError, match="STATUS one of open, in-progress"):
+        tm.record_review(assessment, [f"{finding}=done"])
+    assert not (tmp_path / "huskyai.status.yaml").exists()  # nothing written on a bad argument
+    path, count = tm.record_review(assessment, [f"{finding}=in-progress"], reviewer="ana", date="2026-12-01")
+    assert (path, count) == (tmp_path / "huskyai.status.yaml", 1)
+    again = tm.analyze(tmp_path / "huskyai.yaml")
+    assert next(f for f in again.review.findings if f.finding.id == finding).status == "in-progress"

@@ -26,11 +26,14 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from threatmodel.pipeline import Assessment
+    from threatmodel.catalog.atlas import AtlasIndex
     from threatmodel.catalog.load import LoadedCatalog
     from threatmodel.controls.derive import ScanStep, Watch
     from threatmodel.discover import Discovery
     from threatmodel.discover.drift import DriftReport
     from threatmodel.graph import DataFlowGraph
+    from threatmodel.interop.review_map import Mapping
+    from threatmodel.system.draft import Draft
     from threatmodel.controls.manifest import ManifestCheck
     from threatmodel.renderers.registry import OutputFormat
     from threatmodel.review.statuses import LoadedReview
@@ -42,14 +45,16 @@ ReviewArgument = Union[PathLike, "LoadedReview", None, Literal[False]]
 __all__ = [
     "__version__", "load_catalog", "load_system", "load_review", "analyze", "render", "output_formats",
     "audit_rules", "hash_manifest", "verify_manifest", "scan_steps", "discover_project", "drift", "system_schema",
-    "report_schema", "gate", "contradicted", "diff", "new_findings", "snapshot_path", "accept_drift", "dataflow_graph", "InputError", "Diagnostic", "FrameworkError",
+    "report_schema", "gate", "contradicted", "diff", "new_findings", "snapshot_path", "accept_drift", "dataflow_graph",
+    "import_model", "map_foreign_threats", "record_review", "review_path",
+    "bundled_examples", "init_project", "import_atlas", "InputError", "Diagnostic", "FrameworkError",
 ]
 
 
 # the types the functions below take and return, importable from here (loaded on first use)
 _LAZY = {"FrameworkError": "threatmodel.catalog.frameworks", "Assessment": "threatmodel.pipeline",
          "LoadedCatalog": "threatmodel.catalog.load", "LoadedSystem": "threatmodel.system.load",
-         "LoadedReview": "threatmodel.review.statuses"}
+         "LoadedReview": "threatmodel.review.statuses", "StarterExists": "threatmodel.system.starter", "ManifestCheck": "threatmodel.controls.manifest"}
 
 
 def __getattr__(name: str) -> object:
@@ -110,6 +115,87 @@ def dataflow_graph(system: "LoadedSystem | PathLike", catalog: "LoadedCatalog | 
     loaded_catalog = catalog or load_catalog()
     loaded = system if not isinstance(system, (str, Path)) else load_system(system, loaded_catalog)
     return DataFlowGraph(loaded.system, loaded_catalog.catalog)
+
+
+def import_model(format_name: str, path: PathLike, catalog: "LoadedCatalog | None" = None) -> "Draft":
+    """Another tool's threat model (otm, tmbom, threat-dragon, threagile, cyclonedx) as a draft in
+    our terms, guesses noted; an unknown format raises a ``ChoiceError`` naming the known ones."""
+    from threatmodel.interop import import_file
+
+    kinds = set((catalog or load_catalog()).catalog.kinds)
+    return import_file(format_name.strip().lower(), Path(path), kinds)
+
+
+def map_foreign_threats(draft: "Draft", assessment: "Assessment") -> "Mapping":
+    """The draft's foreign threats placed on our findings of the written model: ``.entries``
+    (review decisions), ``.unmapped``, ``.mitigations``."""
+    from threatmodel.interop.review_map import map_threats
+
+    return map_threats(draft, assessment)
+
+
+def review_path(model: PathLike) -> Path:
+    """The review file a model uses by default: ``<model>.status.yaml`` or
+    ``threatmodel.status.yaml`` beside it when one exists, else ``<model>.status.yaml``."""
+    from threatmodel.review.statuses import default_status_path
+
+    model = Path(model)
+    return default_status_path(model) or model.with_name(f"{model.stem}.status.yaml")
+
+
+def record_review(assessment: "Assessment", statuses: Iterable[str] = (), mitigations: Iterable[str] = (), *,
+                  review: PathLike | None = None, why: str = "", evidence: str = "", owner: str = "",
+                  ticket: str = "", reviewer: str = "", date: str = "") -> tuple[Path, int]:
+    """Record decisions in the review file, keeping its comments and order: ``statuses`` as
+    ``FINDING=STATUS`` (wildcards allowed), ``mitigations`` as ``MITIGATION[@COMPONENT]=STATE``.
+    Every argument is checked against the assessment first (a ``ChoiceError`` says what is
+    wrong, and nothing is written). Returns the review file and the number of changes."""
+    import datetime as _dt
+
+    from threatmodel.review.edit import Decision, plan_changes, update_review
+
+    path = Path(review) if review is not None else review_path(assessment.model_path)
+    decision = Decision(why=why, evidence=evidence, owner=owner, ticket=ticket, reviewer=reviewer,
+                        date=date or _dt.date.today().isoformat())
+    changes = plan_changes(assessment, list(statuses), list(mitigations), decision, str(assessment.model_path))
+    for section, key, values in changes:
+        update_review(path, section, key, values)
+    return path, len(changes)
+
+
+def bundled_examples() -> dict[str, str]:
+    """The examples ``init --example`` copies: name → ``model`` (a model and its review file) or
+    ``project`` (an ML project folder to run ``discover`` on)."""
+    from threatmodel.system.starter import example_names, is_project
+
+    return {name: "project" if is_project(name) else "model" for name in example_names()}
+
+
+def init_project(directory: PathLike, example: str | None = None, force: bool = False) -> list[Path]:
+    """Write a commented starter model and its JSON Schema into ``directory`` (or copy a bundled
+    example); returns the files written. An existing file raises ``StarterExists`` unless
+    ``force``; an unknown example raises a ``ChoiceError``."""
+    from threatmodel.core.errors import ChoiceError, did_you_mean
+    from threatmodel.system.starter import example_names, write_example, write_starter
+
+    if example is not None and example not in example_names():
+        raise ChoiceError(f"no bundled example '{example}' (known: {', '.join(example_names())})"
+                          f"{did_you_mean(example, example_names())}")
+    folder = Path(directory)
+    return write_example(example, folder, force) if example else write_starter(folder, force)
+
+
+def import_atlas(source: PathLike, previous: PathLike | None = None,
+                 renames: PathLike | None = None) -> "AtlasIndex":
+    """Build the ATLAS index from an official ATLAS.yaml; names in ``previous`` (default: the
+    built-in index) and in a ``renames`` TSV are kept as aliases. ``dump_index(index)`` in
+    :mod:`threatmodel.catalog.atlas` writes it as the catalog's atlas.yaml."""
+    from threatmodel.catalog.atlas import import_atlas_file, load_index
+    from threatmodel.catalog.load import ATLAS_INDEX_FILE
+    from threatmodel.core.resources import catalog_dir
+
+    earlier = load_index(Path(previous) if previous is not None else catalog_dir() / ATLAS_INDEX_FILE)
+    return import_atlas_file(Path(source), earlier, Path(renames) if renames is not None else None)
 
 
 def load_review(path: PathLike) -> "LoadedReview":

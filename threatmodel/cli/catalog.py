@@ -100,15 +100,12 @@ def atlas_import(
                                            help="A TSV of former names (kind, id, current_name, previous_names)."),
 ) -> None:
     """Build the ATLAS index from an official ATLAS.yaml, keeping former names as aliases."""
-    from threatmodel.catalog.atlas import dump_index, import_atlas_file, load_index
-    from threatmodel.catalog.load import ATLAS_INDEX_FILE
-    from threatmodel.core.resources import catalog_dir
+    import threatmodel
 
     target = output or Path("-")
-    earlier = previous or (target if str(target) != "-" and target.is_file() else catalog_dir() / ATLAS_INDEX_FILE)
-    previous_index = common.guarded(lambda: load_index(earlier))
-    index = common.guarded(lambda: import_atlas_file(source, previous_index, renames))
-    common.emit(dump_index(index), target,
+    earlier = previous or (target if str(target) != "-" and target.is_file() else None)
+    index = common.guarded(lambda: threatmodel.import_atlas(source, earlier, renames))
+    common.emit(formats.render("atlas import", "yaml", index), target,
                 f"ATLAS {index.atlas_version}, {len(index.tactics)} tactics, {len(index.techniques)} techniques, "
                 f"{len(index.mitigations)} mitigations, {len(index.removed)} removed ids")
 

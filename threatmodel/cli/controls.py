@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
 if TYPE_CHECKING:
-    from threatmodel.controls.manifest import ManifestCheck
+    from threatmodel import ManifestCheck
 
 from threatmodel.cli import common, formats
 
@@ -31,9 +30,8 @@ def auditd(
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """An audit rules file (/etc/audit/rules.d syntax) watching every declared artifact path."""
-    from threatmodel.renderers.controls import audit_rules_text
-
-    common.emit(audit_rules_text(_assess(system, catalog), system.name), output, "audit rules")
+    common.emit(formats.render("controls auditd", "rules", _assess(system, catalog), model_name=system.name),
+                output, "audit rules")
 
 
 @controls_app.command("ausearch")
@@ -43,9 +41,8 @@ def ausearch(
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """The ausearch commands that find the events of each generated audit key."""
-    from threatmodel.renderers.controls import ausearch_text
-
-    common.emit(ausearch_text(_assess(system, catalog), system.name), output, "ausearch commands")
+    common.emit(formats.render("controls ausearch", "sh", _assess(system, catalog), model_name=system.name),
+                output, "ausearch commands")
 
 
 @controls_app.command("manifest")
@@ -56,19 +53,16 @@ def manifest(
 ) -> None:
     """A SHA-256 manifest of the declared artifact files that exist on this machine."""
     from threatmodel import hash_manifest
-    from threatmodel.renderers.jsonout import to_json
 
     assessment = _assess(system, catalog)
     document = common.guarded(lambda: hash_manifest(assessment))
     for root in document["roots"]:  # type: ignore[union-attr]
         if root["type"] == "missing":
             typer.echo(f"note: {root['path']} ({root['component']}) does not exist here; recorded as missing", err=True)
-    common.emit(to_json(document), output, "hash manifest")
+    common.emit(formats.render("controls manifest", "json", document), output, "hash manifest")
 
 
-class CheckFormat(str, Enum):
-    text = "text"
-    json = "json"
+CheckFormat = formats.choices("controls verify-manifest")
 
 
 def _differences(check: "ManifestCheck") -> str:
@@ -79,8 +73,8 @@ def _differences(check: "ManifestCheck") -> str:
 @controls_app.command("verify-manifest")
 def verify_manifest(
     manifest_path: Path = typer.Argument(..., metavar="MANIFEST"),
-    output_format: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f",
-                                              help="json: the result as evidence for `threatmodel verify`."),
+    output_format: CheckFormat = formats.option("controls verify-manifest",
+                                                "json: the result as evidence for `threatmodel verify`."),
     output: Optional[Path] = common.OutputOption,
 ) -> None:
     """Re-hash the files of a manifest: exit 1 when any changed, vanished or appeared, or a declared
@@ -89,26 +83,13 @@ def verify_manifest(
 
     common.note_inputs(manifest_path)
     check = common.guarded(lambda: verify(manifest_path))
-    if output_format == CheckFormat.json:
-        from threatmodel.controls.manifest import check_document
-        from threatmodel.renderers.jsonout import to_json
-
-        common.emit(to_json(check_document(check, str(manifest_path))), output, "manifest check")
-        if not check.clean:
-            typer.echo(f"{manifest_path}: {_differences(check)}", err=True)
-            raise typer.Exit(common.EXIT_GATE)
-        return
-    if output is not None:
+    if output_format.value == "text" and output is not None:
         raise common.fail("--output needs --format json (the text result goes to the terminal)")
-    for label, paths in (("changed", check.changed), ("vanished", check.vanished), ("appeared", check.appeared),
-                         ("missing", check.missing)):
-        for path in paths:
-            typer.echo(f"{label}: {path}" + (" (declared, but not on this machine: nothing was hashed)"
-                                             if label == "missing" else ""))
+    common.emit(formats.render("controls verify-manifest", output_format, check, manifest_name=str(manifest_path)),
+                output, "manifest check")
     if not check.clean:
         typer.echo(f"{manifest_path}: {_differences(check)}", err=True)
         raise typer.Exit(common.EXIT_GATE)
-    typer.echo(f"{manifest_path}: all files match")
 
 
 @controls_app.command("scan")

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from threatmodel.cli import common
+from threatmodel.cli import common, formats
 
 app = typer.Typer()
 
@@ -22,21 +22,18 @@ def import_command(
 ) -> None:
     """Import another tool's threat model as a draft system model (with guesses marked), plus a
     review file of the foreign threats that map onto our findings."""
-    from threatmodel._version import __version__
-    from threatmodel.interop import UnknownImportFormat, import_file
-    from threatmodel.interop.review_map import map_threats
-    from threatmodel.renderers.drafts import draft_yaml
-    from threatmodel.renderers.templates import render
+    import threatmodel
+    from threatmodel.core.errors import ChoiceError
 
     common.note_inputs(source)
     writing = output is not None and str(output) != "-"
     common.refuse_to_replace(output, force, "an imported draft")
+    loaded_catalog = common.catalog(catalog)
     try:
-        kinds = set(common.catalog(catalog).catalog.kinds)
-        draft = common.guarded(lambda: import_file(source_format.strip().lower(), source, kinds))
-    except UnknownImportFormat as exc:
+        draft = common.guarded(lambda: threatmodel.import_model(source_format, source, loaded_catalog))
+    except ChoiceError as exc:
         raise common.fail(str(exc)) from None
-    text = draft_yaml(draft, source.name)
+    text = formats.render("import", "yaml", draft, source_name=source.name)
     common.check_draft(text, output if writing else None, catalog)
     common.emit(text, output, f"draft model, {common.counted(len(draft.components), 'component')}, "
                               f"{common.counted(len(draft.flows), 'flow')}, "
@@ -51,7 +48,7 @@ def import_command(
                        "and its review file", err=True)
         return
     assessment = common.assess(output, catalog, None, use_default=False)
-    mapping = map_threats(draft, assessment)
+    mapping = threatmodel.map_foreign_threats(draft, assessment)
     review_path = output.with_name(f"{output.stem}.status.yaml")
     matched = len(draft.threats) - len(mapping.unmapped)
     if draft.threats:
@@ -67,7 +64,5 @@ def import_command(
             typer.echo(f"import: {review_path} exists; not overwritten ({len(mapping.entries)} decisions left out; "
                        "give --force to replace it)", err=True)
             return
-        review = render("import.status.yaml.j2", {"version": __version__, "source_format": draft.source_format,
-                                                  "source_name": source.name, "entries": mapping.entries,
-                                                  "unmapped": mapping.unmapped, "mitigations": mapping.mitigations})
+        review = formats.render("import review", "yaml", mapping, draft=draft, source_name=source.name)
         common.emit(review, review_path, f"review file, {len(mapping.entries)} imported decisions")

@@ -87,22 +87,17 @@ def init(
                                                "discover (fraud-scorer), instead."),
 ) -> None:
     """Write a commented starter model (or a copy of a bundled example) and its JSON Schema."""
-    from threatmodel.system.starter import StarterExists, example_names, write_example, write_starter
+    import threatmodel
+    from threatmodel.core.errors import ChoiceError
 
-    if example is not None and example not in example_names():
-        from threatmodel.core.errors import did_you_mean
-
-        raise common.fail(f"no bundled example '{example}' (known: {', '.join(example_names())})"
-                          f"{did_you_mean(example, example_names())}")
     try:
-        written = common.guarded(lambda: write_example(example, directory, force) if example
-                                 else write_starter(directory, force))
-    except StarterExists as exc:
+        written = common.guarded(lambda: threatmodel.init_project(directory, example, force))
+    except ChoiceError as exc:
+        raise common.fail(str(exc)) from None
+    except threatmodel.StarterExists as exc:
         typer.echo(f"{exc.path}: error: already exists (use --force to overwrite)", err=True)
         raise typer.Exit(common.EXIT_INVALID) from None
-    from threatmodel.system.starter import is_project
-
-    if example is not None and is_project(example):
+    if example is not None and threatmodel.bundled_examples()[example] == "project":
         typer.echo(f"wrote {len(written)} files of an example ML project into {directory}; next: "
                    f"threatmodel discover {directory} -o {directory.name}.yaml")
         return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from enum import Enum
 from pathlib import Path
 from typing import List, Optional
@@ -93,22 +92,19 @@ def review(
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """Record decisions in the review file without hand-editing it (comments and order are kept)."""
-    from threatmodel.review.statuses import default_status_path
-    from threatmodel.review.edit import Decision, ReviewChangeError, plan_changes, update_review
+    import threatmodel
+    from threatmodel.core.errors import ChoiceError
 
     if not set_status and not mitigation:
         raise common.fail("nothing to record: give --set FINDING=STATUS or --mitigation ID=STATE")
     assessment = common.assess(system, catalog, status)
-    path = status or default_status_path(system) or system.with_name(f"{system.stem}.status.yaml")
-    decision = Decision(why=why, evidence=evidence, owner=owner, ticket=ticket, reviewer=reviewer,
-                        date=date or datetime.date.today().isoformat())
     try:
-        changes = plan_changes(assessment, set_status or [], mitigation or [], decision, str(system))
-    except ReviewChangeError as exc:
+        path, count = common.guarded(lambda: threatmodel.record_review(
+            assessment, set_status or [], mitigation or [], review=status, why=why, evidence=evidence,
+            owner=owner, ticket=ticket, reviewer=reviewer, date=date))
+    except ChoiceError as exc:
         raise common.fail(str(exc)) from None
-    for section, key, values in changes:
-        common.guarded(lambda: update_review(path, section, key, values))
-    typer.echo(f"recorded {len(changes)} decision{'s' if len(changes) != 1 else ''} in {path}")
+    typer.echo(f"recorded {count} decision{'s' if count != 1 else ''} in {path}")
 
 
 @app.command()

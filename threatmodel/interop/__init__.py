@@ -13,6 +13,8 @@ import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from threatmodel.core.errors import ChoiceError
+
 if TYPE_CHECKING:
     from threatmodel.system.draft import Draft
 
@@ -25,8 +27,8 @@ IMPORTERS = {
 }
 
 
-class UnknownImportFormat(ValueError):
-    pass
+class UnknownImportFormat(ChoiceError):
+    """An import format no importer reads (the message lists those that exist)."""
 
 
 def import_file(format_name: str, path: Path, kinds: "set[str] | None" = None) -> "Draft":

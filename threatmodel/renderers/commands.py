@@ -11,11 +11,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from threatmodel.catalog.atlas import AtlasIndex
     from threatmodel.catalog.model import Catalog
+    from threatmodel.controls.manifest import ManifestCheck
     from threatmodel.discover import Discovery
     from threatmodel.discover.drift import DriftReport
     from threatmodel.graph import DataFlowGraph
+    from threatmodel.interop.review_map import Mapping
     from threatmodel.pipeline import Assessment
+    from threatmodel.system.draft import Draft
 
 
 def checklist(data: dict[str, Any], name: str, role: str | None = None, by_role: bool = False) -> str:
@@ -99,6 +103,64 @@ def scan(assessment: "Assessment", name: str, model_name: str, manifest_name: st
     from threatmodel.renderers.controls import scan_text
 
     return scan_text(assessment, model_name, manifest_name, name)
+
+
+def audit_rules(assessment: "Assessment", name: str, model_name: str) -> str:
+    from threatmodel.renderers.controls import audit_rules_text
+
+    return audit_rules_text(assessment, model_name)
+
+
+def ausearch(assessment: "Assessment", name: str, model_name: str) -> str:
+    from threatmodel.renderers.controls import ausearch_text
+
+    return ausearch_text(assessment, model_name)
+
+
+def hash_manifest(document: dict[str, Any], name: str) -> str:
+    from threatmodel.renderers.jsonout import to_json
+
+    return to_json(document)
+
+
+def manifest_check(check: "ManifestCheck", name: str, manifest_name: str) -> str:
+    """JSON: the result as evidence for verify; text: one line per file that differs."""
+    if name == "json":
+        from threatmodel.controls.manifest import check_document
+        from threatmodel.renderers.jsonout import to_json
+
+        return to_json(check_document(check, manifest_name))
+    from threatmodel.core.escape import terminal
+
+    lines = [f"{label}: {terminal(path)}" + (" (declared, but not on this machine: nothing was hashed)"
+                                             if label == "missing" else "")
+             for label, paths in (("changed", check.changed), ("vanished", check.vanished),
+                                  ("appeared", check.appeared), ("missing", check.missing)) for path in paths]
+    if check.clean:
+        lines.append(f"{terminal(manifest_name)}: all files match")
+    return "".join(line + "\n" for line in lines)
+
+
+def imported(draft: "Draft", name: str, source_name: str) -> str:
+    from threatmodel.renderers.drafts import draft_yaml
+
+    return draft_yaml(draft, source_name)
+
+
+def imported_review(mapping: "Mapping", name: str, draft: "Draft", source_name: str) -> str:
+    """The review file of the foreign threats that land on our findings (and those that do not)."""
+    from threatmodel._version import __version__
+    from threatmodel.renderers.templates import render
+
+    return render("import.status.yaml.j2", {"version": __version__, "source_format": draft.source_format,
+                                            "source_name": source_name, "entries": mapping.entries,
+                                            "unmapped": mapping.unmapped, "mitigations": mapping.mitigations})
+
+
+def atlas_index(index: "AtlasIndex", name: str) -> str:
+    from threatmodel.catalog.atlas import dump_index
+
+    return dump_index(index)
 
 
 def drift(report: "DriftReport", name: str, threshold: str = "any") -> str:

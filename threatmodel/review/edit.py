@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from threatmodel.core.errors import Diagnostic, InputError, Location
+from threatmodel.core.errors import ChoiceError, Diagnostic, InputError, Location
 from threatmodel.core.output import write_atomic
 
 HEADER = ("# threatmodel review file: decisions about findings (keyed by finding id, wildcards allowed)\n"
@@ -65,7 +65,7 @@ def update_review(path: Path, section: str, key: str, values: dict[str, str]) ->
     write_atomic(path, prefix + stream.getvalue())
 
 
-class ReviewChangeError(ValueError):
+class ReviewChangeError(ChoiceError):
     """A --set or --mitigation argument that cannot be recorded; the message says why."""
 
 
