@@ -399,3 +399,74 @@ def test_every_threat_names_what_addresses_its_mechanism_with_reasons_and_a_rede
             assert credit.likelihood or credit.impact, f"{threat.id}: primary {mitigation} earns nothing"
         assert any(catalog.mitigations[m].control == "preventive" or "R" in threat.stride
                    or ("D" in threat.stride and catalog.mitigations[m].control == "corrective") for m in primary), threat.id
+
+
+USER_THREAT = """threats:
+  - id: MODEL-CARD-LEAK
+    title: Model card reveals training data sources
+    source: user
+    summary: A public model card names the data the model was trained on.
+    stride: [I]
+    lifecycle: [deployment]
+    ratings: {exploitability: 3, detectability: 4, technical_impact: 2, source: our estimate}
+    mitigations:
+      - {id: output-minimisation, role: primary, why: the card states only what users need}
+      - {id: inference-access-control, role: supporting, why: only known readers see it}
+    applies_to:
+      - traits: [serves_predictions]
+        when: {attribute: {returns_scores: true}}
+"""
+FIXTURE = """threat: MODEL-CARD-LEAK
+raises:
+  finding: MODEL-CARD-LEAK@api
+  model:
+    system: {name: fixture}
+    components:
+      - {id: api, kind: inference-service, returns_scores: RAISES}
+near_miss:
+  why: a service that returns only labels
+  model:
+    system: {name: fixture}
+    components:
+      - {id: api, kind: inference-service, returns_scores: false}
+"""
+
+
+def test_catalog_validate_test_runs_a_user_catalogs_fixtures(cli, tmp_path):
+    extra = tmp_path / "team.yaml"
+    extra.write_text(USER_THREAT, encoding="utf-8")
+    untested = cli("catalog", "validate", extra, "--test")
+    assert untested.exit_code == 0, untested.stderr
+    assert f"{extra}:2:9: warning: threat 'MODEL-CARD-LEAK' has no fixture" in untested.stderr
+    assert "fixtures: 43 threats tested, all pass" in untested.stdout  # the built-in ones still run
+    (tmp_path / "fixtures").mkdir()
+    fixture = tmp_path / "fixtures" / "MODEL-CARD-LEAK.yaml"
+    fixture.write_text(FIXTURE.replace("RAISES", "true"), encoding="utf-8")
+    passed = cli("catalog", "validate", "--catalog", extra, "--test")
+    assert passed.exit_code == 0, passed.stderr
+    assert "fixtures: 44 threats tested, all pass" in passed.stdout and "no fixture" not in passed.stderr
+    fixture.write_text(FIXTURE.replace("RAISES", "false"), encoding="utf-8")  # the rule can no longer fire
+    failed = cli("catalog", "validate", extra, "--test")
+    assert failed.exit_code == 1
+    assert (f"{fixture}:3:12: error: expected MODEL-CARD-LEAK@api; this model raises no finding of it"
+            in failed.stderr), failed.stderr
+    assert "1 problem in 1 fixture" in failed.stdout
+    without_test = cli("catalog", "validate", extra)
+    assert without_test.exit_code == 0 and "fixtures:" not in without_test.stdout
+
+
+def test_a_broken_fixture_is_a_located_problem(tmp_path):
+    from threatmodel.threat_fixtures import run_fixtures
+
+    extra = tmp_path / "team.yaml"
+    extra.write_text(USER_THREAT, encoding="utf-8")
+    (tmp_path / "fixtures").mkdir()
+    (tmp_path / "fixtures" / "MODEL-CARD-LEAK.yaml").write_text(
+        FIXTURE.replace("RAISES", "true").replace("kind: inference-service, returns_scores: false", "kind: inferense"),
+        encoding="utf-8")
+    (tmp_path / "fixtures" / "NOPE.yaml").write_text("threat: NOPE\n", encoding="utf-8")
+    run = run_fixtures(load_catalog([extra]), [extra])
+    found = [str(p) for p in run.problems]
+    assert any("MODEL-CARD-LEAK.yaml:11:5: error: this model does not load: unknown kind 'inferense'" in p
+               for p in found), found
+    assert any("NOPE.yaml:1:9: error: unknown threat 'NOPE'" in p for p in found), found

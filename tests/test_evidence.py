@@ -746,3 +746,23 @@ def test_an_unreachable_signing_service_is_not_a_contradiction(tmp_path):
     assert _states(result, "weights")["artifact-integrity-verification"] == "stale"
     finding = next(r for r in result.review.findings if r.finding.id == "ML10@weights")
     assert "artifact-integrity-verification" in finding.residual_explanation.split("=")[0]  # the declared credit stays
+
+
+def test_every_reader_module_is_found_and_complete(catalog):
+    """A reader is one module: found by its TOOL, with everything read_evidence and the judge use,
+    bound to a catalog mitigation, and named in docs/evidence.md."""
+    import pkgutil
+
+    import threatmodel.evidence as package
+    from threatmodel.evidence.read import READERS
+
+    modules = {info.name for info in pkgutil.iter_modules(package.__path__)}
+    assert {r.__name__.rsplit(".", 1)[1] for r in READERS} == modules - {"common", "judge", "model", "read"}
+    docs = (REPO / "docs" / "evidence.md").read_text(encoding="utf-8")
+    for reader in READERS:
+        assert reader.MITIGATION in catalog.mitigations, reader.TOOL
+        assert reader.SUBJECT in ("path", "package") and isinstance(reader.JSON, bool) and reader.DESCRIPTION
+        assert callable(reader.recognises) and callable(reader.read) and isinstance(reader.ORDER, int)
+        assert reader.TOOL in docs or reader.TOOL.replace("-", "_") in docs, reader.TOOL  # the package or its command
+    json_first = [r.JSON for r in READERS]
+    assert json_first == sorted(json_first, reverse=True)  # JSON formats are tried before text ones

@@ -22,7 +22,7 @@ import networkx as nx
 PACKAGE = Path(__file__).resolve().parent.parent / "threatmodel"
 
 LAYERS = ["core", "catalog", "system", "graph", "analysis", "controls", "evidence", "discover", "review",
-          "pipeline", "interop", "report", "renderers", "threatmodel", "cli"]
+          "pipeline", "threat_fixtures", "interop", "report", "renderers", "threatmodel", "cli"]
 
 # what the CLI may import besides itself
 CLI_MAY_IMPORT = ("threatmodel", "threatmodel.core", "threatmodel._version", "threatmodel.renderers.registry")

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from threatmodel.graph import DataFlowGraph
     from threatmodel.interop.review_map import Mapping
     from threatmodel.system.draft import Draft
+    from threatmodel.threat_fixtures import FixtureRun
     from threatmodel.controls.manifest import ManifestCheck
     from threatmodel.renderers.registry import OutputFormat
     from threatmodel.review.statuses import LoadedReview
@@ -47,7 +48,7 @@ __all__ = [
     "audit_rules", "hash_manifest", "verify_manifest", "scan_steps", "discover_project", "drift", "system_schema",
     "report_schema", "gate", "contradicted", "diff", "new_findings", "snapshot_path", "accept_drift", "dataflow_graph",
     "import_model", "map_foreign_threats", "record_review", "review_path",
-    "bundled_examples", "init_project", "import_atlas", "InputError", "Diagnostic", "FrameworkError",
+    "bundled_examples", "init_project", "import_atlas", "test_catalog", "InputError", "Diagnostic", "FrameworkError",
 ]
 
 
@@ -196,6 +197,15 @@ def import_atlas(source: PathLike, previous: PathLike | None = None,
 
     earlier = load_index(Path(previous) if previous is not None else catalog_dir() / ATLAS_INDEX_FILE)
     return import_atlas_file(Path(source), earlier, Path(renames) if renames is not None else None)
+
+
+def test_catalog(catalog: "LoadedCatalog", extra: Iterable[PathLike] = ()) -> "FixtureRun":
+    """Run the threat fixtures of the built-in catalog and of the user catalog files ``extra``
+    (a ``fixtures/`` folder beside each): ``.problems`` lists every failing check, located in the
+    fixture; ``.warnings`` the user threats without one (docs/catalog.md)."""
+    from threatmodel.threat_fixtures import run_fixtures
+
+    return run_fixtures(catalog, [Path(p) for p in extra])
 
 
 def load_review(path: PathLike) -> "LoadedReview":

@@ -75,14 +75,31 @@ def catalog_crosswalk(
 def catalog_validate(
     files: Optional[List[Path]] = typer.Argument(None, metavar="FILE",
                                                  help="User catalog files to check with the built-in one."),
+    test: bool = typer.Option(False, "--test", help="Also run the threat fixtures: the built-in ones and those in a "
+                                                    "fixtures/ folder beside each user catalog file; exit 1 when one fails."),
     catalog: Optional[List[Path]] = common.CatalogOption,
 ) -> None:
     """Check the built-in catalog and any user catalogs (as FILE or --catalog, like every command
     that reads the catalog); exit 2 on errors."""
-    loaded = common.catalog([*(files or []), *(catalog or [])])
+    extra = [*(files or []), *(catalog or [])]
+    loaded = common.catalog(extra)
     typer.echo(f"catalog OK: {len(loaded.catalog.threats)} threats, {len(loaded.catalog.mitigations)} "
                f"mitigations, {len(loaded.catalog.kinds)} kinds, ATLAS {loaded.catalog.atlas.atlas_version}"
                + (f" ({common.counted(len(loaded.warnings), 'warning')})" if loaded.warnings else ""))
+    if not test:
+        return
+    import threatmodel
+
+    run = common.guarded(lambda: threatmodel.test_catalog(loaded, extra))
+    common.report_diagnostics(run.warnings)
+    for problem in run.problems:
+        typer.echo(str(problem), err=True)
+    failing = len({str(p.location.file) for p in run.problems})
+    typer.echo(f"fixtures: {common.counted(len(run.ran), 'threat')} tested, "
+               + (f"{common.counted(len(run.problems), 'problem')} in {common.counted(failing, 'fixture')}"
+                  if run.problems else "all pass"))
+    if run.problems:
+        raise typer.Exit(common.EXIT_GATE)
 
 
 @atlas_app.command("import")

@@ -23,7 +23,9 @@ TOOL = "auditctl"
 MITIGATION = "file-audit-logging"
 SUBJECT = "path"
 JSON = False
+ORDER = 30  # where it is tried among the readers of its kind (JSON or text)
 DESCRIPTION = "auditctl -l output"
+JUDGED_AGAINST = "audit-watches"  # compared with the watches `controls auditd` generates
 _RULE_STARTS = ("-w ", "-a ", "-A ", "-e ", "-b ", "-f ", "-r ", "-D", "--backlog", "-W ")
 _STATUS = ("enabled", "failure", "pid", "rate_limit", "backlog_limit", "lost", "backlog", "backlog_wait_time",
            "backlog_wait_time_actual", "loginuid_immutable", "feature_bitmap")
@@ -55,6 +57,7 @@ def read(text: str, document: Any, name: str, entry: EvidenceEntry) -> ReaderRes
     for number, line in _lines(text):
         if line == "No rules":
             result.notes.append("no audit rules are loaded")
+            result.lists_nothing = True
             continue
         status = _status(line)
         if status is not None or line.startswith("$ "):

@@ -19,6 +19,7 @@ class ReaderResult:
     notes: list[str] = field(default_factory=list)
     roots: list[str] = field(default_factory=list)  # what the tool was pointed at, where the output says
     disabled: bool = False  # audit status: auditing is off
+    lists_nothing: bool = False  # a listing that says nothing is loaded (auditctl: "No rules")
 
 
 def under(path: str, root: str) -> bool:

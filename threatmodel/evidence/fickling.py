@@ -23,6 +23,7 @@ MITIGATION = "safe-model-serialisation"
 SUBJECT = "path"
 FINDS_UNSAFE_CONTENT = True  # a failure means the artifact's bytes are unsafe to load
 JSON = True
+ORDER = 40  # where it is tried among the readers of its kind (JSON or text)
 DESCRIPTION = "fickling --check-safety --json-output results"
 SEVERITIES = ("LIKELY_SAFE", "POSSIBLY_UNSAFE", "SUSPICIOUS", "LIKELY_UNSAFE", "LIKELY_OVERTLY_MALICIOUS",
               "OVERTLY_MALICIOUS")

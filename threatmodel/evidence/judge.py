@@ -133,9 +133,10 @@ class _Judge:
         sources = self.by_mitigation.get(mitigation)
         if not sources or not self.graph.has_component(element):
             return None
-        if mitigation == "file-audit-logging" and any(s.tool == "auditctl" for s in sources):
-            verdict = self._judge_watches(element, finding, [s for s in sources if s.tool == "auditctl"])
-            others = [s for s in sources if s.tool != "auditctl"]
+        listings = [s for s in sources if s.judged_against == "audit-watches"]
+        if listings:
+            verdict = self._judge_watches(element, finding, listings)
+            others = [s for s in sources if s.judged_against != "audit-watches"]
             return verdict if verdict is not None or not others else self._judge_subjects(mitigation, element, others)
         return self._judge_subjects(mitigation, element, sources)
 
@@ -292,6 +293,8 @@ class _Judge:
     def _judge_watches(self, element: str, finding: str, sources: list[EvidenceSource]) -> Verdict | None:
         from threatmodel.controls.derive import audit_watches
 
+        mitigation = sources[0].mitigation
+
         if self._watches is None:
             self._watches = {}
             for watch in audit_watches(self.analysis):
@@ -304,12 +307,12 @@ class _Judge:
             return None
         fresh = [s for s in sources if not self.age_problem(s)]
         if not fresh:
-            return Verdict("file-audit-logging", element, "stale", "", (),
+            return Verdict(mitigation, element, "stale", "", (),
                            "; ".join(dict.fromkeys(self.age_problem(s) for s in sources)))
         listing = max(fresh, key=lambda s: s.date)
         status = max((s for s in fresh if s.disabled), key=lambda s: s.date, default=None)
         if status is not None and status.date >= listing.date - dt.timedelta(hours=1):
-            return Verdict("file-audit-logging", element, "contradicted", status.date.date().isoformat(),
+            return Verdict(mitigation, element, "contradicted", status.date.date().isoformat(),
                            (status.name,), "auditing is off (auditctl -s: enabled 0): no watch records anything")
         model_paths = {p.rstrip("/") for c in self.graph.system.components for p in c.paths}
         loaded, missing = [], []
@@ -319,7 +322,7 @@ class _Judge:
             (loaded if match else missing).append((watch, match))
         date = listing.date.date().isoformat()
         if not missing:
-            return Verdict("file-audit-logging", element, "verified", date,
+            return Verdict(mitigation, element, "verified", date,
                            tuple(dict.fromkeys(_where(listing, m) for _, m in loaded if m)),
                            f"{len(loaded)} watch{'es' if len(loaded) != 1 else ''} loaded")
         describe = "; ".join(f"-w {w.path} -p {w.permissions} -k {w.key} not loaded" for w, _ in missing[:3])
@@ -329,12 +332,12 @@ class _Judge:
         machine = {c.boundary for c in self.graph.system.components
                    if any(p.rstrip("/") in watched for p in c.paths)}
         component = self.graph.component(element)
-        speaks_for_machine = (not listing.observations and any("no audit rules" in n for n in listing.notes)) \
+        speaks_for_machine = (not listing.observations and listing.lists_nothing) \
             or bool(loaded) or component.boundary in machine
         if speaks_for_machine:
-            return Verdict("file-audit-logging", element, "contradicted", date, (listing.name,), describe)
+            return Verdict(mitigation, element, "contradicted", date, (listing.name,), describe)
         what = "none of this model's paths" if not watched & model_paths else f"nothing in {component.boundary or 'its zone'}"
-        return Verdict("file-audit-logging", element, "stale", "", (listing.name,),
+        return Verdict(mitigation, element, "stale", "", (listing.name,),
                        f"the listing in {listing.name} watches {what} (from another machine?)")
 
 

@@ -18,6 +18,7 @@ TOOL = "manifest"
 MITIGATION = "artifact-integrity-verification"
 SUBJECT = "path"
 JSON = True
+ORDER = 10  # where it is tried among the readers of its kind (JSON or text)
 DESCRIPTION = "threatmodel controls verify-manifest --format json"
 FORMAT = "threatmodel-manifest-check"
 

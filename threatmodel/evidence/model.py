@@ -51,6 +51,10 @@ class EvidenceSource:
     roots: tuple[str, ...] = ()  # what the tool was pointed at (a folder covers everything in it); default: scope
     hashes: tuple[tuple[str, str], ...] = ()  # (file, SHA-256) of the bytes the tool saw, from FILE.sha256 beside it
     disabled: bool = False  # audit status: auditing is off (auditctl -s: enabled 0)
+    # "audit-watches": the evidence lists loaded rules, judged against the watches threatmodel
+    # generates for the finding (not path by path); "" for scanners
+    judged_against: str = ""
+    lists_nothing: bool = False  # a listing that says nothing is loaded at all
 
     def scan_roots(self) -> tuple[str, ...]:
         return self.roots or self.scope

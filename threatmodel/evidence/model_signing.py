@@ -20,6 +20,7 @@ TOOL = "model-signing"
 MITIGATION = "artifact-integrity-verification"
 SUBJECT = "path"
 JSON = False
+ORDER = 10  # where it is tried among the readers of its kind (JSON or text)
 DESCRIPTION = "model_signing verify output"
 SUCCEEDED = "Verification succeeded"
 FAILED = "Verification failed"

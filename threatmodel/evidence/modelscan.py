@@ -20,6 +20,7 @@ MITIGATION = "safe-model-serialisation"
 SUBJECT = "path"
 FINDS_UNSAFE_CONTENT = True  # a failure means the artifact's bytes are unsafe to load
 JSON = True
+ORDER = 20  # where it is tried among the readers of its kind (JSON or text)
 DESCRIPTION = "a modelscan JSON report (modelscan -r json)"
 
 

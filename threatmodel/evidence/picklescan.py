@@ -23,6 +23,7 @@ MITIGATION = "safe-model-serialisation"
 SUBJECT = "path"
 FINDS_UNSAFE_CONTENT = True  # a failure means the artifact's bytes are unsafe to load
 JSON = False
+ORDER = 20  # where it is tried among the readers of its kind (JSON or text)
 DESCRIPTION = "picklescan console output"
 SUMMARY = "----------- SCAN SUMMARY -----------"
 _FOUND = re.compile(r"^(?P<path>.+?): (?P<what>(?:dangerous|suspicious|unsafe)[^\n]*?) FOUND\s*$")

@@ -20,6 +20,7 @@ TOOL = "pip-audit"
 MITIGATION = "dependency-scanning"
 SUBJECT = "package"
 JSON = True
+ORDER = 30  # where it is tried among the readers of its kind (JSON or text)
 DESCRIPTION = "a pip-audit JSON report (pip-audit -f json)"
 
 

@@ -16,14 +16,27 @@ from typing import Any
 
 from threatmodel.core.errors import Diagnostic, InputError, Location
 from threatmodel.core.located_yaml import decode_text, read_bytes
-from threatmodel.evidence import auditctl, fickling, manifest_check, model_signing, modelscan, picklescan, pip_audit
 from threatmodel.evidence.common import HASH_SUFFIX, read_hashes
 from threatmodel.evidence.model import EvidenceEntry, EvidenceSource
 
 MAX_EVIDENCE_BYTES = 16 * 1024 * 1024  # scanner reports and listings are small; a larger file is not one
 
-# in the order formats are tried: the JSON formats by their keys, then the text formats
-READERS: tuple[ModuleType, ...] = (manifest_check, modelscan, pip_audit, fickling, model_signing, picklescan, auditctl)
+
+
+def _discover_readers() -> tuple[ModuleType, ...]:
+    """Every module of this package that defines ``TOOL`` is a reader (docs/evidence.md says what
+    else it defines), so a new reader is one file. They are tried in order: the JSON formats,
+    recognised by their keys, then the text formats, each group by ``ORDER`` and tool name."""
+    import importlib
+    import pkgutil
+
+    modules = [importlib.import_module(f"{__package__}.{info.name}")
+               for info in pkgutil.iter_modules([str(Path(__file__).parent)]) if not info.ispkg]
+    readers = [m for m in modules if isinstance(getattr(m, "TOOL", None), str)]
+    return tuple(sorted(readers, key=lambda m: (not m.JSON, getattr(m, "ORDER", 50), m.TOOL)))
+
+
+READERS: tuple[ModuleType, ...] = _discover_readers()
 TOOLS: dict[str, ModuleType] = {reader.TOOL: reader for reader in READERS}
 
 
@@ -74,4 +87,5 @@ def read_evidence(entry: EvidenceEntry) -> EvidenceSource:
     return EvidenceSource(name=name, tool=reader.TOOL, mitigation=reader.MITIGATION, subject_kind=reader.SUBJECT,
                           date=date, date_source=date_source, observations=tuple(result.observations),
                           scope=tuple(result.scope), notes=tuple(result.notes), covers=entry.covers,
-                          roots=tuple(result.roots), hashes=tuple(hashes), disabled=result.disabled)
+                          roots=tuple(result.roots), hashes=tuple(hashes), disabled=result.disabled,
+                          judged_against=getattr(reader, "JUDGED_AGAINST", ""), lists_nothing=result.lists_nothing)
