@@ -264,3 +264,36 @@ def test_the_scan_script_says_when_no_tool_saved_evidence(cli, tmp_path):
     assert run.returncode != 0
     assert "no evidence saved in evidence: none of the tools above ran here" in run.stderr
     assert "next: threatmodel verify" not in run.stderr
+
+
+def test_role_checks_are_catalog_data_a_user_catalog_can_add(cli, write):
+    """The signature and dependency checks come from the catalog's `checks`; a team's catalog adds
+    its own (here a second dependency auditor) without code, and a check naming an unknown role or
+    mitigation is a located error."""
+    model = write("system: {name: S}\ncomponents:\n"
+                  "  - {id: libs, kind: library, paths: [/srv/app/requirements.txt, /srv/app/dev.txt]}\n"
+                  "  - {id: weights, kind: model-artifact, format: safetensors, signed: true, paths: [/srv/m.st]}\n",
+                  "m.yaml")
+    extra = write("checks:\n  - tool: safety\n    role: code_dependency\n    suffix: .txt\n"
+                  "    argv: [safety, check, -r, '{path}']\n    name: check {component} with safety\n"
+                  "    mitigation: dependency-scanning\n", "extra.yaml")
+    builtin = [s for s in json.loads(cli("controls", "scan", model, "-f", "json").stdout)["steps"]
+               if s["tool"] != "threatmodel"]  # the manifest check
+    assert [s["tool"] for s in builtin] == ["pip-audit", "pip-audit", "model-signing"]  # components by id
+    assert builtin[2]["argv"][:4] == ["model_signing", "verify", "sigstore", "/srv/m.st"]
+    assert [s["evidence"] for s in builtin[:2]] == ["libs-1.pip-audit.json", "libs-2.pip-audit.json"]
+    steps = json.loads(cli("controls", "scan", model, "--catalog", extra, "-f", "json").stdout)["steps"]
+    added = [s for s in steps if s["tool"] == "safety"]
+    assert [s["argv"] for s in added] == [["safety", "check", "-r", "/srv/app/dev.txt"],
+                                         ["safety", "check", "-r", "/srv/app/requirements.txt"]]
+    assert all(s["mitigation"] == "dependency-scanning" and s["name"] == "check libs with safety" for s in added)
+    unsigned = write("system: {name: S}\ncomponents:\n  - {id: weights, kind: model-artifact, format: safetensors, "
+                     "paths: [/srv/m.st]}\n", "u.yaml")
+    assert [s["tool"] for s in json.loads(cli("controls", "scan", unsigned, "-f", "json").stdout)["steps"]] \
+        == ["threatmodel"]  # no signature check without `signed: true`
+    broken = write("checks:\n  - tool: t\n    role: model_stor\n    argv: [t, '{path}']\n    name: n\n"
+                   "    mitigation: nope\n", "broken.yaml")
+    result = cli("catalog", "validate", broken)
+    assert result.exit_code == 2
+    assert "broken.yaml:3:11: error: unknown role 'model_stor', did you mean 'model_store'?" in result.stderr
+    assert "broken.yaml:6:17: error: unknown mitigation 'nope'" in result.stderr

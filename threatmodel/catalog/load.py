@@ -131,6 +131,7 @@ def _merge(sources: list[_Source], atlas: AtlasIndex, sink: DiagnosticSink) -> C
     protocols: dict[str, Protocol] = {}
     kinds: dict[str, Kind] = {}
     formats: dict[str, ArtifactFormat] = {}
+    checks: list[Any] = []
     mitigations: dict[str, Mitigation] = {}
     threats: dict[str, Threat] = {}
     first_seen: dict[tuple[str, str], Location] = {}
@@ -170,6 +171,7 @@ def _merge(sources: list[_Source], atlas: AtlasIndex, sink: DiagnosticSink) -> C
         for i, kind in enumerate(source.content.kinds):
             if claim("kind", kind.id, source.at("kinds", i, "id")):
                 kinds[kind.id] = kind
+        checks.extend(source.content.checks)
         for i, artifact_format in enumerate(source.content.formats):
             if claim("format", artifact_format.id, source.at("formats", i, "id")):
                 formats[artifact_format.id] = artifact_format
@@ -201,7 +203,7 @@ def _merge(sources: list[_Source], atlas: AtlasIndex, sink: DiagnosticSink) -> C
                  "ignores": frozenset(name for name, where in scope.items() if not where & (set(kind.traits) | {kind.dfd}))})
              for kind_id, kind in kinds.items()}
     return Catalog(atlas=atlas, traits=traits, roles=roles, actor_classes=actor_classes, capabilities=capabilities,
-                   attributes=attributes, protocols=protocols, kinds=kinds, stride=stride, formats=formats,
+                   attributes=attributes, protocols=protocols, kinds=kinds, stride=stride, formats=formats, checks=checks,
                    mitigations=mitigations, threats=threats, frameworks=frameworks, aliases=aliases,
                    agentic_to_llm_2025=agentic)
 
@@ -292,6 +294,18 @@ class _Checker:
                     if scan.mitigation not in self.catalog.mitigations:
                         self.sink.error(source.at("formats", i, "scans", j, "mitigation"),
                                         f"unknown mitigation '{scan.mitigation}'{did_you_mean(scan.mitigation, self.catalog.mitigations)}")
+            for i, check in enumerate(source.content.checks):
+                used_mitigations.add(check.mitigation)
+                if check.mitigation not in self.catalog.mitigations:
+                    self.sink.error(source.at("checks", i, "mitigation"), f"unknown mitigation '{check.mitigation}'"
+                                    f"{did_you_mean(check.mitigation, self.catalog.mitigations)}")
+                if check.role not in self.catalog.roles:
+                    self.sink.error(source.at("checks", i, "role"), f"unknown role '{check.role}'"
+                                    f"{did_you_mean(check.role, self.catalog.roles)}")
+                for attribute in check.when:
+                    if attribute not in ATTRIBUTE_NAMES:
+                        self.sink.error(source.at("checks", i, "when"), f"unknown attribute '{attribute}'"
+                                        f"{did_you_mean(attribute, ATTRIBUTE_NAMES)}")
             for i, mitigation in enumerate(source.content.mitigations):
                 for j, link in enumerate(mitigation.atlas):
                     self.check_atlas(source, ("mitigations", i, "atlas", j), link, AtlasMitigation)

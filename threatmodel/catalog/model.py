@@ -289,6 +289,32 @@ class ScanSpec(_Frozen):
         return argv
 
 
+class CheckSpec(_Frozen):
+    """A check for components by role rather than by format (a signature, a dependency audit),
+    run by ``threatmodel controls scan``; ``{path}`` is each declared path that ends in ``suffix``."""
+
+    tool: str
+    role: str = Field(description="components bound to this role get the check")
+    when: dict[str, Any] = Field(default_factory=dict, description="attribute values that must hold (signed: true)")
+    suffix: str = Field(default="", description="only declared paths ending in this")
+    argv: list[str] = Field(min_length=1)
+    argv_without_paths: list[str] = Field(default_factory=list, description=(
+        "run once when no declared path matches (none: no step then)"))
+    report: list[str] = Field(default_factory=list, description="arguments that write the tool's report to {report}")
+    name: str = Field(description="the step's name; {component} is replaced")
+    mitigation: str
+    runner: Literal["", "signature"] = Field(default="", description=(
+        "signature: the scan script verifies with the signer it is configured with (a key or sigstore)"))
+    binds_path: bool = Field(default=False, description="hash the checked path beside the evidence")
+
+    @field_validator("argv")
+    @classmethod
+    def _mentions_path(cls, argv: list[str]) -> list[str]:
+        if not any("{path}" in part for part in argv):
+            raise ValueError("argv must contain {path}")
+        return argv
+
+
 class ArtifactFormat(_Frozen):
     id: str
     executes_code_on_load: bool
@@ -360,6 +386,7 @@ class CatalogFile(_Frozen):
     kinds: list[Kind] = Field(default_factory=list)
     stride: StrideSection | None = None
     formats: list[ArtifactFormat] = Field(default_factory=list)
+    checks: list[CheckSpec] = Field(default_factory=list)
     mitigations: list[Mitigation] = Field(default_factory=list)
     threats: list[Threat] = Field(default_factory=list)
     frameworks: list[Framework] = Field(default_factory=list)
@@ -383,6 +410,7 @@ class Catalog(_Frozen):
     stride: StrideSection
     formats: dict[str, ArtifactFormat]
     mitigations: dict[str, Mitigation]
+    checks: list[CheckSpec] = Field(default_factory=list)
     threats: dict[str, Threat]
     frameworks: dict[str, Framework] = Field(default_factory=dict)
     aliases: list[dict[str, str]] = Field(default_factory=list)

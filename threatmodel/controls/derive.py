@@ -45,6 +45,7 @@ class ScanStep:
     report: tuple[str, ...] = ()  # extra argv that writes the tool's own report to {report}
     evidence: str = ""  # the evidence file name the scan script saves (report or transcript)
     paths: tuple[str, ...] = ()  # what the tool looks at: the scan script hashes these beside the evidence
+    runner: str = ""  # "signature": verified with the signer the scan script is configured with
 
 
 def audit_key(component_id: str, suffix: str) -> str:
@@ -93,36 +94,49 @@ def manifest_targets(assessment: Analysis) -> list[tuple[str, str]]:
 
 
 def scan_steps(assessment: Analysis) -> list[ScanStep]:
+    """The checks a pipeline runs: per declared path, the scanners of the artifact's format
+    (catalog/formats.yaml ``formats``), then the checks of the component's roles (``checks``)."""
     graph = assessment.graph
+    catalog = assessment.catalog
     by_element = _findings_by_element(assessment)
     steps = []
     for component in sorted(graph.system.components, key=lambda c: c.id):
         ids = tuple(sorted(f.id for f in by_element.get(component.id, [])))
         if graph.has_role(component.id, "model_store"):
-            artifact_format = assessment.catalog.formats.get(component.format or "")
+            artifact_format = catalog.formats.get(component.format or "")
             paths = sorted(component.paths)
             for number, path in enumerate(paths, 1):
                 stem = component.id if len(paths) == 1 else f"{component.id}-{number}"
-                for spec in artifact_format.scans if artifact_format else []:  # catalog/formats.yaml
+                for spec in artifact_format.scans if artifact_format else []:
                     steps.append(ScanStep(
                         component.id, f"scan {component.id} ({component.format}) for {spec.purpose}",
                         tuple(part.replace("{path}", path) for part in spec.argv), spec.tool, ids, spec.mitigation,
                         tuple(spec.report), f"{stem}.{spec.tool}.{'json' if spec.report else 'txt'}", (path,)))
-                if component.signed:
-                    steps.append(ScanStep(
-                        component.id, f"verify the signature of {component.id}",
-                        ("model_signing", "verify", "sigstore", path, "--signature", f"{path}.sig",
-                         "--identity", "${MODEL_SIGNER_IDENTITY}", "--identity_provider", "${MODEL_SIGNER_ISSUER}"),
-                        "model-signing", ids, "artifact-integrity-verification", (), f"{stem}.model-signing.txt",
-                        (path,)))
-        if graph.has_role(component.id, "code_dependency"):
-            requirement_files = [p for p in sorted(component.paths) if p.endswith(".txt")]
-            commands = [("pip-audit", "-r", p) for p in requirement_files] or [("pip-audit",)]
-            for number, command in enumerate(commands, 1):
-                stem = component.id if len(commands) == 1 else f"{component.id}-{number}"
-                steps.append(ScanStep(component.id, f"audit {component.id} for known vulnerabilities",
-                                      command, "pip-audit", ids, "dependency-scanning", ("-f", "json", "-o", "{report}"),
-                                      f"{stem}.pip-audit.json"))
+                steps.extend(_checks(catalog, graph, component, ids, [path], stem, per_path=True))
+        steps.extend(_checks(catalog, graph, component, ids, sorted(component.paths), component.id, per_path=False))
+    return steps
+
+
+def _checks(catalog: Any, graph: Any, component: Any, ids: tuple[str, ...], paths: list[str], stem: str,
+            per_path: bool) -> list[ScanStep]:
+    """The role checks of one component. A model store's checks go with each of its paths (after that
+    path's format scans: ``per_path``); every other role's checks run over the matching paths."""
+    steps = []
+    for check in catalog.checks:
+        if not graph.has_role(component.id, check.role) or (check.role == "model_store") != per_path:
+            continue
+        if any(graph.attribute(component.id, name) != value for name, value in check.when.items()):
+            continue
+        matching = [p for p in paths if p.endswith(check.suffix)] if check.suffix else paths
+        runs = [(path, tuple(part.replace("{path}", path) for part in check.argv)) for path in matching]
+        if not runs and check.argv_without_paths and not per_path:
+            runs = [("", tuple(check.argv_without_paths))]
+        for number, (path, argv) in enumerate(runs, 1):
+            name = stem if len(runs) == 1 else f"{stem}-{number}"
+            steps.append(ScanStep(component.id, check.name.replace("{component}", component.id), argv, check.tool,
+                                  ids, check.mitigation, tuple(check.report),
+                                  f"{name}.{check.tool}.{'json' if check.report else 'txt'}",
+                                  (path,) if check.binds_path and path else (), check.runner))
     return steps
 
 

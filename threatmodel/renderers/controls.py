@@ -23,7 +23,7 @@ def shell_command(argv: tuple[str, ...]) -> str:
 def evidence_command(step: "ScanStep") -> str:
     """The step as the scan script runs it: saving its evidence under ${EVIDENCE}."""
     target = f"${{EVIDENCE}}/{step.evidence}"
-    if step.tool == "model-signing":  # key-based or sigstore, from the environment (templates/scan.sh.j2)
+    if step.runner == "signature":  # key-based or sigstore, from the environment (templates/scan.sh.j2)
         return f'verify_signature "{target}" {shell_command(step.paths)}'
     if step.report:
         return (f'runs "{target}" {shell_command(step.command[:1])} && '
@@ -76,7 +76,7 @@ def scan_text(assessment: "Assessment", model_name: str, manifest_name: str, out
         "steps": [dict(name=s.name, findings=s.findings, mitigation=s.mitigation, shell=evidence_command(s), bind=bind_command(s))
                   for s in steps],
         "tools": sorted({s.tool for s in steps}),
-        "needs_signer": any(s.tool == "model-signing" for s in steps),
+        "needs_signer": any(s.runner == "signature" for s in steps),
         "audit": bool(audit_watches(assessment.analysis)),
         "manifest": manifest_name if has_manifest else "",
     })
