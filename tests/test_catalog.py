@@ -377,7 +377,7 @@ def test_every_evidence_reader_speaks_to_a_catalog_mitigation():
 
     catalog = load_catalog().catalog
     for reader in READERS:
-        assert reader.MITIGATION in catalog.mitigations, reader.TOOL
+        assert catalog.evidence[reader.TOOL] in catalog.mitigations, reader.TOOL
         assert reader.SUBJECT in ("path", "package")
 
 

@@ -760,7 +760,7 @@ def test_every_reader_module_is_found_and_complete(catalog):
     assert {r.__name__.rsplit(".", 1)[1] for r in READERS} == modules - {"common", "judge", "model", "read"}
     docs = (REPO / "docs" / "evidence.md").read_text(encoding="utf-8")
     for reader in READERS:
-        assert reader.MITIGATION in catalog.mitigations, reader.TOOL
+        assert catalog.evidence[reader.TOOL] in catalog.mitigations, reader.TOOL
         assert reader.SUBJECT in ("path", "package") and isinstance(reader.JSON, bool) and reader.DESCRIPTION
         assert callable(reader.recognises) and callable(reader.read) and isinstance(reader.ORDER, int)
         assert reader.TOOL in docs or reader.TOOL.replace("-", "_") in docs, reader.TOOL  # the package or its command

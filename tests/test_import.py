@@ -212,3 +212,37 @@ def test_broken_cyclonedx_files_are_located_errors(text, message, cli, tmp_path)
     source.write_text(text)
     result = cli("import", "cyclonedx", source, "-o", tmp_path / "out.yaml")
     assert result.exit_code == 2 and message in result.stderr
+
+
+# One row per importer: a real foreign file (tests/fixtures/foreign, see NOTICE.md) and the draft it
+# must give, tests/golden/imports/FORMAT.yaml. Adding an importer is its module, one row here and
+# its golden (UPDATE_GOLDEN=1 python -m pytest -m golden writes it; read the diff).
+IMPORT_SAMPLES = {
+    "otm": "td-example-open-threat-model.otm.json",
+    "tmbom": "td-huskyai.tmbom.json",
+    "threat-dragon": "td-v2-threat-model.json",
+    "threagile": "threagile-example.yaml",
+    "cyclonedx": "cdx-ml-1.6.json",
+}
+
+
+def test_every_importer_has_a_sample():
+    from threatmodel.interop import IMPORTERS
+
+    assert set(IMPORT_SAMPLES) == set(IMPORTERS)
+
+
+@pytest.mark.golden
+@pytest.mark.parametrize("fmt", sorted(IMPORT_SAMPLES))
+def test_each_importer_gives_its_expected_draft(fmt, tmp_path):
+    from threatmodel.renderers.registry import command_output
+
+    from .conftest import REPO, check_golden
+
+    sample = REPO / "tests" / "fixtures" / "foreign" / IMPORT_SAMPLES[fmt]
+    draft = tm.import_model(fmt, sample)
+    text = command_output("import", "yaml").render(draft, source_name=sample.name)
+    check_golden(REPO / "tests" / "golden" / "imports" / f"{fmt}.yaml", text)
+    written = tmp_path / "draft.yaml"
+    written.write_text(text, encoding="utf-8")
+    assert tm.load_system(written).system.components  # the draft loads as a model

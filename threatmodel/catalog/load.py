@@ -132,6 +132,7 @@ def _merge(sources: list[_Source], atlas: AtlasIndex, sink: DiagnosticSink) -> C
     kinds: dict[str, Kind] = {}
     formats: dict[str, ArtifactFormat] = {}
     checks: list[Any] = []
+    evidence: dict[str, str] = {}
     mitigations: dict[str, Mitigation] = {}
     threats: dict[str, Threat] = {}
     first_seen: dict[tuple[str, str], Location] = {}
@@ -172,6 +173,9 @@ def _merge(sources: list[_Source], atlas: AtlasIndex, sink: DiagnosticSink) -> C
             if claim("kind", kind.id, source.at("kinds", i, "id")):
                 kinds[kind.id] = kind
         checks.extend(source.content.checks)
+        for tool, bound in source.content.evidence.items():
+            if claim("evidence binding", tool, source.at("evidence", tool)):
+                evidence[tool] = bound
         for i, artifact_format in enumerate(source.content.formats):
             if claim("format", artifact_format.id, source.at("formats", i, "id")):
                 formats[artifact_format.id] = artifact_format
@@ -203,7 +207,7 @@ def _merge(sources: list[_Source], atlas: AtlasIndex, sink: DiagnosticSink) -> C
                  "ignores": frozenset(name for name, where in scope.items() if not where & (set(kind.traits) | {kind.dfd}))})
              for kind_id, kind in kinds.items()}
     return Catalog(atlas=atlas, traits=traits, roles=roles, actor_classes=actor_classes, capabilities=capabilities,
-                   attributes=attributes, protocols=protocols, kinds=kinds, stride=stride, formats=formats, checks=checks,
+                   attributes=attributes, protocols=protocols, kinds=kinds, stride=stride, formats=formats, checks=checks, evidence=evidence,
                    mitigations=mitigations, threats=threats, frameworks=frameworks, aliases=aliases,
                    agentic_to_llm_2025=agentic)
 
@@ -294,6 +298,11 @@ class _Checker:
                     if scan.mitigation not in self.catalog.mitigations:
                         self.sink.error(source.at("formats", i, "scans", j, "mitigation"),
                                         f"unknown mitigation '{scan.mitigation}'{did_you_mean(scan.mitigation, self.catalog.mitigations)}")
+            for tool, bound in source.content.evidence.items():
+                used_mitigations.add(bound)
+                if bound not in self.catalog.mitigations:
+                    self.sink.error(source.at("evidence", tool), f"unknown mitigation '{bound}'"
+                                    f"{did_you_mean(bound, self.catalog.mitigations)}")
             for i, check in enumerate(source.content.checks):
                 used_mitigations.add(check.mitigation)
                 if check.mitigation not in self.catalog.mitigations:

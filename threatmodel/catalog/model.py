@@ -387,6 +387,7 @@ class CatalogFile(_Frozen):
     stride: StrideSection | None = None
     formats: list[ArtifactFormat] = Field(default_factory=list)
     checks: list[CheckSpec] = Field(default_factory=list)
+    evidence: dict[str, str] = Field(default_factory=dict, description="evidence reader tool -> the mitigation it shows")
     mitigations: list[Mitigation] = Field(default_factory=list)
     threats: list[Threat] = Field(default_factory=list)
     frameworks: list[Framework] = Field(default_factory=list)
@@ -411,6 +412,7 @@ class Catalog(_Frozen):
     formats: dict[str, ArtifactFormat]
     mitigations: dict[str, Mitigation]
     checks: list[CheckSpec] = Field(default_factory=list)
+    evidence: dict[str, str] = Field(default_factory=dict)  # evidence reader tool -> mitigation
     threats: dict[str, Threat]
     frameworks: dict[str, Framework] = Field(default_factory=dict)
     aliases: list[dict[str, str]] = Field(default_factory=list)

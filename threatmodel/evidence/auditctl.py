@@ -20,7 +20,6 @@ from threatmodel.evidence.model import EvidenceEntry, Observation
 from threatmodel.core.errors import Location
 
 TOOL = "auditctl"
-MITIGATION = "file-audit-logging"
 SUBJECT = "path"
 JSON = False
 ORDER = 30  # where it is tried among the readers of its kind (JSON or text)

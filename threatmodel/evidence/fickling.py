@@ -19,7 +19,6 @@ from threatmodel.evidence.model import EvidenceEntry, Observation
 from threatmodel.core.errors import Location
 
 TOOL = "fickling"
-MITIGATION = "safe-model-serialisation"
 SUBJECT = "path"
 FINDS_UNSAFE_CONTENT = True  # a failure means the artifact's bytes are unsafe to load
 JSON = True

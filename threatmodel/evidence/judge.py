@@ -379,8 +379,9 @@ def judge_evidence(analysis: "Analysis", sources: Iterable[EvidenceSource], now:
     return result
 
 
-def read_all(entries: list[EvidenceEntry]) -> list[EvidenceSource]:
-    """Read every entry; all problems are reported together, none is skipped silently."""
+def read_all(entries: list[EvidenceEntry], bindings: dict[str, str] | None = None) -> list[EvidenceSource]:
+    """Read every entry; all problems are reported together, none is skipped silently.
+    ``bindings``: the catalog's evidence reader -> mitigation table."""
     from threatmodel.core.errors import Diagnostic, InputError
     from threatmodel.evidence import read_evidence
 
@@ -390,7 +391,7 @@ def read_all(entries: list[EvidenceEntry]) -> list[EvidenceSource]:
             problems.append(Diagnostic(entry.location, f"evidence file {entry.path}: no such file"))
             continue
         try:
-            sources.append(read_evidence(entry))
+            sources.append(read_evidence(entry, bindings))
         except InputError as exc:
             problems.extend(exc.diagnostics)
     if problems:

@@ -15,7 +15,6 @@ from threatmodel.evidence.model import EvidenceEntry, Observation
 from threatmodel.core.errors import Location
 
 TOOL = "manifest"
-MITIGATION = "artifact-integrity-verification"
 SUBJECT = "path"
 JSON = True
 ORDER = 10  # where it is tried among the readers of its kind (JSON or text)

@@ -17,7 +17,6 @@ from threatmodel.evidence.model import EvidenceEntry, Observation
 from threatmodel.core.errors import Location
 
 TOOL = "model-signing"
-MITIGATION = "artifact-integrity-verification"
 SUBJECT = "path"
 JSON = False
 ORDER = 10  # where it is tried among the readers of its kind (JSON or text)

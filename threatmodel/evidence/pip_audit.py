@@ -17,7 +17,6 @@ from threatmodel.evidence.model import EvidenceEntry, Observation
 from threatmodel.core.errors import Location
 
 TOOL = "pip-audit"
-MITIGATION = "dependency-scanning"
 SUBJECT = "package"
 JSON = True
 ORDER = 30  # where it is tried among the readers of its kind (JSON or text)

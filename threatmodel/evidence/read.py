@@ -52,12 +52,19 @@ def _json(text: str, name: str) -> Any:
         raise InputError([Diagnostic(Location(name, 1, 1), "invalid JSON: nested too deeply")]) from None
 
 
+def _builtin_bindings() -> dict[str, str]:
+    from threatmodel.catalog.load import load_catalog
+
+    return load_catalog().catalog.evidence
+
+
 def _file_time(path: str) -> dt.datetime:
     return dt.datetime.fromtimestamp(os.stat(path).st_mtime, tz=dt.timezone.utc)
 
 
-def read_evidence(entry: EvidenceEntry) -> EvidenceSource:
-    """Read ``entry``'s file into an :class:`EvidenceSource`; an InputError says what is wrong where."""
+def read_evidence(entry: EvidenceEntry, bindings: dict[str, str] | None = None) -> EvidenceSource:
+    """Read ``entry``'s file into an :class:`EvidenceSource`; an InputError says what is wrong where.
+    ``bindings`` (the catalog's ``evidence``: tool -> mitigation) says what the evidence speaks to."""
     name = entry.path
     data = read_bytes(Path(entry.resolved), name, MAX_EVIDENCE_BYTES)
     text = decode_text(data, name)
@@ -72,6 +79,10 @@ def read_evidence(entry: EvidenceEntry) -> EvidenceSource:
                                          f"{kinds} (docs/evidence.md)")])
     if reader.JSON and document is None:
         raise InputError([Diagnostic(Location(name, 1, 1), f"{reader.TOOL} evidence must be JSON ({reader.DESCRIPTION})")])
+    mitigation = (bindings if bindings is not None else _builtin_bindings()).get(reader.TOOL)
+    if mitigation is None:
+        raise InputError([Diagnostic(Location(name, 1, 1), f"{reader.TOOL} evidence: the catalog binds no mitigation to "
+                                     f"it (add '{reader.TOOL}: MITIGATION' under 'evidence:')")])
     result = reader.read(text, document, name, entry)
     if entry.date is not None:
         date, date_source = entry.date, "review file"
@@ -84,7 +95,7 @@ def read_evidence(entry: EvidenceEntry) -> EvidenceSource:
     if sidecar.is_file():  # the scan script records what the tool saw, byte for byte
         hashes = read_hashes(decode_text(read_bytes(sidecar, name + HASH_SUFFIX, MAX_EVIDENCE_BYTES),
                                          name + HASH_SUFFIX), name + HASH_SUFFIX)
-    return EvidenceSource(name=name, tool=reader.TOOL, mitigation=reader.MITIGATION, subject_kind=reader.SUBJECT,
+    return EvidenceSource(name=name, tool=reader.TOOL, mitigation=mitigation, subject_kind=reader.SUBJECT,
                           date=date, date_source=date_source, observations=tuple(result.observations),
                           scope=tuple(result.scope), notes=tuple(result.notes), covers=entry.covers,
                           roots=tuple(result.roots), hashes=tuple(hashes), disabled=result.disabled,
