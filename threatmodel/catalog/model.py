@@ -7,9 +7,9 @@ predicate) are checked in :mod:`threatmodel.catalog.load`.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from threatmodel.catalog.atlas import AtlasIndex
 from threatmodel.core.vocabulary import OwnerRole
@@ -270,23 +270,26 @@ class Threat(_Frozen):
         return [link.id for link in self.links if link.role == "primary"]
 
 
+def _mentions_path(argv: list[str]) -> list[str]:
+    if not any("{path}" in part for part in argv):
+        raise ValueError("argv must contain {path}")
+    return argv
+
+
+# a command line run on each declared path: it must say where the path goes
+PathCommand = Annotated[list[str], Field(min_length=1), AfterValidator(_mentions_path)]
+
+
 class ScanSpec(_Frozen):
     """A scanner to run on artifacts of a format; ``{path}`` in argv is each declared path."""
 
     tool: str
-    argv: list[str] = Field(min_length=1)
+    argv: PathCommand
     purpose: str
     mitigation: str
     report: list[str] = Field(default_factory=list, description=(
         "arguments that make the tool write its report to {report} (JSON evidence); without them the "
         "scan script saves the command line and its output as a transcript"))
-
-    @field_validator("argv")
-    @classmethod
-    def _mentions_path(cls, argv: list[str]) -> list[str]:
-        if not any("{path}" in part for part in argv):
-            raise ValueError("argv must contain {path}")
-        return argv
 
 
 class CheckSpec(_Frozen):
@@ -297,7 +300,7 @@ class CheckSpec(_Frozen):
     role: str = Field(description="components bound to this role get the check")
     when: dict[str, Any] = Field(default_factory=dict, description="attribute values that must hold (signed: true)")
     suffix: str = Field(default="", description="only declared paths ending in this")
-    argv: list[str] = Field(min_length=1)
+    argv: PathCommand
     argv_without_paths: list[str] = Field(default_factory=list, description=(
         "run once when no declared path matches (none: no step then)"))
     report: list[str] = Field(default_factory=list, description="arguments that write the tool's report to {report}")
@@ -306,13 +309,6 @@ class CheckSpec(_Frozen):
     runner: Literal["", "signature"] = Field(default="", description=(
         "signature: the scan script verifies with the signer it is configured with (a key or sigstore)"))
     binds_path: bool = Field(default=False, description="hash the checked path beside the evidence")
-
-    @field_validator("argv")
-    @classmethod
-    def _mentions_path(cls, argv: list[str]) -> list[str]:
-        if not any("{path}" in part for part in argv):
-            raise ValueError("argv must contain {path}")
-        return argv
 
 
 class ArtifactFormat(_Frozen):
