@@ -3,8 +3,9 @@
     python benchmarks/phases.py MODEL --until md|html|json|all|analysis|graph|load|parse
 
 `parse` only reads the YAML with PyYAML's C loader (the cost of reading the input at all).
-Every other target runs the pipeline up to that point and times each phase; `all` renders
-Markdown, HTML (without the Graphviz step) and JSON, as a full report run does.
+Every other target runs the pipeline up to that point and times each phase. The report targets
+go through the same steps as `threatmodel report` (review, fix plan, the registered renderer, an
+atomic write); `all` renders Markdown, HTML and JSON in one process.
 """
 
 from __future__ import annotations
@@ -39,47 +40,51 @@ def main() -> None:
     else:
         from threatmodel.analysis.match import analyse
         from threatmodel.catalog.load import load_catalog
+        from threatmodel.evidence.judge import judge_evidence
         from threatmodel.graph import DataFlowGraph
+        from threatmodel.pipeline import Assessment
+        from threatmodel.review.statuses import apply_review
         from threatmodel.system.load import load_system
 
-        catalog = load_catalog().catalog
+        loaded_catalog = load_catalog()
+        catalog = loaded_catalog.catalog
         mark = time.perf_counter()
         timings["catalog"] = mark - start
-        loaded = load_system(args.model, catalog.kinds)
+        loaded = load_system(args.model, catalog.kinds, formats=catalog.formats)
         timings["load"] = time.perf_counter() - mark
         if args.until != "load":
             mark = time.perf_counter()
             graph = DataFlowGraph(loaded.system, catalog)
-            _facts = (graph.crossings, graph.entry_points, graph.attack_paths, graph.lineage.feedback_loops)
             timings["graph"] = time.perf_counter() - mark
         if args.until not in ("load", "graph"):
             mark = time.perf_counter()
-            assessment = analyse(catalog, graph, loaded.exclusion_locations)
+            analysis = analyse(catalog, graph, loaded.exclusion_locations)
             timings["analysis"] = time.perf_counter() - mark
-            timings["findings"] = len(assessment.findings)
+            timings["findings"] = len(analysis.findings)
         if args.until in ("md", "html", "json", "all"):
             import tempfile
 
             from threatmodel.core.output import write_atomic
-            from threatmodel.renderers.jsonout import json_lines
-            from threatmodel.renderers.templates import render
-            from threatmodel.report.build import json_report, report_data
+            from threatmodel.renderers.registry import RenderOptions, get_format
 
-            out_dir = Path(tempfile.mkdtemp())
-
+            # as `threatmodel report` does (pipeline.assess without a review file or evidence),
+            # phase by phase: the review, the fix plan, then each format rendered and written
             mark = time.perf_counter()
-            data = report_data(assessment)
-            timings["report_data"] = time.perf_counter() - mark
+            verdicts = judge_evidence(analysis, [], None, 30)
+            review = apply_review(analysis, None, verdicts, {})
+            assessment = Assessment(loaded_catalog, loaded, graph, analysis, review, None, args.model,
+                                    evidence=verdicts)
+            timings["review"] = time.perf_counter() - mark
+            mark = time.perf_counter()
+            _plan = assessment.plan
+            timings["plan"] = time.perf_counter() - mark
+            out_dir = Path(tempfile.mkdtemp())
             for fmt in ("md", "html", "json"):
                 if args.until not in (fmt, "all"):
                     continue
-                # as `threatmodel report` does: render, write the file atomically, let go of the text
                 mark = time.perf_counter()
                 target = out_dir / f"report.{fmt}"
-                if fmt == "json":
-                    write_atomic(target, json_lines(json_report(data)))
-                else:
-                    write_atomic(target, render(f"report.{fmt}.j2", data))
+                write_atomic(target, get_format(fmt).render(assessment, RenderOptions()))
                 timings[fmt] = time.perf_counter() - mark
                 timings[f"{fmt}_bytes"] = target.stat().st_size
                 target.unlink()

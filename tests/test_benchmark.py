@@ -33,7 +33,7 @@ def test_phase_runner_reports_every_phase(tmp_path):
     done = subprocess.run([sys.executable, str(BENCH / "phases.py"), str(model), "--until", "all"],
                           capture_output=True, text=True, check=True)
     result = json.loads(done.stdout)
-    for key in ("catalog", "load", "graph", "analysis", "report_data", "md", "html", "json", "total", "peak_rss_mb"):
+    for key in ("catalog", "load", "graph", "analysis", "review", "plan", "md", "html", "json", "total", "peak_rss_mb"):
         assert key in result
     import threatmodel as tm
 

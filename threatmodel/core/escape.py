@@ -24,7 +24,8 @@ a table cell or a code span. HTML output relies on Jinja2's autoescaping.
 from __future__ import annotations
 
 import re
-from typing import Any
+from functools import wraps
+from typing import Any, Callable, TypeVar
 
 from markupsafe import Markup, escape
 
@@ -40,10 +41,38 @@ _LEADING = re.compile(r"^(\d{1,9})([.)])")  # "1." or "1)" would start an ordere
 _ALLOWED_SCHEMES = ("http://", "https://", "mailto:")
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+_MEMO_LIMIT = 1 << 17  # strings remembered per function; past that it starts afresh
+
+
+def _memo(function: _F) -> _F:
+    """The same function, remembering its results for plain strings: a report prints the same
+    names, titles and ids thousands of times, and escaping is a pure function of the text."""
+    remembered: dict[str, Any] = {}
+
+    @wraps(function)
+    def escaped(value: Any, *args: Any) -> Any:
+        if args or type(value) is not str:
+            return function(value, *args)
+        try:
+            return remembered[value]
+        except KeyError:
+            if len(remembered) >= _MEMO_LIMIT:
+                remembered.clear()
+            result = remembered[value] = function(value)
+            return result
+
+    escaped.cache_clear = remembered.clear  # type: ignore[attr-defined]
+    return escaped  # type: ignore[return-value]
+
+
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+@_memo
 def visible(value: Any) -> str:
     """Control, bidirectional and zero-width characters shown as <U+XXXX>; other text unchanged."""
     text = _text(value)
@@ -56,6 +85,7 @@ def _code_point(match: "re.Match[str]") -> str:
     return f"<U+{ord(match.group()):04X}>"
 
 
+@_memo
 def one_line(value: Any) -> str:
     """Visible characters only, all whitespace runs (newlines included) as one space."""
     text = visible(value)
@@ -91,6 +121,7 @@ def _escape_markdown(text: str) -> str:
     return _LEADING.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
 
 
+@_memo
 def md_text(value: Any) -> str:
     """Markdown running text (a paragraph, a list item, a heading): one line, every special
     character escaped."""
@@ -102,6 +133,7 @@ def md_cell(value: Any) -> str:
     return md_text(value)
 
 
+@_memo
 def md_code(value: Any) -> str:
     """A Markdown code span: a backtick fence longer than any backtick run in the text."""
     text = one_line(value)
@@ -111,11 +143,13 @@ def md_code(value: Any) -> str:
     return f"{fence}{pad}{text}{pad}{fence}" if text else ""
 
 
+@_memo
 def md_code_cell(value: Any) -> str:
     """A code span inside a GFM table cell: pipes must still be escaped there."""
     return md_code(value).replace("|", "\\|")
 
 
+@_memo
 def md_url(value: Any) -> str:
     """A link target: only http, https and mailto, percent-encoding what could end the target;
     anything else gives an empty string (the template then prints no link)."""
@@ -125,12 +159,14 @@ def md_url(value: Any) -> str:
     return re.sub(r"[\s()<>\[\]\\`\"']", lambda m: f"%{ord(m.group()):02X}", text)
 
 
+@_memo
 def terminal(value: Any) -> str:
     """Plain text for a terminal or a text file: escape sequences, carriage returns (which could
     overwrite what a line shows) and invisible characters shown as <U+XXXX>; newlines and tabs kept."""
     return visible(value).replace("\r", "<U+000D>")
 
 
+@_memo
 def mermaid_label(value: Any) -> str:
     """A label for a quoted Mermaid string: quotes, markup and backticks become Mermaid entity
     codes (``#35;`` is '#'), so a label can neither end its string nor its code fence."""
@@ -141,6 +177,7 @@ def mermaid_label(value: Any) -> str:
     return text
 
 
+@_memo
 def mermaid_lines(value: Any, width: int = 14) -> str:
     """A Mermaid label broken onto lines of about ``width`` characters, after a hyphen or a space
     (a narrow box for a long id); each line is escaped as ``mermaid_label``, joined by ``<br>``."""
@@ -158,17 +195,20 @@ def mermaid_lines(value: Any, width: int = 14) -> str:
     return "<br>".join(mermaid_label(part) for part in lines)
 
 
+@_memo
 def mermaid_id(value: Any) -> str:
     """A Mermaid node id: ids may contain '.', '-' which Mermaid treats specially."""
     return "n_" + re.sub(r"[^A-Za-z0-9_]", lambda m: f"_{ord(m.group()):x}_", str(value))
 
 
+@_memo
 def dot_string(value: Any) -> str:
     """A double-quoted DOT string with quotes, backslashes and newlines escaped."""
     text = one_line(value).replace("\\", "\\\\").replace('"', '\\"')
     return '"' + text + '"'
 
 
+@_memo
 def html_prose(value: Any) -> Markup:
     """Catalog prose for HTML: escaped, with its `code spans` shown as <code> (the Markdown
     report shows them as code spans too)."""

@@ -51,9 +51,11 @@ def _finalize(value: Any) -> Any:
     """Applied to everything a template prints: no output format may carry terminal escape
     sequences, bidirectional overrides or zero-width characters (markup a template marks safe,
     such as the Graphviz SVG, is left alone)."""
-    if isinstance(value, Markup):
+    if type(value) is str:
+        return terminal(value)
+    if isinstance(value, Markup) or not isinstance(value, str):
         return value
-    return terminal(value) if isinstance(value, str) else value
+    return terminal(value)
 
 
 def render(template: str, data: Any, template_dir: Path | None = None) -> str:

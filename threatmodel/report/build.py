@@ -202,9 +202,10 @@ def report_data(assessment: Analysis, *, diagram_svg: str | None = None, diagram
     findings = [finding_data(assessment, f, views, reviewed.get(f.id)) for f in assessment.findings]
     graph = graph_data(assessment.graph)
     # the diagrams mark the components with an open finding still high or critical after review
-    graph["flagged"] = sorted({f["element"] for f in findings if f["element_type"] == "component"
-                               and f["status"] in OPEN_STATUSES
-                               and f["residual_severity"] in ("high", "critical")})
+    # (a dict: sorted when iterated, and a template's `id in flagged` does not scan a list)
+    graph["flagged"] = dict.fromkeys(sorted({f["element"] for f in findings if f["element_type"] == "component"
+                                             and f["status"] in OPEN_STATUSES
+                                             and f["residual_severity"] in ("high", "critical")}), True)
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "frameworks_cited": _frameworks_cited(assessment),

@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from threatmodel.catalog.model import EFFORT_WEIGHT
-from threatmodel.review.statuses import ReviewedFinding, ReviewResult, in_place, on_path_mitigations, residual
+from threatmodel.review.statuses import ReviewedFinding, ReviewResult, in_place, on_path_mitigations, residual_rating
 from threatmodel.analysis.scoring import control_credit
 from threatmodel.core.vocabulary import SEVERITY_ORDER
 
@@ -197,6 +197,15 @@ def _applies(cut: Cut, finding: "Finding", on_path: frozenset[str]) -> bool:
     return cut.mitigation in on_path and cut.element in finding.attack_path[1:-1]
 
 
+def _shape(reviewed: ReviewedFinding) -> tuple[Any, ...]:
+    """Everything a residual rating reads (statuses.residual_rating), besides the steps added."""
+    finding = reviewed.finding
+    score = finding.score
+    return (finding.threat.id, score.likelihood, score.impact, score.base_likelihood, score.base_impact,
+            score.critical_allowed, tuple(finding.mitigations), tuple(finding.controls_in_place),
+            reviewed.implemented, tuple((c.mitigation, c.state) for c in reviewed.checks))
+
+
 class _State:
     """Residual of every open finding as steps are added, recomputed only where a step touches."""
 
@@ -208,25 +217,35 @@ class _State:
         self.present = [in_place(r.finding, r.implemented, r.checks)[0] for r in self.open]
         self.primary = [any(r.finding.threat.role(m) == "primary" for m in present)
                         for r, present in zip(self.open, self.present)]
+        numbers: dict[tuple[Any, ...], int] = {}
+        self.shapes = [numbers.setdefault(_shape(r), len(numbers)) for r in self.open]
+        self.ratings: dict[tuple[Any, ...], tuple[int, str]] = {}
+        self.reached: dict[Cut, list[int]] = {}
         self.by_node: dict[str, list[int]] = {}
         for position, reviewed in enumerate(self.open):
             for node in dict.fromkeys((reviewed.finding.element, *reviewed.finding.attack_path[1:-1])):
                 self.by_node.setdefault(node, []).append(position)
 
     def touched(self, cut: Cut) -> list[int]:
-        nodes = [cut.moved_from] if cut.moved_from else [cut.element]
-        return [p for node in nodes for p in self.by_node.get(node, ())
-                if _applies(cut, self.open[p].finding, self.context.on_path)
-                and cut.mitigation not in self.extra[p]]
+        reached = self.reached.get(cut)
+        if reached is None:  # which findings the cut counts for never changes; only what is added does
+            nodes = [cut.moved_from] if cut.moved_from else [cut.element]
+            reached = self.reached[cut] = [p for node in nodes for p in self.by_node.get(node, ())
+                                           if _applies(cut, self.open[p].finding, self.context.on_path)]
+        return [p for p in reached if cut.mitigation not in self.extra[p]]
 
     def with_step(self, position: int, mitigation: str) -> tuple[int, str]:
         reviewed = self.open[position]
         if mitigation in self.present[position] or mitigation in self.extra[position]:
             return self.current[position]
-        changed = residual(self.context.catalog, reviewed.finding, reviewed.decision, reviewed.decided_by,
-                            list(reviewed.implemented) + self.extra[position] + [mitigation],
-                            list(reviewed.planned), reviewed.checks)
-        return changed.residual_score, changed.residual_severity
+        # findings of one shape (same threat, score and controls) rate alike: rated once per shape
+        key = (self.shapes[position], tuple(self.extra[position]), mitigation)
+        rating = self.ratings.get(key)
+        if rating is None:
+            rating = self.ratings[key] = residual_rating(
+                self.context.catalog, reviewed.finding,
+                list(reviewed.implemented) + self.extra[position] + [mitigation], reviewed.checks)
+        return rating
 
     def apply(self, cut: Cut) -> list[tuple[int, int, int, str]]:
         """Add the step; (position, before, after, severity) of each finding it lowers."""
@@ -453,13 +472,18 @@ def _trees(context: _Context, targets: list[Target], chosen: list[Cut]) -> tuple
     for target in targets:
         by_goal.setdefault(target.finding.threat.id, []).append(target)
     ranked = sorted(by_goal, key=lambda g: (-max(t.finding.score.value for t in by_goal[g]), g))
+    at_place: dict[str, list[int]] = {}  # a cut counts only where it is placed or for what it stands in front of
+    for index, cut in enumerate(chosen):
+        at_place.setdefault(cut.moved_from or cut.element, []).append(index)
     trees = []
     for goal in ranked[:MAX_TREES]:
         members = sorted(by_goal[goal], key=lambda t: (-t.reviewed.residual_score, t.finding.id))
         tree = TreeGoal(goal, members[0].finding.threat.name)
         for target in members[:MAX_TREE_FINDINGS]:
             finding = target.finding
-            cutting = [c for c in chosen if _applies(c, finding, context.on_path)]
+            places = {finding.element, *finding.attack_path[1:-1]}
+            cutting = [c for index in sorted({i for node in places for i in at_place.get(node, ())})
+                       if _applies(c := chosen[index], finding, context.on_path)]
             if target.handled_by and not _is_high(target.reviewed.residual_severity):
                 cut, label = "done", ", ".join(target.handled_by)
             elif cutting:

@@ -299,6 +299,16 @@ def in_place(finding: Finding, implemented: list[str] | tuple[str, ...],
     return present, contradicted
 
 
+def residual_rating(catalog: Any, finding: Finding, implemented: list[str] | tuple[str, ...],
+                    checks: tuple[MitigationCheck, ...] = ()) -> tuple[int, str]:
+    """The residual (score, severity) alone, as :func:`residual` rates it, for callers that try
+    many sets of controls (the fix plan) and need no explanation."""
+    score = finding.score
+    likelihood_credit, impact_credit, _ = credited(catalog, finding.threat, in_place(finding, implemented, checks)[0])
+    return score.rated(max(1, (score.base_likelihood or score.likelihood) - likelihood_credit),
+                       max(1, (score.base_impact or score.impact) - impact_credit))
+
+
 def residual(catalog: Any, finding: Finding, decision: FindingStatus | None, key: str, implemented: list[str],
               planned: list[str], checks: tuple[MitigationCheck, ...] = ()) -> ReviewedFinding:
     """Residual risk: the finding's score before controls, lowered by what every control in place

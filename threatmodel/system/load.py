@@ -7,6 +7,8 @@ kind's default, else the global default) and a map from each entity id to where 
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Collection
@@ -255,11 +257,15 @@ def _with_defaults(component: Component, kind: Kind) -> Component:
     return component.model_copy(update=update) if update else component
 
 
-def _kind_hint(component: Component, kinds: dict[str, Kind]) -> str:
+def _hint_patterns(kinds: dict[str, Kind]) -> dict[str, re.Pattern[str]]:
+    """Per kind with hints, one pattern that finds any of its words (compiled once per load)."""
+    return {kind.id: re.compile("|".join(rf"(?<![\w-]){re.escape(word)}(?![\w])" for word in kind.hints), re.IGNORECASE)
+            for kind in kinds.values() if kind.hints}
+
+
+def _kind_hint(component: Component, kinds: dict[str, Kind], patterns: dict[str, re.Pattern[str]]) -> str:
     """A warning when a component's words suggest a kind whose traits it lacks ('GPT-4o' on a
     process): the threats of that kind would not apply. Words come from the catalog (kind hints)."""
-    import re
-
     own = set(kinds[component.kind].traits) if component.kind in kinds else set()
     # third-party code and models are named after what they are built for: the `openai` SDK is
     # a library, a Llama checkpoint being fine-tuned is a pre-trained model, not a hosted LLM
@@ -269,7 +275,9 @@ def _kind_hint(component: Component, kinds: dict[str, Kind]) -> str:
     for kind in kinds.values():
         if not kind.hints or kind.id == component.kind or set(kind.traits) <= own:
             continue
-        for word in kind.hints:
+        if not patterns[kind.id].search(text):
+            continue
+        for word in kind.hints:  # the first of the kind's words that occurs, as the catalog spells it
             if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w])", text, re.IGNORECASE):
                 return (f"'{component.id}' mentions '{word}' but is of kind {component.kind}: if it is a "
                         f"{kind.title.lower()}, use kind: {kind.id} so that its threats apply")
@@ -280,6 +288,7 @@ def _warn(system: System, parts: list[_Part], kinds: dict[str, Kind], sink: Diag
     touched = {f.source for f in system.flows} | {f.target for f in system.flows}
     carried = {d for f in system.flows for d in f.data} | {d for c in system.components for d in c.data}
     used_boundaries = {c.boundary for c in system.components} | {b.parent for b in system.boundaries}
+    patterns = _hint_patterns(kinds)
     for part in parts:
         for index, component in enumerate(part.content.components):
             if component.id not in touched:
@@ -293,7 +302,7 @@ def _warn(system: System, parts: list[_Part], kinds: dict[str, Kind], sink: Diag
                     sink.warning(part.at("components", index, name),
                                  f"'{name}' does nothing on a {component.kind}: no threat, question or mitigation "
                                  f"reads it there ('{component.id}'); check the kind, or drop the attribute")
-            hint = _kind_hint(component, kinds)
+            hint = _kind_hint(component, kinds, patterns)
             if hint:
                 sink.warning(part.at("components", index, "kind"), hint)
             if component.exposure == "public" and "inference" not in kinds[component.kind].roles and kinds[component.kind].dfd != "process":
