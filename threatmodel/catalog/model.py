@@ -7,6 +7,7 @@ predicate) are checked in :mod:`threatmodel.catalog.load`.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -260,7 +261,14 @@ class Threat(_Frozen):
 
     def role(self, mitigation_id: str) -> str:
         """primary (addresses the mechanism) or supporting."""
-        return next((link.role for link in self.links if link.id == mitigation_id), "supporting")
+        return self._roles.get(mitigation_id, "supporting")
+
+    @cached_property
+    def _roles(self) -> dict[str, str]:
+        roles: dict[str, str] = {}
+        for link in self.links:
+            roles.setdefault(link.id, link.role)
+        return roles
 
     def why(self, mitigation_id: str) -> str:
         return next((link.why for link in self.links if link.id == mitigation_id), "")

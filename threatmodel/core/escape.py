@@ -65,6 +65,7 @@ def _memo(function: _F) -> _F:
             return result
 
     escaped.cache_clear = remembered.clear  # type: ignore[attr-defined]
+    escaped.remembered = remembered  # type: ignore[attr-defined]
     return escaped  # type: ignore[return-value]
 
 
@@ -113,7 +114,8 @@ def _escape_markdown(text: str) -> str:
     readable as plain text: the always-special characters; a dot before a letter, a double slash
     and the colon of a URL scheme (which linkify would read as a domain or a link); and at
     the start, whatever opens a block (heading, list, quote, thematic break)."""
-    escaped = _MARKUP.sub(_backslash, text)
+    # in ASCII text a dot the pattern matches is always before a letter: no callback needed
+    escaped = _MARKUP.sub(r"\\\g<0>", text) if text.isascii() else _MARKUP.sub(_backslash, text)
     if text[:1] in ("#", "-", "+", "="):
         escaped = "\\" + escaped
     if not escaped[:1].isdigit():

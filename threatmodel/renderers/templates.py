@@ -52,10 +52,14 @@ def _finalize(value: Any) -> Any:
     sequences, bidirectional overrides or zero-width characters (markup a template marks safe,
     such as the Graphviz SVG, is left alone)."""
     if type(value) is str:
-        return terminal(value)
+        clean = _TERMINAL.get(value)  # most printed strings repeat: escaped once (core.escape)
+        return terminal(value) if clean is None else clean
     if isinstance(value, Markup) or not isinstance(value, str):
         return value
     return terminal(value)
+
+
+_TERMINAL: dict[str, str] = terminal.remembered  # type: ignore[attr-defined]
 
 
 def render(template: str, data: Any, template_dir: Path | None = None) -> str:

@@ -26,6 +26,7 @@ The residual after each step is computed by the same rule as the review's.
 
 from __future__ import annotations
 
+import copy
 import heapq
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -217,6 +218,7 @@ class _State:
         self.present = [in_place(r.finding, r.implemented, r.checks)[0] for r in self.open]
         self.primary = [any(r.finding.threat.role(m) == "primary" for m in present)
                         for r, present in zip(self.open, self.present)]
+        self.initial_primary = tuple(self.primary)
         numbers: dict[tuple[Any, ...], int] = {}
         self.shapes = [numbers.setdefault(_shape(r), len(numbers)) for r in self.open]
         self.ratings: dict[tuple[Any, ...], tuple[int, str]] = {}
@@ -225,6 +227,15 @@ class _State:
         for position, reviewed in enumerate(self.open):
             for node in dict.fromkeys((reviewed.finding.element, *reviewed.finding.attack_path[1:-1])):
                 self.by_node.setdefault(node, []).append(position)
+
+    def restarted(self) -> "_State":
+        """The state before any step, sharing what steps never change (the findings, their
+        shapes, ratings tried and which findings each cut reaches)."""
+        fresh = copy.copy(self)
+        fresh.extra = [[] for _ in self.open]
+        fresh.current = [(r.residual_score, r.residual_severity) for r in self.open]
+        fresh.primary = list(self.initial_primary)
+        return fresh
 
     def touched(self, cut: Cut) -> list[int]:
         reached = self.reached.get(cut)
@@ -343,20 +354,19 @@ def _choose(state: _State, targets: list[Target]) -> list[Cut]:
     return chosen
 
 
-def _prune(context: _Context, review: ReviewResult, chosen: list[Cut], targets: list[Target]) -> list[Cut]:
+def _prune(start: _State, chosen: list[Cut], targets: list[Target]) -> list[Cut]:
     """Drop picks that no longer matter, most expensive first: a pick matters when without it a
     target would stay high (or higher), or would lose the only control addressing its mechanism."""
     kept = list(chosen)
     for cut in sorted(chosen, key=lambda c: (-EFFORT_WEIGHT[c.effort], c.mitigation, c.element)):
         trial = [c for c in kept if c != cut]
-        if _outcome(context, review, trial, targets) == _outcome(context, review, kept, targets):
+        if _outcome(start, trial, targets) == _outcome(start, kept, targets):
             kept = trial
     return kept
 
 
-def _outcome(context: _Context, review: ReviewResult, cuts: list[Cut],
-             targets: list[Target]) -> list[tuple[int, bool]]:
-    state = _State(context, review)
+def _outcome(start: _State, cuts: list[Cut], targets: list[Target]) -> list[tuple[int, bool]]:
+    state = start.restarted()
     wanted = {id(t.finding) for t in targets}
     for cut in cuts:
         state.apply(cut)
@@ -373,8 +383,8 @@ def plan_fixes(analysis: "Analysis", review: ReviewResult, loaded: "LoadedReview
     total_before, high_before = state.totals()
     chosen = _choose(state, targets)
     if len(chosen) <= 400:  # pruning re-runs the plan per pick; beyond this the greedy picks stand
-        chosen = _prune(context, review, chosen, targets)
-    steps, final = _steps(context, review, chosen)  # the residual of a set of steps does not depend on order
+        chosen = _prune(state, chosen, targets)
+    steps, final = _steps(state, chosen)  # the residual of a set of steps does not depend on order
     position_of = {id(r.finding): p for p, r in enumerate(final.open)}
     decisions = [_decision(t, *final.current[position_of[id(t.finding)]]) for t in targets
                  if _is_high(final.current[position_of[id(t.finding)]][1])]
@@ -384,13 +394,13 @@ def plan_fixes(analysis: "Analysis", review: ReviewResult, loaded: "LoadedReview
     return plan
 
 
-def _steps(context: _Context, review: ReviewResult, chosen: list[Cut]) -> tuple[list[PlanStep], _State]:
+def _steps(start: _State, chosen: list[Cut]) -> tuple[list[PlanStep], _State]:
     """Group the picks by mitigation, in the order first picked; residuals cumulative. Also the
     state after every step."""
     groups: dict[str, list[Cut]] = {}
     for cut in chosen:
         groups.setdefault(cut.mitigation, []).append(cut)
-    state = _State(context, review)
+    state = start.restarted()
     steps = []
     for mitigation, cuts in groups.items():
         lowered: dict[int, tuple[int, int, str]] = {}
@@ -399,7 +409,7 @@ def _steps(context: _Context, review: ReviewResult, chosen: list[Cut]) -> tuple[
                 first = lowered.get(position, (before, after, severity))[0]
                 lowered[position] = (first, after, severity)
         total, high = state.totals()
-        entry = context.catalog.mitigations[mitigation]
+        entry = state.context.catalog.mitigations[mitigation]
         lows = sorted((Lowered(state.open[p].finding, b, a, s) for p, (b, a, s) in lowered.items()),
                       key=lambda low: (-low.before, low.finding.id))
         steps.append(PlanStep(mitigation, sorted({c.element for c in cuts}), entry.owner, entry.effort, entry.control,
