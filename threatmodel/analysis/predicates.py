@@ -2,25 +2,25 @@
 
 Each predicate is a small pure function over the data-flow graph that answers with a
 :class:`Verdict`: whether it holds for one element, and a sentence saying why (used as evidence
-when it holds and as the "not applicable" reason when it does not). Each declares the parameter
-it accepts; the catalog loader rejects an unknown predicate or a bad parameter, so a typo in a
-rule is an error at load time, never a silent ``False``.
+when it holds and as the "not applicable" reason when it does not). Each condition's name,
+element and parameter are declared in :mod:`threatmodel.catalog.conditions`, which the catalog
+loader checks rules against, so a typo in a rule is an error at load time, never a silent
+``False``; this module implements every one of them (and refuses to import otherwise).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, get_args
+from typing import TYPE_CHECKING, Any, Callable
 
-from threatmodel.system.model import ATTRIBUTE_TYPES, RATING_ORDER, ActorClass
+from threatmodel.catalog.conditions import SIGNATURES, ParameterCheck
+from threatmodel.system.model import RATING_ORDER
 
-from threatmodel.graph.reach import ACCESS_KINDS, VERBS
+from threatmodel.graph.reach import VERBS
 
 if TYPE_CHECKING:
     from threatmodel.graph import DataFlowGraph
     from threatmodel.graph.reach import Access
-
-FLOW_ATTRIBUTES = {"encrypted": bool, "authenticated": bool, "bidirectional": bool}
 
 
 @dataclass(frozen=True)
@@ -39,57 +39,22 @@ class Predicate:
     element: str  # "component" or "flow"
     accepts: str  # what the parameter may be, for error messages and docs
     doc: str
-    check: Callable[[Any, frozenset[str]], str | None]  # (parameter, known traits) -> problem
+    check: ParameterCheck  # (parameter, known traits) -> problem
     evaluate: Callable[["DataFlowGraph", str, Any], Verdict]
 
 
 REGISTRY: dict[str, Predicate] = {}
 
 
-def _register(name: str, element: str, accepts: str, check: Callable[[Any, frozenset[str]], str | None]):
+def _register(name: str):
+    """The implementation of the condition ``name`` (its signature: threatmodel.catalog.conditions)."""
+    signature = SIGNATURES[name]
+
     def decorator(function: Callable[["DataFlowGraph", str, Any], Verdict]):
-        REGISTRY[name] = Predicate(name, element, accepts, (function.__doc__ or "").strip(), check, function)
+        REGISTRY[name] = Predicate(name, signature.element, signature.accepts, (function.__doc__ or "").strip(),
+                                   signature.check, function)
         return function
     return decorator
-
-
-# ---------------------------------------------------------------- parameter checks
-
-
-def _one_of(*choices: Any) -> Callable[[Any, frozenset[str]], str | None]:
-    def check(value: Any, _traits: frozenset[str]) -> str | None:
-        if value in choices and type(value) is type(choices[choices.index(value)]):
-            return None
-        return f"expected one of {', '.join(repr(c) for c in choices)}, found {value!r}"
-    return check
-
-
-def _traits_param(value: Any, traits: frozenset[str]) -> str | None:
-    names = value if isinstance(value, list) else [value]
-    if not names or not all(isinstance(n, str) for n in names):
-        return "expected a trait name or a list of trait names"
-    unknown = [n for n in names if n not in traits]
-    if unknown:
-        from threatmodel.core.errors import did_you_mean
-
-        return f"unknown trait '{unknown[0]}'{did_you_mean(unknown[0], traits)}"
-    return None
-
-
-def _attributes_param(allowed: dict[str, Any]) -> Callable[[Any, frozenset[str]], str | None]:
-    def check(value: Any, _traits: frozenset[str]) -> str | None:
-        if not isinstance(value, dict) or not value:
-            return "expected a mapping of attribute names to values"
-        for name, expected in value.items():
-            if name not in allowed:
-                from threatmodel.core.errors import did_you_mean
-
-                return f"unknown attribute '{name}'{did_you_mean(name, allowed)}"
-            kind = allowed[name]
-            if not isinstance(expected, kind) or (kind is not bool and isinstance(expected, bool)):
-                return f"attribute '{name}' takes {kind.__name__} values, found {expected!r}"
-        return None
-    return check
 
 
 def _as_list(value: Any) -> list[str]:
@@ -103,7 +68,7 @@ def _path(graph: "DataFlowGraph", path: list[str]) -> str:
 # ---------------------------------------------------------------- component predicates
 
 
-@_register("exposure", "component", "'public' or 'internal'", _one_of("public", "internal"))
+@_register("exposure")
 def exposure(graph: "DataFlowGraph", element: str, wanted: str) -> Verdict:
     """The component's declared exposure (inference services: public or internal)."""
     actual = graph.attribute(element, "exposure")
@@ -112,23 +77,7 @@ def exposure(graph: "DataFlowGraph", element: str, wanted: str) -> Verdict:
     return Verdict(actual == wanted, f"{element} is declared {actual}")
 
 
-def _reach_param(value: Any, _traits: frozenset[str]) -> str | None:
-    if not isinstance(value, dict) or "access" not in value:
-        return "expected a mapping with 'access' (input, query, control or read) and optionally 'actors'"
-    unknown_keys = set(value) - {"access", "actors"}
-    if unknown_keys:
-        return f"unknown key '{sorted(unknown_keys)[0]}' (expected 'access' and 'actors')"
-    access = value["access"] if isinstance(value["access"], list) else [value["access"]]
-    if not access or any(a not in ACCESS_KINDS for a in access):
-        return f"access must be one or more of {', '.join(ACCESS_KINDS)}, found {value['access']!r}"
-    actors = value.get("actors", [])
-    classes = get_args(ActorClass)
-    if not isinstance(actors, list) or any(a not in classes for a in actors):
-        return f"actors must be a list of actor classes ({', '.join(classes)}), found {actors!r}"
-    return None
-
-
-@_register("reached_by", "component", "a mapping: access (input, query, control, read), actors (classes)", _reach_param)
+@_register("reached_by")
 def reached_by(graph: "DataFlowGraph", element: str, wanted: dict[str, Any]) -> Verdict:
     """An actor (of the given classes, or any) has this access to the component; the most likely
     actor's path is the finding's attack path."""
@@ -142,7 +91,7 @@ def reached_by(graph: "DataFlowGraph", element: str, wanted: dict[str, Any]) -> 
 
 
 
-@_register("internet_facing", "component", "true or false", _one_of(True, False))
+@_register("internet_facing")
 def internet_facing(graph: "DataFlowGraph", element: str, wanted: bool) -> Verdict:
     """Someone outside every boundary connects to the component directly (or it is declared public)."""
     entries = graph.internet_entries(element)
@@ -155,7 +104,7 @@ def internet_facing(graph: "DataFlowGraph", element: str, wanted: bool) -> Verdi
     return Verdict(not wanted, f"nobody connects to {element} from outside every boundary")
 
 
-@_register("receives_outsider_data", "component", "true or false", _one_of(True, False))
+@_register("receives_outsider_data")
 def receives_outsider_data(graph: "DataFlowGraph", element: str, wanted: bool) -> Verdict:
     """Data that an outside user (an outsider actor class) sends arrives here: the first flow of
     the actor's path carries declared data assets."""
@@ -169,7 +118,7 @@ def receives_outsider_data(graph: "DataFlowGraph", element: str, wanted: bool) -
     return Verdict(wanted, f"{best.actor.id} sends {', '.join(carried)} to {element}{via}", best)
 
 
-@_register("bypasses_gateway", "component", "true or false", _one_of(True, False))
+@_register("bypasses_gateway")
 def bypasses_gateway(graph: "DataFlowGraph", element: str, wanted: bool) -> Verdict:
     """A gateway forwards requests to the component, yet an outside user reaches it on a path
     that passes no gateway."""
@@ -183,8 +132,7 @@ def bypasses_gateway(graph: "DataFlowGraph", element: str, wanted: bool) -> Verd
     return Verdict(not wanted, f"outside users reach {element} only through {gateways[0]}")
 
 
-@_register("attribute", "component", "a mapping of component attributes to values",
-           _attributes_param(ATTRIBUTE_TYPES))
+@_register("attribute")
 def attribute(graph: "DataFlowGraph", element: str, wanted: dict[str, Any]) -> Verdict:
     """The component's attributes (after kind defaults) have the given values; an attribute the
     model does not state is unknown, and the condition does not hold (unless the rule assumes it)."""
@@ -199,21 +147,7 @@ def attribute(graph: "DataFlowGraph", element: str, wanted: dict[str, Any]) -> V
     return Verdict(True, f"{element} has " + ", ".join(f"{n}: {_yaml(v)}" for n, v in wanted.items()))
 
 
-def _any_param(value: Any, _traits: frozenset[str]) -> str | None:
-    list_attributes = {n for n, t in ATTRIBUTE_TYPES.items() if t is list}
-    if not isinstance(value, dict) or not value:
-        return "expected a mapping of list attributes to the values any of which must be present"
-    for name, expected in value.items():
-        if name not in list_attributes:
-            from threatmodel.core.errors import did_you_mean
-
-            return f"'{name}' is not a list attribute{did_you_mean(name, list_attributes)}"
-        if not isinstance(expected, list) or not expected or not all(isinstance(v, str) for v in expected):
-            return f"'{name}' takes a list of values, found {expected!r}"
-    return None
-
-
-@_register("attribute_any", "component", "a mapping of list attributes to values", _any_param)
+@_register("attribute_any")
 def attribute_any(graph: "DataFlowGraph", element: str, wanted: dict[str, list[str]]) -> Verdict:
     """The component's list attribute (capabilities, output_to) holds at least one of the values;
     unknown when the model does not say."""
@@ -245,7 +179,7 @@ def _content_author(graph: "DataFlowGraph", path: list[str]) -> "Access | None":
     return Access(author.actor, "input", tuple(route), author.flows, author.likelihood)
 
 
-@_register("untrusted_context", "component", "true", _one_of(True))
+@_register("untrusted_context")
 def untrusted_context(graph: "DataFlowGraph", element: str, wanted: bool) -> Verdict:
     """Content from outside reaches the component's context: it, or a component whose data flows
     into it, declares untrusted_content, is an outside service, or is a tool that can reach the network."""
@@ -276,7 +210,7 @@ def untrusted_context(graph: "DataFlowGraph", element: str, wanted: bool) -> Ver
     return Verdict(False, f"no component feeding {element} declares untrusted content or network access")
 
 
-@_register("feeds", "component", "a trait or a list of traits", _traits_param)
+@_register("feeds")
 def feeds(graph: "DataFlowGraph", element: str, traits: Any) -> Verdict:
     """Data or code from the component flows into a component with one of the traits."""
     path = graph.lineage.downstream_with_trait(element, _as_list(traits))
@@ -287,7 +221,7 @@ def feeds(graph: "DataFlowGraph", element: str, traits: Any) -> Verdict:
                          + (f" via {_path(graph, path)}" if len(path) > 2 else ""))
 
 
-@_register("fed_by", "component", "a trait or a list of traits", _traits_param)
+@_register("fed_by")
 def fed_by(graph: "DataFlowGraph", element: str, traits: Any) -> Verdict:
     """Data from a component with one of the traits flows into this component."""
     for trait in _as_list(traits):
@@ -298,7 +232,7 @@ def fed_by(graph: "DataFlowGraph", element: str, traits: Any) -> Verdict:
     return Verdict(False, f"no component with the trait {' or '.join(_as_list(traits))} feeds {element}")
 
 
-@_register("feedback_loop", "component", "true or false", _one_of(True, False))
+@_register("feedback_loop")
 def feedback_loop(graph: "DataFlowGraph", element: str, wanted: bool) -> Verdict:
     """Inference output or user input flows back into this training data."""
     path = graph.lineage.feedback_path(element)
@@ -307,7 +241,7 @@ def feedback_loop(graph: "DataFlowGraph", element: str, wanted: bool) -> Verdict
     return Verdict(not wanted, f"no flow feeds inference output or user input back into {element}")
 
 
-@_register("trained_on_sensitive_data", "component", "true or false", _one_of(True, False))
+@_register("trained_on_sensitive_data")
 def trained_on_sensitive_data(graph: "DataFlowGraph", element: str, wanted: bool) -> Verdict:
     """The training data upstream of the component holds personal or highly confidential data."""
     path = graph.lineage.sensitive_training_path(element)
@@ -324,7 +258,7 @@ def trained_on_sensitive_data(graph: "DataFlowGraph", element: str, wanted: bool
     raise AssertionError("a sensitive dataset holds sensitive data")  # pragma: no cover
 
 
-@_register("handles_sensitive_data", "component", "true or false", _one_of(True, False))
+@_register("handles_sensitive_data")
 def handles_sensitive_data(graph: "DataFlowGraph", element: str, wanted: bool) -> Verdict:
     """The component stores, receives or sends personal or highly confidential data."""
     for asset_id in sorted(graph.data_stored_or_carried(element)):
@@ -346,8 +280,7 @@ def _directions(graph: "DataFlowGraph", flow_key: str) -> list[tuple[str, str]]:
     return pairs
 
 
-@_register("crosses_boundary", "flow", "true, false, 'inbound' or 'outbound'",
-           _one_of(True, False, "inbound", "outbound"))
+@_register("crosses_boundary")
 def crosses_boundary(graph: "DataFlowGraph", element: str, wanted: Any) -> Verdict:
     """The flow crosses a trust boundary (optionally: towards more, or less, trust)."""
     for source, target in _directions(graph, element):
@@ -363,7 +296,7 @@ def crosses_boundary(graph: "DataFlowGraph", element: str, wanted: Any) -> Verdi
                           + ("" if wanted is True else f" {wanted}"))
 
 
-@_register("flow_attribute", "flow", "a mapping of flow attributes to values", _attributes_param(FLOW_ATTRIBUTES))
+@_register("flow_attribute")
 def flow_attribute(graph: "DataFlowGraph", element: str, wanted: dict[str, Any]) -> Verdict:
     """The flow's attributes (encrypted, authenticated, bidirectional) have the given values;
     encryption and authentication come from the flow, else from its protocol, else are unknown."""
@@ -382,7 +315,7 @@ def flow_attribute(graph: "DataFlowGraph", element: str, wanted: dict[str, Any])
     return Verdict(True, f"{element} is " + " and ".join(said))
 
 
-@_register("from_trait", "flow", "a trait or a list of traits", _traits_param)
+@_register("from_trait")
 def from_trait(graph: "DataFlowGraph", element: str, traits: Any) -> Verdict:
     """The flow leaves a component with one of the traits."""
     for source, target in _directions(graph, element):
@@ -391,7 +324,7 @@ def from_trait(graph: "DataFlowGraph", element: str, traits: Any) -> Verdict:
     return Verdict(False, f"{element} does not leave a component with the trait {' or '.join(_as_list(traits))}")
 
 
-@_register("to_trait", "flow", "a trait or a list of traits", _traits_param)
+@_register("to_trait")
 def to_trait(graph: "DataFlowGraph", element: str, traits: Any) -> Verdict:
     """The flow enters a component with one of the traits."""
     for source, target in _directions(graph, element):
@@ -400,7 +333,7 @@ def to_trait(graph: "DataFlowGraph", element: str, traits: Any) -> Verdict:
     return Verdict(False, f"{element} does not enter a component with the trait {' or '.join(_as_list(traits))}")
 
 
-@_register("carries_sensitive_data", "flow", "true or false", _one_of(True, False))
+@_register("carries_sensitive_data")
 def carries_sensitive_data(graph: "DataFlowGraph", element: str, wanted: bool) -> Verdict:
     """The flow carries personal data or data rated confidentiality high."""
     for asset_id in graph.flow(element).data:
@@ -415,5 +348,9 @@ def _yaml(value: Any) -> str:
         return "[" + ", ".join(_yaml(v) for v in value) + "]"
     return str(value).lower() if isinstance(value, bool) else str(value)
 
+
+if set(REGISTRY) != set(SIGNATURES):  # a condition the loader accepts must be one the analysis can answer
+    raise ImportError(f"conditions without an implementation: {sorted(set(SIGNATURES) - set(REGISTRY))}; "
+                      f"implementations without a signature: {sorted(set(REGISTRY) - set(SIGNATURES))}")
 
 __all__ = ["REGISTRY", "Predicate", "Verdict"]

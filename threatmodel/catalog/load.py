@@ -19,7 +19,7 @@ from threatmodel.catalog.model import (ActorClass, AtlasLink, ArtifactFormat, At
                       Mitigation, Protocol, StrideSection, Threat)
 from threatmodel.core.errors import Diagnostic, DiagnosticSink, InputError, Location, did_you_mean
 from threatmodel.core.located_yaml import YamlMap, load_mapping, locate
-from threatmodel.analysis.predicates import REGISTRY
+from threatmodel.catalog.conditions import SIGNATURES
 from threatmodel.core.resources import catalog_dir
 from threatmodel.catalog.terms import builtin_terms
 from threatmodel.core.diagnostics import diagnostics_from
@@ -399,10 +399,10 @@ class _Checker:
                 self.sink.error(source.at(*path, "assume", j), f"unknown {rule.element} attribute '{attribute}'"
                                 f"{did_you_mean(attribute, known)}")
         for name, parameter in rule.when.items():
-            predicate = REGISTRY.get(name)
+            predicate = SIGNATURES.get(name)
             if predicate is None:
                 where = locate(source.document, (*path, "when", name), key=True) or source.at(*path)
-                self.sink.error(where, f"unknown predicate '{name}'{did_you_mean(name, REGISTRY)}")
+                self.sink.error(where, f"unknown predicate '{name}'{did_you_mean(name, SIGNATURES)}")
                 continue
             where = source.at(*path, "when", name)
             if predicate.element != rule.element:

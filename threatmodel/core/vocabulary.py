@@ -35,3 +35,6 @@ OwnerRole = Literal["data-scientist", "ml-engineer", "mlops", "security", "produ
 OWNER_ROLES: tuple[str, ...] = get_args(OwnerRole)
 OWNER_TITLES: dict[str, str] = {"data-scientist": "Data scientists", "ml-engineer": "ML engineers",
                                 "mlops": "MLOps / platform", "security": "Security", "product": "Product"}
+
+# what an actor can do to a component it reaches: send it input, query it, control it, read it
+ACCESS_KINDS: tuple[str, ...] = ("input", "query", "control", "read")

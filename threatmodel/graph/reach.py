@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from threatmodel.graph.structure import Structure
 
 INPUT, CONTROL = 1, 2
-ACCESS_KINDS = ("input", "query", "control", "read")
 VERBS = {"input": "sends input to", "query": "sends requests to", "control": "controls", "read": "can read"}
 
 
