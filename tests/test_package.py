@@ -95,3 +95,19 @@ def test_user_facing_text_speaks_in_the_projects_own_terms():
                  for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
                  if forbidden.search(line)]
     assert offenders == []
+
+
+def test_the_wheel_takes_every_catalog_file_from_its_parsed_store(wheel, tmp_path):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "threatmodel/_data/catalog.parsed" in names
+    env_dir, python = _venv_with_wheel(tmp_path, wheel)
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    probe = ("import threatmodel.core.parsed as p, threatmodel.core.resources as r\n"
+             "files = p.ParsedFiles()\n"
+             "for path, name in p.catalog_files(r.catalog_dir()):\n"
+             "    files.parse(path, name)\n"
+             "print(files.taken, len(p.catalog_files(r.catalog_dir())))\n")
+    done = subprocess.run([str(python), "-c", probe], cwd="/", capture_output=True, text=True, env=environment)
+    assert done.returncode == 0, done.stderr
+    taken, total = map(int, done.stdout.split())
+    assert taken == total > 5

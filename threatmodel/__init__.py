@@ -25,7 +25,7 @@ from threatmodel._version import __version__
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from threatmodel.pipeline import Assessment
+    from threatmodel.assessment import Assessment
     from threatmodel.catalog.atlas import AtlasIndex
     from threatmodel.catalog.load import LoadedCatalog
     from threatmodel.controls.derive import ScanStep, Watch
@@ -53,7 +53,7 @@ __all__ = [
 
 
 # the types the functions below take and return, importable from here (loaded on first use)
-_LAZY = {"FrameworkError": "threatmodel.catalog.frameworks", "Assessment": "threatmodel.pipeline",
+_LAZY = {"FrameworkError": "threatmodel.catalog.frameworks", "Assessment": "threatmodel.assessment",
          "LoadedCatalog": "threatmodel.catalog.load", "LoadedSystem": "threatmodel.system.load",
          "LoadedReview": "threatmodel.review.statuses", "StarterExists": "threatmodel.system.starter", "ManifestCheck": "threatmodel.controls.manifest"}
 
@@ -230,6 +230,7 @@ def analyze(system: "LoadedSystem | PathLike", catalog: "LoadedCatalog | None" =
     threats mapped to those frameworks (:class:`FrameworkError` names the known ones); review
     entries for the others are counted in ``.review.set_aside``, not reported as orphans.
     """
+    from threatmodel.assessment import Assessment
     from threatmodel.pipeline import assess
     from threatmodel.review.statuses import LoadedReview
 
@@ -241,14 +242,18 @@ def analyze(system: "LoadedSystem | PathLike", catalog: "LoadedCatalog | None" =
     options = {"evidence": [Path(p) for p in evidence or []], "now": now, "max_age_days": max_age_days,
                "frameworks": frameworks}
     if review is False:
-        return assess(subject, loaded_catalog, None, use_default_status=False, **options)
+        return Assessment.of(assess(subject, loaded_catalog, None, use_default_status=False, **options))
     if isinstance(review, LoadedReview) or review is None:
-        return assess(subject, loaded_catalog, review, **options)
-    return assess(subject, loaded_catalog, Path(review), **options)
+        return Assessment.of(assess(subject, loaded_catalog, review, **options))
+    return Assessment.of(assess(subject, loaded_catalog, Path(review), **options))
 
 
 def _report(report: "Assessment | dict[str, object]") -> dict[str, object]:
-    return report if isinstance(report, dict) else report.report_data()
+    if isinstance(report, dict):
+        return report
+    from threatmodel.report.build import assessment_data
+
+    return assessment_data(report)
 
 
 def gate(report: "Assessment | dict[str, object]", fail_on: str = "high",

@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 
     from threatmodel.review.plan import Plan
 
-    from threatmodel.report.model import Report
-
 
 @dataclass
 class Assessment:
@@ -48,28 +46,12 @@ class Assessment:
     def findings(self) -> list[Finding]:
         return self.analysis.findings
 
-    def report_data(self, with_plan: bool = False, **options: Any) -> dict[str, Any]:
-        """The plain report data every renderer formats (see docs/report-json.md); the fix plan
-        (``plan``) only ``with_plan``, as only the full reports show it."""
-        from threatmodel.report.build import report_data
-
-        return report_data(self.analysis, review=self.review, review_path=self.review_display,
-                           evidence=self.evidence, plan=self.plan if with_plan else None, **options)
-
     @cached_property
     def plan(self) -> "Plan":
         """Fix these first: the steps that bring every open high-risk finding below high (threatmodel.review.plan)."""
         from threatmodel.review.plan import plan_fixes
 
         return plan_fixes(self.analysis, self.review, self.review_file, self.evidence)
-
-    @cached_property
-    def report(self) -> "Report":
-        """The report as a typed, validated model (the schema of ``report --format json``)."""
-        from threatmodel.report.build import json_report
-        from threatmodel.report.model import Report
-
-        return Report.model_validate(json_report(self.report_data(with_plan=True)))
 
 
 def _display(review: Path, model: Path) -> str:

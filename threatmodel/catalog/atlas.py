@@ -13,7 +13,7 @@ import hashlib
 import io
 import re
 from pathlib import Path
-from typing import Literal, Any, Iterable
+from typing import Any, Callable, Iterable, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -418,9 +418,11 @@ def dump_index(index: AtlasIndex) -> str:
     return _HEADER + body
 
 
-def load_index(path: Path, display_name: str | None = None) -> AtlasIndex:
+def load_index(path: Path, display_name: str | None = None,
+               parse: "Callable[[Path, str], Any] | None" = None) -> AtlasIndex:
+    """The ATLAS index file; ``parse`` (path, name) → located document, when not parse_yaml."""
     name = display_name or str(path)
-    document = parse_yaml(read_text(path, name), name)
+    document = parse(path, name) if parse is not None else parse_yaml(read_text(path, name), name)
     from threatmodel.core.diagnostics import validate_model  # local: keeps this module light to import
 
     return validate_model(AtlasIndex, document, name)

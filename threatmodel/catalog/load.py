@@ -19,6 +19,7 @@ from threatmodel.catalog.model import (ActorClass, AtlasLink, ArtifactFormat, At
                       Mitigation, Protocol, StrideSection, Threat)
 from threatmodel.core.errors import Diagnostic, DiagnosticSink, InputError, Location, did_you_mean
 from threatmodel.core.located_yaml import YamlMap, load_mapping, locate
+from threatmodel.core.parsed import ParsedFiles
 from threatmodel.catalog.conditions import SIGNATURES
 from threatmodel.core.resources import catalog_dir
 from threatmodel.catalog.terms import builtin_terms
@@ -88,10 +89,10 @@ def _display_name(path: Path, builtin: bool) -> str:
     return f"catalog/{path.name}" if builtin else str(path)
 
 
-def _parse(path: Path, builtin: bool, sink: DiagnosticSink) -> _Source | None:
+def _parse(path: Path, builtin: bool, sink: DiagnosticSink, files: ParsedFiles | None = None) -> _Source | None:
     name = _display_name(path, builtin)
     try:
-        document = load_mapping(path, name)
+        document = files.mapping(path, name) if files is not None else load_mapping(path, name)
     except InputError as exc:
         sink.extend(exc.diagnostics)
         return None
@@ -106,12 +107,14 @@ def _parse(path: Path, builtin: bool, sink: DiagnosticSink) -> _Source | None:
 def load_catalog(extra: Iterable[Path] = (), atlas_path: Path | None = None) -> LoadedCatalog:
     """Load, merge and cross-check the built-in catalog plus user catalogs ``extra``."""
     sink = DiagnosticSink()
+    files = ParsedFiles()  # the built-in files as parsed at install time, where unchanged
     index_path = atlas_path or catalog_dir() / ATLAS_INDEX_FILE
     try:
-        atlas = load_index(index_path, _display_name(index_path, atlas_path is None))
+        atlas = load_index(index_path, _display_name(index_path, atlas_path is None),
+                           parse=files.parse if atlas_path is None else None)
     except InputError as exc:
         raise InputError(exc.diagnostics) from None
-    sources = [_parse(p, True, sink) for p in builtin_catalog_files()]
+    sources = [_parse(p, True, sink, files) for p in builtin_catalog_files()]
     sources += [_parse(Path(p), False, sink) for p in extra]
     parsed = [s for s in sources if s is not None]
     catalog = _merge(parsed, atlas, sink)

@@ -518,7 +518,11 @@ def load_yaml_file(path: Path, display_name: str | None = None) -> Any:
 def load_mapping(path: Path, display_name: str | None = None) -> YamlMap:
     """Load a file whose single document must be a mapping."""
     name = display_name or str(path)
-    document = load_yaml_file(path, name)
+    return expect_mapping(load_yaml_file(path, name), name)
+
+
+def expect_mapping(document: Any, name: str) -> YamlMap:
+    """``document`` if it is a mapping, else the located error a file of one mapping gets."""
     if not isinstance(document, YamlMap):
         location = getattr(document, "location", Location(name, 1, 1))
         raise InputError(

@@ -16,6 +16,7 @@ from threatmodel._version import __version__
 from threatmodel.core.vocabulary import OPEN_STATUSES
 from threatmodel.renderers.jsonout import to_json
 from threatmodel.renderers.registry import RenderOptions
+from threatmodel.report.build import assessment_data
 
 if TYPE_CHECKING:
     from threatmodel.pipeline import Assessment
@@ -31,7 +32,7 @@ def tactic_shortname(name: str) -> str:
 
 
 def atlas_layer(assessment: "Assessment", residual: bool = False) -> dict[str, Any]:
-    data = assessment.report_data()
+    data = assessment_data(assessment)
     atlas = assessment.catalog.catalog.atlas
     scored: dict[str, list[dict[str, Any]]] = {}
     for finding in data["findings"]:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from threatmodel.renderers.registry import RenderOptions
 from threatmodel.renderers.templates import render, with_attack_trees
+from threatmodel.report.build import assessment_data
 
 if TYPE_CHECKING:
     from threatmodel.pipeline import Assessment
@@ -16,7 +17,7 @@ def render_html(assessment: "Assessment", options: RenderOptions) -> str:
     from threatmodel.renderers.diagram import MAX_DIAGRAM_NODES, svg_from_dot, too_large_note
     from threatmodel.renderers.layout import box_lines
 
-    data = with_attack_trees(assessment.report_data(with_plan=True), options.template_dir)
+    data = with_attack_trees(assessment_data(assessment, with_plan=True), options.template_dir)
     flagged = data["graph"]["flagged"]
     svg, note = None, ""
     nodes = assessment.graph.graph.number_of_nodes()

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from threatmodel.renderers.jsonout import json_lines
 from threatmodel.renderers.registry import RenderOptions
+from threatmodel.report.build import assessment_data
 
 if TYPE_CHECKING:
     from threatmodel.pipeline import Assessment
@@ -14,5 +15,5 @@ if TYPE_CHECKING:
 def render_json(assessment: "Assessment", options: RenderOptions) -> Iterator[str]:
     from threatmodel.report.build import json_report
 
-    return json_lines(json_report(assessment.report_data(with_plan=True)))
+    return json_lines(json_report(assessment_data(assessment, with_plan=True)))
 

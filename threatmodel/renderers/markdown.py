@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING
 
 from threatmodel.renderers.registry import RenderOptions
 from threatmodel.renderers.templates import render, with_attack_trees
+from threatmodel.report.build import assessment_data
 
 if TYPE_CHECKING:
     from threatmodel.pipeline import Assessment
 
 
 def render_markdown(assessment: "Assessment", options: RenderOptions) -> str:
-    data = with_attack_trees(assessment.report_data(with_plan=True), options.template_dir)
+    data = with_attack_trees(assessment_data(assessment, with_plan=True), options.template_dir)
     return render("report.md.j2", data, options.template_dir)
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from threatmodel._version import __version__
 from threatmodel.renderers.jsonout import to_json
 from threatmodel.renderers.registry import RenderOptions
+from threatmodel.report.build import assessment_data
 
 if TYPE_CHECKING:
     from threatmodel.pipeline import Assessment
@@ -94,7 +95,7 @@ def _representations(system: Any, zones: list[dict[str, Any]], components: list[
 
 def otm_document(assessment: "Assessment") -> dict[str, Any]:
     system = assessment.system.system
-    data = assessment.report_data()
+    data = assessment_data(assessment)
     stride = data["stride_names"]
     by_element: dict[str, list[dict[str, Any]]] = {}
     for finding in data["findings"]:

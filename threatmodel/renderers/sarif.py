@@ -17,6 +17,7 @@ from threatmodel.core.escape import md_code, md_text, md_url, terminal
 from threatmodel.core.vocabulary import OPEN_STATUSES, SEVERITY_ORDER
 from threatmodel.renderers.jsonout import to_json
 from threatmodel.renderers.registry import RenderOptions
+from threatmodel.report.build import assessment_data
 
 if TYPE_CHECKING:
     from threatmodel.pipeline import Assessment
@@ -131,7 +132,7 @@ def model_uri(path: str) -> str:
 
 def render_sarif(assessment: "Assessment", options: RenderOptions) -> str:
     uri = options.model_uri or model_uri(str(assessment.model_path))
-    document = sarif_report(assessment.report_data(), assessment.catalog.catalog, uri, assessment.system.locations,
+    document = sarif_report(assessment_data(assessment), assessment.catalog.catalog, uri, assessment.system.locations,
                             options.sarif_max_results)
     properties = document["runs"][0].get("properties")
     if properties:

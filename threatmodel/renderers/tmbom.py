@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from threatmodel.renderers.jsonout import to_json
 from threatmodel.renderers.registry import RenderOptions
+from threatmodel.report.build import assessment_data
 
 if TYPE_CHECKING:
     from threatmodel.pipeline import Assessment
@@ -43,7 +44,7 @@ def symbolic(text: str) -> str:
 def tmbom_document(assessment: "Assessment") -> dict[str, Any]:
     system = assessment.system.system
     graph = assessment.graph
-    data = assessment.report_data()
+    data = assessment_data(assessment)
     names: dict[str, str] = {}
     used: set[str] = set()
 

@@ -18,6 +18,8 @@ from threatmodel._version import REPORT_SCHEMA_VERSION
 from threatmodel.report.graph_data import atlas_technique_data, graph_data
 
 if TYPE_CHECKING:
+    from threatmodel.pipeline import Assessment
+    from threatmodel.report.model import Report
     from threatmodel.review.plan import Plan
 
 
@@ -292,9 +294,23 @@ def question_data(question: Any) -> dict[str, Any]:
             "affects": list(question.affects)}
 
 
+def assessment_data(assessment: "Assessment", with_plan: bool = False, **options: Any) -> dict[str, Any]:
+    """The plain report data of an assessment, which every renderer formats (docs/report-json.md);
+    the fix plan (``plan``) only ``with_plan``, as only the full reports show it."""
+    return report_data(assessment.analysis, review=assessment.review, review_path=assessment.review_display,
+                       evidence=assessment.evidence, plan=assessment.plan if with_plan else None, **options)
+
+
+def typed_report(assessment: "Assessment") -> "Report":
+    """The report as a typed, validated model (the schema of ``report --format json``)."""
+    from threatmodel.report.model import Report
+
+    return Report.model_validate(json_report(assessment_data(assessment, with_plan=True)))
+
+
 def json_report(data: dict[str, Any]) -> dict[str, Any]:
     """The documented JSON form: no diagram markup, no presentation helpers."""
     return {key: data[key] for key in JSON_KEYS}
 
 
-__all__ = ["report_data", "json_report", "finding_data"]
+__all__ = ["report_data", "assessment_data", "typed_report", "json_report", "finding_data"]
