@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from threatmodel.catalog.conditions import SIGNATURES, ParameterCheck
+from threatmodel.catalog.conditions import SIGNATURES, ParameterCheck, Signature
 from threatmodel.system.model import RATING_ORDER
 
 from threatmodel.graph.reach import VERBS
@@ -35,12 +35,27 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Predicate:
-    name: str
-    element: str  # "component" or "flow"
-    accepts: str  # what the parameter may be, for error messages and docs
+    """A condition's signature (threatmodel.catalog.conditions) and its implementation."""
+
+    signature: Signature
     doc: str
-    check: ParameterCheck  # (parameter, known traits) -> problem
     evaluate: Callable[["DataFlowGraph", str, Any], Verdict]
+
+    @property
+    def name(self) -> str:
+        return self.signature.name
+
+    @property
+    def element(self) -> str:  # "component" or "flow"
+        return self.signature.element
+
+    @property
+    def accepts(self) -> str:  # what the parameter may be, for error messages and docs
+        return self.signature.accepts
+
+    @property
+    def check(self) -> ParameterCheck:  # (parameter, known traits) -> problem
+        return self.signature.check
 
 
 REGISTRY: dict[str, Predicate] = {}
@@ -51,8 +66,7 @@ def _register(name: str):
     signature = SIGNATURES[name]
 
     def decorator(function: Callable[["DataFlowGraph", str, Any], Verdict]):
-        REGISTRY[name] = Predicate(name, signature.element, signature.accepts, (function.__doc__ or "").strip(),
-                                   signature.check, function)
+        REGISTRY[name] = Predicate(signature, (function.__doc__ or "").strip(), function)
         return function
     return decorator
 
