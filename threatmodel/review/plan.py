@@ -223,6 +223,7 @@ class _State:
         self.shapes = [numbers.setdefault(_shape(r), len(numbers)) for r in self.open]
         self.ratings: dict[tuple[Any, ...], tuple[int, str]] = {}
         self.reached: dict[Cut, list[int]] = {}
+        self.reached_sets: dict[Cut, frozenset[int]] = {}
         self.by_node: dict[str, list[int]] = {}
         for position, reviewed in enumerate(self.open):
             for node in dict.fromkeys((reviewed.finding.element, *reviewed.finding.attack_path[1:-1])):
@@ -236,6 +237,42 @@ class _State:
         fresh.current = [(r.residual_score, r.residual_severity) for r in self.open]
         fresh.primary = list(self.initial_primary)
         return fresh
+
+    def reach(self, cut: Cut) -> list[int]:
+        """The findings a cut counts for, whatever steps are added (see touched)."""
+        self.touched(cut)
+        return self.reached[cut]
+
+    def outcome_of(self, position: int, cuts: list[Cut]) -> tuple[int, bool]:
+        """What applying ``cuts`` in order from the start leaves of one finding, exactly as
+        apply() would (its residual if still high, else -1; whether a primary control helped):
+        only the cuts that reach it matter."""
+        current = (self.open[position].residual_score, self.open[position].residual_severity)
+        primary = self.initial_primary[position]
+        extra: list[str] = []
+        role = self.open[position].finding.threat.role
+        for cut in cuts:
+            if cut.mitigation in extra or position not in self.reached_set(cut):
+                continue
+            mitigation = cut.mitigation
+            if mitigation in self.present[position]:
+                after = current
+            else:
+                key = (self.shapes[position], tuple(extra), mitigation)
+                after = self.ratings.get(key) or self.ratings.setdefault(key, residual_rating(
+                    self.context.catalog, self.open[position].finding,
+                    list(self.open[position].implemented) + extra + [mitigation], self.open[position].checks))
+            extra.append(mitigation)
+            if after[0] < current[0] and role(mitigation) == "primary":
+                primary = True
+            current = after
+        return (current[0] if _is_high(current[1]) else -1, primary)
+
+    def reached_set(self, cut: Cut) -> frozenset[int]:
+        found = self.reached_sets.get(cut)
+        if found is None:
+            found = self.reached_sets[cut] = frozenset(self.reach(cut))
+        return found
 
     def touched(self, cut: Cut) -> list[int]:
         reached = self.reached.get(cut)
@@ -356,22 +393,16 @@ def _choose(state: _State, targets: list[Target]) -> list[Cut]:
 
 def _prune(start: _State, chosen: list[Cut], targets: list[Target]) -> list[Cut]:
     """Drop picks that no longer matter, most expensive first: a pick matters when without it a
-    target would stay high (or higher), or would lose the only control addressing its mechanism."""
+    target would stay high (or higher), or would lose the only control addressing its mechanism.
+    Only the findings a pick reaches can change without it, so only those are replayed."""
+    wanted = {id(t.finding) for t in targets}
     kept = list(chosen)
     for cut in sorted(chosen, key=lambda c: (-EFFORT_WEIGHT[c.effort], c.mitigation, c.element)):
         trial = [c for c in kept if c != cut]
-        if _outcome(start, trial, targets) == _outcome(start, kept, targets):
+        positions = [p for p in start.reach(cut) if id(start.open[p].finding) in wanted]
+        if all(start.outcome_of(p, trial) == start.outcome_of(p, kept) for p in positions):
             kept = trial
     return kept
-
-
-def _outcome(start: _State, cuts: list[Cut], targets: list[Target]) -> list[tuple[int, bool]]:
-    state = start.restarted()
-    wanted = {id(t.finding) for t in targets}
-    for cut in cuts:
-        state.apply(cut)
-    return [(state.current[p][0] if _is_high(state.current[p][1]) else -1, state.primary[p])
-            for p in range(len(state.open)) if id(state.open[p].finding) in wanted]
 
 
 def plan_fixes(analysis: "Analysis", review: ReviewResult, loaded: "LoadedReview | None" = None,
