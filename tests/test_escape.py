@@ -74,3 +74,13 @@ def test_terminal_and_mermaid_text_carries_no_control_or_bidi(text):
         assert not any(ord(c) < 32 and c not in "\n\t" for c in rendered)
         assert not any(c in rendered for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\ufeff")
     assert '"' not in mermaid_label(text) and "`" not in mermaid_label(text) and "\n" not in mermaid_label(text)
+
+
+def test_remembered_results_never_mix_values_that_compare_equal():
+    from threatmodel.core import escape
+
+    assert escape.md_text(True) == "True" and escape.md_text(1) == "1" and escape.md_text("1") == "1"
+    assert escape.md_text("*a*") == escape.md_text("*a*") == "\\*a\\*"
+    escape.forget()
+    assert all(not memo for memo in escape._MEMOS)
+    assert escape.md_text(1.0) == "1\\.0" and escape.terminal("a\x1b") == "a<U+001B>"

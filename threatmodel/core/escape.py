@@ -64,9 +64,19 @@ def _memo(function: _F) -> _F:
             result = remembered[value] = function(value)
             return result
 
-    escaped.cache_clear = remembered.clear  # type: ignore[attr-defined]
     escaped.remembered = remembered  # type: ignore[attr-defined]
+    _MEMOS.append(remembered)
     return escaped  # type: ignore[return-value]
+
+
+_MEMOS: list[dict[str, Any]] = []
+
+
+def forget() -> None:
+    """Let go of every remembered result (the renderer calls this after each output, so that a
+    long-running process does not keep the strings of every report it wrote)."""
+    for remembered in _MEMOS:
+        remembered.clear()
 
 
 def _text(value: Any) -> str:

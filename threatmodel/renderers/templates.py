@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from threatmodel.core.resources import compiled_templates_dir, templates_dir
 
-from threatmodel.core.escape import FILTERS, terminal
+from threatmodel.core.escape import FILTERS, forget, terminal
 
 
 def environment_options() -> dict[str, Any]:
@@ -72,6 +72,8 @@ def render(template: str, data: Any, template_dir: Path | None = None) -> str:
         line = getattr(exc, "lineno", 0) or 0
         where = Location(getattr(exc, "filename", None) or str(template_dir or template), line, 1 if line else 0)
         raise InputError([Diagnostic(where, f"template error: {exc.message or exc}")]) from None
+    finally:
+        forget()
 
 
 def with_attack_trees(data: dict[str, Any], template_dir: Path | None = None) -> dict[str, Any]:
