@@ -242,10 +242,12 @@ def analyze(system: "LoadedSystem | PathLike", catalog: "LoadedCatalog | None" =
     options = {"evidence": [Path(p) for p in evidence or []], "now": now, "max_age_days": max_age_days,
                "frameworks": frameworks}
     if review is False:
-        return Assessment.of(assess(subject, loaded_catalog, None, use_default_status=False, **options))
-    if isinstance(review, LoadedReview) or review is None:
-        return Assessment.of(assess(subject, loaded_catalog, review, **options))
-    return Assessment.of(assess(subject, loaded_catalog, Path(review), **options))
+        assessed = assess(subject, loaded_catalog, None, use_default_status=False, **options)
+    elif isinstance(review, LoadedReview) or review is None:
+        assessed = assess(subject, loaded_catalog, review, **options)
+    else:
+        assessed = assess(subject, loaded_catalog, Path(review), **options)
+    return Assessment.of(assessed)
 
 
 def _report(report: "Assessment | dict[str, object]") -> dict[str, object]:

@@ -42,8 +42,6 @@ _ALLOWED_SCHEMES = ("http://", "https://", "mailto:")
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-
-
 _MEMO_LIMIT = 1 << 17  # strings remembered per function; past that it starts afresh
 
 
@@ -64,7 +62,6 @@ def _memo(function: _F) -> _F:
             result = remembered[value] = function(value)
             return result
 
-    escaped.remembered = remembered  # type: ignore[attr-defined]
     _MEMOS.append(remembered)
     return escaped  # type: ignore[return-value]
 

@@ -51,15 +51,9 @@ def _finalize(value: Any) -> Any:
     """Applied to everything a template prints: no output format may carry terminal escape
     sequences, bidirectional overrides or zero-width characters (markup a template marks safe,
     such as the Graphviz SVG, is left alone)."""
-    if type(value) is str:
-        clean = _TERMINAL.get(value)  # most printed strings repeat: escaped once (core.escape)
-        return terminal(value) if clean is None else clean
     if isinstance(value, Markup) or not isinstance(value, str):
         return value
     return terminal(value)
-
-
-_TERMINAL: dict[str, str] = terminal.remembered  # type: ignore[attr-defined]
 
 
 def render(template: str, data: Any, template_dir: Path | None = None) -> str:

@@ -239,9 +239,31 @@ class _State:
         return fresh
 
     def reach(self, cut: Cut) -> list[int]:
-        """The findings a cut counts for, whatever steps are added (see touched)."""
-        self.touched(cut)
-        return self.reached[cut]
+        """The findings a cut counts for: fixed, whatever steps are added (touched() leaves out
+        those that already have its mitigation)."""
+        reached = self.reached.get(cut)
+        if reached is None:
+            nodes = [cut.moved_from] if cut.moved_from else [cut.element]
+            reached = self.reached[cut] = [p for node in nodes for p in self.by_node.get(node, ())
+                                           if _applies(cut, self.open[p].finding, self.context.on_path)]
+            self.reached_sets[cut] = frozenset(reached)
+        return reached
+
+    def touched(self, cut: Cut) -> list[int]:
+        return [p for p in self.reach(cut) if cut.mitigation not in self.extra[p]]
+
+    def rating(self, position: int, extra: list[str], mitigation: str) -> tuple[int, str]:
+        """The finding's residual with ``extra`` and then ``mitigation`` (in neither yet, nor in
+        place) added; findings of one shape (same threat, score and controls) rate alike, so each
+        shape is rated once."""
+        key = (self.shapes[position], tuple(extra), mitigation)
+        found = self.ratings.get(key)
+        if found is None:
+            reviewed = self.open[position]
+            found = self.ratings[key] = residual_rating(self.context.catalog, reviewed.finding,
+                                                        list(reviewed.implemented) + extra + [mitigation],
+                                                        reviewed.checks)
+        return found
 
     def outcome_of(self, position: int, cuts: list[Cut]) -> tuple[int, bool]:
         """What applying ``cuts`` in order from the start leaves of one finding, exactly as
@@ -252,48 +274,23 @@ class _State:
         extra: list[str] = []
         role = self.open[position].finding.threat.role
         for cut in cuts:
-            if cut.mitigation in extra or position not in self.reached_set(cut):
-                continue
             mitigation = cut.mitigation
-            if mitigation in self.present[position]:
-                after = current
-            else:
-                key = (self.shapes[position], tuple(extra), mitigation)
-                after = self.ratings.get(key) or self.ratings.setdefault(key, residual_rating(
-                    self.context.catalog, self.open[position].finding,
-                    list(self.open[position].implemented) + extra + [mitigation], self.open[position].checks))
+            if mitigation in extra:
+                continue
+            self.reach(cut)
+            if position not in self.reached_sets[cut]:
+                continue
+            after = current if mitigation in self.present[position] else self.rating(position, extra, mitigation)
             extra.append(mitigation)
             if after[0] < current[0] and role(mitigation) == "primary":
                 primary = True
             current = after
         return (current[0] if _is_high(current[1]) else -1, primary)
 
-    def reached_set(self, cut: Cut) -> frozenset[int]:
-        found = self.reached_sets.get(cut)
-        if found is None:
-            found = self.reached_sets[cut] = frozenset(self.reach(cut))
-        return found
-
-    def touched(self, cut: Cut) -> list[int]:
-        reached = self.reached.get(cut)
-        if reached is None:  # which findings the cut counts for never changes; only what is added does
-            nodes = [cut.moved_from] if cut.moved_from else [cut.element]
-            reached = self.reached[cut] = [p for node in nodes for p in self.by_node.get(node, ())
-                                           if _applies(cut, self.open[p].finding, self.context.on_path)]
-        return [p for p in reached if cut.mitigation not in self.extra[p]]
-
     def with_step(self, position: int, mitigation: str) -> tuple[int, str]:
-        reviewed = self.open[position]
         if mitigation in self.present[position] or mitigation in self.extra[position]:
             return self.current[position]
-        # findings of one shape (same threat, score and controls) rate alike: rated once per shape
-        key = (self.shapes[position], tuple(self.extra[position]), mitigation)
-        rating = self.ratings.get(key)
-        if rating is None:
-            rating = self.ratings[key] = residual_rating(
-                self.context.catalog, reviewed.finding,
-                list(reviewed.implemented) + self.extra[position] + [mitigation], reviewed.checks)
-        return rating
+        return self.rating(position, self.extra[position], mitigation)
 
     def apply(self, cut: Cut) -> list[tuple[int, int, int, str]]:
         """Add the step; (position, before, after, severity) of each finding it lowers."""

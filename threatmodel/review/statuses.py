@@ -303,10 +303,16 @@ def residual_rating(catalog: Any, finding: Finding, implemented: list[str] | tup
                     checks: tuple[MitigationCheck, ...] = ()) -> tuple[int, str]:
     """The residual (score, severity) alone, as :func:`residual` rates it, for callers that try
     many sets of controls (the fix plan) and need no explanation."""
-    score = finding.score
     likelihood_credit, impact_credit, _ = credited(catalog, finding.threat, in_place(finding, implemented, checks)[0])
-    return score.rated(max(1, (score.base_likelihood or score.likelihood) - likelihood_credit),
-                       max(1, (score.base_impact or score.impact) - impact_credit))
+    return _lowered(finding, likelihood_credit, impact_credit)[2:]
+
+
+def _lowered(finding: Finding, likelihood_credit: int, impact_credit: int) -> tuple[int, int, int, str]:
+    """(likelihood, impact, score, severity) of the finding before controls, less these credits."""
+    score = finding.score
+    likelihood = max(1, (score.base_likelihood or score.likelihood) - likelihood_credit)
+    impact = max(1, (score.base_impact or score.impact) - impact_credit)
+    return (likelihood, impact, *score.rated(likelihood, impact))
 
 
 def residual(catalog: Any, finding: Finding, decision: FindingStatus | None, key: str, implemented: list[str],
@@ -318,10 +324,7 @@ def residual(catalog: Any, finding: Finding, decision: FindingStatus | None, key
     present, contradicted = in_place(finding, implemented, checks)
     likelihood_credit, impact_credit, credits = credited(catalog, finding.threat, present)
     base_likelihood = score.base_likelihood or score.likelihood
-    base_impact = score.base_impact or score.impact
-    likelihood = max(1, base_likelihood - likelihood_credit)
-    impact = max(1, base_impact - impact_credit)
-    value, severity = score.rated(likelihood, impact)
+    likelihood, impact, value, severity = _lowered(finding, likelihood_credit, impact_credit)
     if credits:
         explanation = (f"likelihood {base_likelihood} before controls, − {likelihood_credit} for "
                        f"{describe_credits(credits)} = {likelihood}; × impact {impact}"

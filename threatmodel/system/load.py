@@ -257,9 +257,14 @@ def _with_defaults(component: Component, kind: Kind) -> Component:
     return component.model_copy(update=update) if update else component
 
 
+def _hint_word(word: str) -> str:
+    """A kind's hint word as a whole word, not part of a longer one ('Ray' not in 'xray' or 'Rayleigh')."""
+    return rf"(?<![\w-]){re.escape(word)}(?![\w])"
+
+
 def _hint_patterns(kinds: dict[str, Kind]) -> dict[str, re.Pattern[str]]:
     """Per kind with hints, one pattern that finds any of its words (compiled once per load)."""
-    return {kind.id: re.compile("|".join(rf"(?<![\w-]){re.escape(word)}(?![\w])" for word in kind.hints), re.IGNORECASE)
+    return {kind.id: re.compile("|".join(_hint_word(word) for word in kind.hints), re.IGNORECASE)
             for kind in kinds.values() if kind.hints}
 
 
@@ -278,7 +283,7 @@ def _kind_hint(component: Component, kinds: dict[str, Kind], patterns: dict[str,
         if not patterns[kind.id].search(text):
             continue
         for word in kind.hints:  # the first of the kind's words that occurs, as the catalog spells it
-            if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w])", text, re.IGNORECASE):
+            if re.search(_hint_word(word), text, re.IGNORECASE):
                 return (f"'{component.id}' mentions '{word}' but is of kind {component.kind}: if it is a "
                         f"{kind.title.lower()}, use kind: {kind.id} so that its threats apply")
     return ""
